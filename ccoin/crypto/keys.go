@@ -23,8 +23,8 @@ var pssOpts = &rsa.PSSOptions{SaltLength: SaltLen, Hash: crypto.SHA256}
 // PrivateKey is an account's signing key together with its derived public
 // encoding and address, computed once.
 type PrivateKey struct {
-	key  *rsa.PrivateKey
-	pub  *PublicKey
+	key *rsa.PrivateKey
+	pub *PublicKey
 }
 
 // PublicKey is a validated RSA-2048/e=65537 public key.
