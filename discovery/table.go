@@ -1,0 +1,263 @@
+package discovery
+
+import (
+	"fmt"
+	"time"
+)
+
+// record is one live registration.
+type record struct {
+	entry    Entry     // as received, signature included
+	seen     time.Time // registry clock at the last accepted refresh
+	rangeKey string    // source address range of the last refresh
+	idx      int       // position in table.order
+}
+
+// tombstone remembers the timestamp of a removed or expired entry for as long
+// as that timestamp is inside the clock window, so a captured registration
+// cannot resurrect it.
+type tombstone struct{ ts int64 }
+
+// table is the registry's state. It is not safe for concurrent use; the
+// Server guards it with its mutex.
+type table struct {
+	ttl         time.Duration
+	skew        time.Duration
+	maxEntries  int
+	maxPerRange int // <= 0: no per-range cap
+
+	byAddr   map[string]*record
+	order    []*record // for O(1) random sampling and removal
+	tombs    map[string]tombstone
+	perRange map[string]int
+}
+
+func newTable(ttl, skew time.Duration, maxEntries, maxPerRange int) *table {
+	return &table{
+		ttl:         ttl,
+		skew:        skew,
+		maxEntries:  maxEntries,
+		maxPerRange: maxPerRange,
+		byAddr:      make(map[string]*record),
+		tombs:       make(map[string]tombstone),
+		perRange:    make(map[string]int),
+	}
+}
+
+func (t *table) live(r *record, now time.Time) bool { return now.Sub(r.seen) <= t.ttl }
+
+// checkClock refuses timestamps outside the window around the registry clock.
+func (t *table) checkClock(ts int64, now time.Time) error {
+	d := now.Sub(time.UnixMilli(ts))
+	if d > t.skew || d < -t.skew {
+		return fmt.Errorf("%w: timestamp is %s away from the registry clock (allowed %s)", ErrStale, d.Round(time.Second), t.skew)
+	}
+	return nil
+}
+
+// floor is the newest timestamp already seen for addr.
+func (t *table) floor(addr string) (int64, bool) {
+	var f int64
+	ok := false
+	if r := t.byAddr[addr]; r != nil {
+		f, ok = r.entry.Timestamp, true
+	}
+	if tb, has := t.tombs[addr]; has && (!ok || tb.ts > f) {
+		f, ok = tb.ts, true
+	}
+	return f, ok
+}
+
+// upsert applies a verified registration received from rangeKey. It reports
+// whether the entry is new (as opposed to a refresh).
+func (t *table) upsert(e Entry, rangeKey string, now time.Time) (bool, error) {
+	if err := t.checkClock(e.Timestamp, now); err != nil {
+		return false, err
+	}
+	r := t.byAddr[e.Address]
+	if r != nil && !t.live(r, now) {
+		t.drop(r)
+		t.tomb(r.entry.Address, r.entry.Timestamp, now)
+		r = nil
+	}
+	if f, ok := t.floor(e.Address); ok {
+		if e.Timestamp < f {
+			return false, fmt.Errorf("%w: timestamp %d is older than %d already seen", ErrStale, e.Timestamp, f)
+		}
+		if e.Timestamp == f {
+			// The same request twice (a retry) is harmless and changes
+			// nothing, not even the expiry; anything else at the same
+			// timestamp is a replay with altered unsigned fields.
+			if r != nil && sameContent(r.entry, e) {
+				return false, nil
+			}
+			return false, fmt.Errorf("%w: timestamp %d already used", ErrStale, e.Timestamp)
+		}
+	}
+	if r != nil {
+		t.moveRange(r, rangeKey)
+		r.entry, r.seen = e, now
+		return false, nil
+	}
+	if len(t.byAddr) >= t.maxEntries {
+		t.sweep(now)
+		if len(t.byAddr) >= t.maxEntries {
+			return false, fmt.Errorf("%w: %d entries", ErrFull, t.maxEntries)
+		}
+	}
+	if t.maxPerRange > 0 && t.perRange[rangeKey] >= t.maxPerRange {
+		return false, fmt.Errorf("%w: %d entries from address range %s", ErrFull, t.maxPerRange, rangeKey)
+	}
+	delete(t.tombs, e.Address)
+	r = &record{entry: e, seen: now, rangeKey: rangeKey, idx: len(t.order)}
+	t.byAddr[e.Address] = r
+	t.order = append(t.order, r)
+	t.perRange[rangeKey]++
+	return true, nil
+}
+
+// remove applies a verified removal.
+func (t *table) remove(e Entry, now time.Time) error {
+	if err := t.checkClock(e.Timestamp, now); err != nil {
+		return err
+	}
+	r := t.byAddr[e.Address]
+	if r == nil || !t.live(r, now) {
+		return fmt.Errorf("%w: no entry for %s", ErrNotFound, e.Address)
+	}
+	if e.Timestamp < r.entry.Timestamp {
+		return fmt.Errorf("%w: removal timestamp %d is older than the registration %d", ErrStale, e.Timestamp, r.entry.Timestamp)
+	}
+	t.drop(r)
+	t.tomb(e.Address, e.Timestamp, now)
+	return nil
+}
+
+func (t *table) moveRange(r *record, to string) {
+	if r.rangeKey == to {
+		return
+	}
+	t.decRange(r.rangeKey)
+	r.rangeKey = to
+	t.perRange[to]++
+}
+
+func (t *table) decRange(k string) {
+	if n := t.perRange[k]; n <= 1 {
+		delete(t.perRange, k)
+	} else {
+		t.perRange[k] = n - 1
+	}
+}
+
+// drop removes r from every index.
+func (t *table) drop(r *record) {
+	last := len(t.order) - 1
+	t.order[r.idx] = t.order[last]
+	t.order[r.idx].idx = r.idx
+	t.order[last] = nil
+	t.order = t.order[:last]
+	delete(t.byAddr, r.entry.Address)
+	t.decRange(r.rangeKey)
+}
+
+// tomb records a dead entry's timestamp while it can still be replayed.
+func (t *table) tomb(addr string, ts int64, now time.Time) {
+	if time.UnixMilli(ts).Add(t.skew).Before(now) {
+		return // already outside the window; the clock check refuses it
+	}
+	if len(t.tombs) >= 2*t.maxEntries {
+		t.pruneTombs(now)
+		for k := range t.tombs {
+			if len(t.tombs) < 2*t.maxEntries {
+				break
+			}
+			delete(t.tombs, k)
+		}
+	}
+	if old, ok := t.tombs[addr]; !ok || ts > old.ts {
+		t.tombs[addr] = tombstone{ts: ts}
+	}
+}
+
+func (t *table) pruneTombs(now time.Time) {
+	for k, tb := range t.tombs {
+		if time.UnixMilli(tb.ts).Add(t.skew).Before(now) {
+			delete(t.tombs, k)
+		}
+	}
+}
+
+// sweep drops expired entries and tombstones, returning how many entries went.
+func (t *table) sweep(now time.Time) int {
+	n := 0
+	for i := 0; i < len(t.order); {
+		r := t.order[i]
+		if t.live(r, now) {
+			i++
+			continue
+		}
+		t.drop(r) // moves the last record into slot i
+		t.tomb(r.entry.Address, r.entry.Timestamp, now)
+		n++
+	}
+	t.pruneTombs(now)
+	return n
+}
+
+// filter selects entries by network and chain; zero values mean "any".
+type filter struct {
+	networkID uint64
+	chainID   string
+}
+
+func (f filter) match(e *Entry) bool {
+	return (f.networkID == 0 || e.NetworkID == f.networkID) && (f.chainID == "" || e.ChainID == f.chainID)
+}
+
+// sample returns up to limit distinct live entries matching f, chosen
+// uniformly at random, signatures stripped. It walks a lazily built random
+// permutation, so the cost is proportional to what it has to look at rather
+// than to the table.
+func (t *table) sample(limit int, f filter, now time.Time, intN func(int) int) []Entry {
+	n := len(t.order)
+	out := make([]Entry, 0, min(limit, n))
+	swapped := make(map[int]int)
+	at := func(i int) int {
+		if v, ok := swapped[i]; ok {
+			return v
+		}
+		return i
+	}
+	for i := 0; i < n && len(out) < limit; i++ {
+		j := i + intN(n-i)
+		vi, vj := at(i), at(j)
+		swapped[j] = vi
+		delete(swapped, i) // position i is never visited again
+		r := t.order[vj]
+		if !t.live(r, now) || !f.match(&r.entry) {
+			continue
+		}
+		e := r.entry
+		e.Signature = ""
+		out = append(out, e)
+	}
+	return out
+}
+
+// liveCount counts live entries.
+func (t *table) liveCount(now time.Time) int {
+	n := 0
+	for _, r := range t.order {
+		if t.live(r, now) {
+			n++
+		}
+	}
+	return n
+}
+
+// sameContent compares everything but the signature, which PSS randomizes.
+func sameContent(a, b Entry) bool {
+	a.Signature, b.Signature = "", ""
+	return a == b
+}
