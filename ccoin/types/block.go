@@ -1,0 +1,129 @@
+package types
+
+import (
+	"errors"
+	"fmt"
+
+	"ccoin/ccoin/crypto"
+)
+
+// MaxBlockTxs bounds the transaction count a decoder accepts; consensus
+// limits (max_bound) are checked later and are much lower.
+const MaxBlockTxs = 100_000
+
+// Block errors.
+var ErrBadSeal = errors.New("block seal is invalid")
+
+// Block is a header, the sealer's key and signature, and the transactions.
+type Block struct {
+	Header    Header
+	SealerKey []byte // PKIX DER; empty only in genesis
+	Signature []byte // RSA-PSS by the sealer with the block id as digest
+	Txs       []*Transaction
+
+	id    Hash
+	hasID bool
+}
+
+// ID is the block id (cached after decode or seal).
+func (b *Block) ID() Hash {
+	if b.hasID {
+		return b.id
+	}
+	return b.Header.ID()
+}
+
+// Encode appends [header, sealer_key, signature, [txs]].
+func (b *Block) Encode(p []byte) []byte {
+	p = appendArray(p, 4)
+	p = b.Header.Encode(p)
+	p = appendBin(p, b.SealerKey)
+	p = appendBin(p, b.Signature)
+	p = appendArray(p, len(b.Txs))
+	for _, t := range b.Txs {
+		p = t.Encode(p)
+	}
+	return p
+}
+
+// TxIDs lists the transaction ids in block order.
+func (b *Block) TxIDs() []Hash {
+	ids := make([]Hash, len(b.Txs))
+	for i, t := range b.Txs {
+		ids[i] = t.ID()
+	}
+	return ids
+}
+
+// Seal signs the block with k, whose address must be the header's sealer,
+// after the proof of work was found. It caches the id.
+func (b *Block) Seal(k *crypto.PrivateKey) error {
+	if k.Address() != b.Header.Sealer {
+		return fmt.Errorf("%w: key %s, sealer %s", ErrBadSeal, k.Address(), b.Header.Sealer)
+	}
+	id, err := b.Header.CheckPow()
+	if err != nil {
+		return err
+	}
+	sig, err := k.Sign(id)
+	if err != nil {
+		return err
+	}
+	b.SealerKey, b.Signature = k.Public().DER(), sig
+	b.id, b.hasID = id, true
+	return nil
+}
+
+// VerifySeal checks the proof of work, that the sealer key hashes to the
+// sealer and that it signed the block id.
+func (b *Block) VerifySeal(keys *crypto.KeyCache) error {
+	id, err := b.Header.CheckPow()
+	if err != nil {
+		return err
+	}
+	var pub *crypto.PublicKey
+	if keys != nil {
+		pub, err = keys.Parse(b.SealerKey)
+	} else {
+		pub, err = crypto.ParsePublicKey(b.SealerKey)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSeal, err)
+	}
+	if pub.Address() != b.Header.Sealer {
+		return fmt.Errorf("%w: sealer key hashes to %s, sealer is %s", ErrBadSeal, pub.Address(), b.Header.Sealer)
+	}
+	if err := pub.Verify(id, b.Signature); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSeal, err)
+	}
+	return nil
+}
+
+// DecodeBlock parses a block and refuses trailing bytes.
+func DecodeBlock(p []byte) (*Block, error) {
+	r := reader{b: p}
+	r.array(4)
+	b := &Block{}
+	h := readHeader(&r)
+	if h != nil {
+		b.Header = *h
+	}
+	b.SealerKey = r.bin(maxPublicKeyLen)
+	b.Signature = r.bin(maxSignatureLen)
+	n := r.arrayLen(MaxBlockTxs)
+	if r.err == nil && n > 0 {
+		b.Txs = make([]*Transaction, 0, n)
+	}
+	for i := 0; i < n && r.err == nil; i++ {
+		if t := readTx(&r); t != nil {
+			b.Txs = append(b.Txs, t)
+		}
+	}
+	if err := r.end(); err != nil {
+		return nil, fmt.Errorf("block: %w", err)
+	}
+	b.SealerKey = append([]byte(nil), b.SealerKey...)
+	b.Signature = append([]byte(nil), b.Signature...)
+	b.id, b.hasID = b.Header.ID(), true
+	return b, nil
+}
