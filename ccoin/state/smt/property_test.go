@@ -102,6 +102,13 @@ func checkState(t *rapid.T, tr *Tree, s snapshot, probes [][20]byte) {
 		if err := VerifyProof(s.root, k, pv, !pok, p); !errors.Is(err, ErrBadProof) {
 			t.Fatalf("verify %x with flipped claim: %v", k, err)
 		}
+		if n := len(p.Siblings); n > 0 {
+			i := int(k[7]) % n
+			p.Siblings[i][int(k[8])%32] ^= 1 << (k[9] % 8)
+			if err := VerifyProof(s.root, k, pv, pok, p); !errors.Is(err, ErrBadProof) {
+				t.Fatalf("verify %x with sibling %d of %d tampered: %v", k, i, n, err)
+			}
+		}
 	}
 	var got [][20]byte
 	err := tr.Iterate(s.root, func(k [20]byte, v []byte) error {

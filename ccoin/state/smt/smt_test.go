@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
-
 )
 
 func key(b ...byte) [20]byte {
