@@ -84,7 +84,6 @@ func baseEntry(i int) Entry {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 // signedAt signs e for op with key at the given time.
 func signedAt(t testing.TB, key *crypto.PrivateKey, op string, e Entry, at time.Time) Entry {
 	t.Helper()
