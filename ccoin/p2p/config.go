@@ -1,0 +1,216 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/p2p/wire"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Error kinds; test with errors.Is.
+var (
+	ErrNetworkMismatch = errors.New("p2p: other network id")
+	ErrChainMismatch   = errors.New("p2p: other chain id")
+	ErrBadSignature    = errors.New("p2p: bad handshake signature")
+	ErrAddressMismatch = errors.New("p2p: public key does not match node address")
+	ErrClockSkew       = errors.New("p2p: handshake time too far from our clock")
+	ErrSelfConnection  = errors.New("p2p: connection to self")
+	ErrDuplicatePeer   = errors.New("p2p: already connected to this peer")
+	ErrTooManyPeers    = errors.New("p2p: no free peer slot")
+	ErrBanned          = errors.New("p2p: peer is banned")
+	ErrHandshake       = errors.New("p2p: handshake failed")
+	ErrUnknownPeer     = errors.New("p2p: no such peer")
+	ErrPeerGone        = errors.New("p2p: peer disconnected")
+	ErrTimeout         = errors.New("p2p: request timed out")
+	ErrBusy            = errors.New("p2p: too many requests in flight to this peer")
+	ErrBadAnswer       = errors.New("p2p: invalid answer")
+	ErrClosed          = errors.New("p2p: network stopped")
+	ErrConfig          = errors.New("p2p: bad config")
+)
+
+// Config configures a Network. Zero values take the defaults noted.
+type Config struct {
+	ListenAddr    string // "127.0.0.1:0" picks a free port; empty: do not listen
+	AdvertiseAddr string // what we tell others to dial; default = the bound listen address
+	NetworkID     uint64
+	ChainID       [32]byte
+	Key           *crypto.PrivateKey // node identity for HEY signatures (required)
+	NodeType      string             // "validator" or "basic"
+	Version       string
+
+	Validators     []crypto.Address // genesis miners: outbound slots are reserved for them
+	BootstrapPeers []string         // static "host:port" peers, always (re)dialled with backoff
+
+	MaxInbound             int // default 64
+	MaxOutbound            int // default 16
+	ReservedValidatorSlots int // outbound slots only validators may take; default min(4, MaxOutbound/2)
+	MaxPerIP               int // inbound connections per remote IP (loopback exempt); default 8
+
+	MaxFrame         int           // default wire.DefaultMaxFrame
+	BanDuration      time.Duration // default 1h
+	PingInterval     time.Duration // default 15s
+	IdleTimeout      time.Duration // silence after which a peer is dropped; default 60s
+	HandshakeTimeout time.Duration // default 10s
+	RequestTimeout   time.Duration // default 15s
+
+	// Flood limits per peer (token buckets with a two-second burst).
+	MaxMsgsPerSec  int // default 1000
+	MaxBytesPerSec int // default 32 MiB
+
+	Logger hclog.Logger
+}
+
+// Defaults.
+const (
+	DefaultMaxInbound     = 64
+	DefaultMaxOutbound    = 16
+	DefaultMaxPerIP       = 8
+	DefaultBanDuration    = time.Hour
+	DefaultPingInterval   = 15 * time.Second
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultHandshake      = 10 * time.Second
+	DefaultRequestTimeout = 15 * time.Second
+	DefaultMaxMsgsPerSec  = 1000
+	DefaultMaxBytesPerSec = 32 << 20
+
+	// MaxClockSkew bounds |peer TimeMs - our clock| at the handshake.
+	MaxClockSkew = 5 * time.Minute
+)
+
+func (c *Config) withDefaults() (Config, error) {
+	out := *c
+	if out.Key == nil {
+		return out, fmt.Errorf("%w: no node key", ErrConfig)
+	}
+	if len(out.NodeType) > wire.MaxNodeTypeLen || len(out.Version) > wire.MaxVersionLen ||
+		len(out.AdvertiseAddr) > wire.MaxAddrLen {
+		return out, fmt.Errorf("%w: node type, version or advertise address too long", ErrConfig)
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&out.MaxInbound, DefaultMaxInbound)
+	def(&out.MaxOutbound, DefaultMaxOutbound)
+	if out.ReservedValidatorSlots <= 0 {
+		out.ReservedValidatorSlots = min(4, out.MaxOutbound/2)
+	}
+	out.ReservedValidatorSlots = min(out.ReservedValidatorSlots, out.MaxOutbound)
+	def(&out.MaxPerIP, DefaultMaxPerIP)
+	def(&out.MaxFrame, wire.DefaultMaxFrame)
+	def(&out.MaxMsgsPerSec, DefaultMaxMsgsPerSec)
+	def(&out.MaxBytesPerSec, DefaultMaxBytesPerSec)
+	defD(&out.BanDuration, DefaultBanDuration)
+	defD(&out.PingInterval, DefaultPingInterval)
+	defD(&out.IdleTimeout, DefaultIdleTimeout)
+	defD(&out.HandshakeTimeout, DefaultHandshake)
+	defD(&out.RequestTimeout, DefaultRequestTimeout)
+	if out.Logger == nil {
+		out.Logger = hclog.NewNullLogger()
+	}
+	return out, nil
+}
+
+// Chain is what the network reads from the node.
+type Chain interface {
+	Head() (height uint64, id [32]byte, finalizedHeight uint64)
+	// BlocksByNumber returns canonical encodings of up to count consecutive
+	// blocks from number from, stopping before their total size exceeds maxBytes.
+	BlocksByNumber(from uint64, count int, maxBytes int) [][]byte
+	Leader(nowMs uint64) (slot uint64, leader crypto.Address)
+}
+
+// Verdict is the node's judgement of gossip received from a peer.
+type Verdict int
+
+const (
+	// Accepted: new and valid; relay it to the other peers.
+	Accepted Verdict = iota
+	// Known: already seen; ignore.
+	Known
+	// MissingParent: the block's ancestors are unknown; the network emits an
+	// EventMissingParent so the syncer can fetch them from that peer.
+	MissingParent
+	// Future: held by the node for later; no penalty, not relayed.
+	Future
+	// Rejected: the peer misbehaved; it is disconnected and banned.
+	Rejected
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Accepted:
+		return "accepted"
+	case Known:
+		return "known"
+	case MissingParent:
+		return "missing-parent"
+	case Future:
+		return "future"
+	case Rejected:
+		return "rejected"
+	}
+	return fmt.Sprintf("verdict(%d)", int(v))
+}
+
+// Handler receives gossip (implemented by the node). It is called from the
+// sending peer's reader goroutine, so a slow handler slows only that peer.
+type Handler interface {
+	HandleTxs(from PeerInfo, txs [][]byte) (relay [][]byte, v Verdict, err error)
+	HandleBlock(from PeerInfo, block []byte) (Verdict, error)
+}
+
+// PeerInfo describes a connected peer.
+type PeerInfo struct {
+	ID              uint64 // the peer's handshake Nonce
+	NodeAddress     crypto.Address
+	ListenAddr      string
+	RemoteAddr      string
+	NodeType        string
+	Version         string
+	Inbound         bool
+	Height          uint64
+	HeadID          [32]byte
+	FinalizedHeight uint64
+	ConnectedAt     time.Time
+}
+
+// EventType says what happened to a peer.
+type EventType int
+
+const (
+	EventConnected EventType = iota
+	EventDisconnected
+	// EventMissingParent: the peer sent a block whose parent the node lacks.
+	EventMissingParent
+)
+
+func (t EventType) String() string {
+	switch t {
+	case EventConnected:
+		return "connected"
+	case EventDisconnected:
+		return "disconnected"
+	case EventMissingParent:
+		return "missing-parent"
+	}
+	return fmt.Sprintf("event(%d)", int(t))
+}
+
+// PeerEvent is sent on Events(); the channel is bounded and events are
+// dropped rather than block the network when nobody reads.
+type PeerEvent struct {
+	Type   EventType
+	Peer   PeerInfo
+	Reason string // why a peer disconnected
+}

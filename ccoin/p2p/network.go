@@ -1,0 +1,370 @@
+package p2p
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/p2p/wire"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Internal bounds and periods.
+const (
+	eventBuffer     = 256
+	maxBans         = 4096
+	txFlushInterval = 20 * time.Millisecond
+	txBatchCount    = 1000
+	txBatchBytes    = 1 << 20
+	pexInterval     = 3 * time.Minute
+)
+
+// Network is a running peer-to-peer endpoint.
+type Network struct {
+	cfg        Config
+	chain      Chain
+	handler    Handler
+	log        hclog.Logger
+	ln         net.Listener
+	addr       string // bound listen address
+	advertise  string
+	nonce      uint64
+	validators map[crypto.Address]bool
+	keys       *crypto.KeyCache
+	events     chan PeerEvent
+	reqSeq     atomic.Uint64
+	started    atomic.Bool
+	kick       chan struct{} // wakes the dialer
+	done       chan struct{} // closed when Run begins shutting down
+
+	wg sync.WaitGroup
+
+	mu        sync.Mutex
+	stopping  bool
+	peers     map[uint64]*peer
+	conns     map[net.Conn]struct{} // connections in handshake, closed at shutdown
+	inbound   int                   // inbound connections (handshaking or registered)
+	perIP     map[string]int        // the same, by remote IP
+	bans      map[string]time.Time
+	cands     map[string]*candidate
+	dialing   map[string]bool
+	selfAddrs map[string]bool
+}
+
+// New checks cfg and binds the listener so Addr works at once; Run serves.
+func New(cfg Config, chain Chain, h Handler) (*Network, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if chain == nil || h == nil {
+		return nil, fmt.Errorf("%w: nil chain or handler", ErrConfig)
+	}
+	var nb [8]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return nil, fmt.Errorf("p2p: nonce: %w", err)
+	}
+	n := &Network{
+		cfg:        c,
+		chain:      chain,
+		handler:    h,
+		log:        c.Logger.Named("p2p"),
+		nonce:      binary.LittleEndian.Uint64(nb[:]),
+		validators: make(map[crypto.Address]bool, len(c.Validators)),
+		keys:       crypto.NewKeyCache(1024),
+		events:     make(chan PeerEvent, eventBuffer),
+		kick:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		peers:      make(map[uint64]*peer),
+		conns:      make(map[net.Conn]struct{}),
+		perIP:      make(map[string]int),
+		bans:       make(map[string]time.Time),
+		cands:      make(map[string]*candidate),
+		dialing:    make(map[string]bool),
+		selfAddrs:  make(map[string]bool),
+	}
+	for _, v := range c.Validators {
+		n.validators[v] = true
+	}
+	if c.ListenAddr != "" {
+		ln, err := net.Listen("tcp", c.ListenAddr)
+		if err != nil {
+			return nil, fmt.Errorf("p2p: listen %s: %w", c.ListenAddr, err)
+		}
+		n.ln = ln
+		n.addr = ln.Addr().String()
+	}
+	n.advertise = c.AdvertiseAddr
+	if n.advertise == "" {
+		n.advertise = n.addr
+	}
+	if n.advertise != "" {
+		n.selfAddrs[n.advertise] = true
+	}
+	if n.addr != "" {
+		n.selfAddrs[n.addr] = true
+	}
+	for _, a := range c.BootstrapPeers {
+		if err := validDialAddr(a); err != nil {
+			if n.ln != nil {
+				n.ln.Close()
+			}
+			return nil, fmt.Errorf("%w: bootstrap peer %q: %v", ErrConfig, a, err)
+		}
+		if !n.selfAddrs[a] {
+			n.cands[a] = &candidate{bootstrap: true}
+		}
+	}
+	return n, nil
+}
+
+// Addr is the bound listen address ("" when not listening).
+func (n *Network) Addr() string { return n.addr }
+
+// ID is this process's handshake nonce, which peers see as PeerInfo.ID.
+func (n *Network) ID() uint64 { return n.nonce }
+
+// Events reports peer connections, disconnections and missing parents.
+func (n *Network) Events() <-chan PeerEvent { return n.events }
+
+func (n *Network) emit(ev PeerEvent) {
+	select {
+	case n.events <- ev:
+	default:
+	}
+}
+
+// Run listens, dials and serves until ctx ends, then closes every peer and
+// waits for all its goroutines before returning.
+func (n *Network) Run(ctx context.Context) error {
+	if !n.started.CompareAndSwap(false, true) {
+		return errors.New("p2p: Run called twice")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n.log.Info("p2p starting", "listen", n.addr, "advertise", n.advertise, "node-address", n.cfg.Key.Address().String())
+	if n.ln != nil {
+		n.wg.Add(1)
+		go n.acceptLoop(ctx)
+	}
+	n.wg.Add(1)
+	go n.dialLoop(ctx)
+
+	<-ctx.Done()
+	close(n.done)
+	if n.ln != nil {
+		n.ln.Close()
+	}
+	n.mu.Lock()
+	n.stopping = true
+	peers := make([]*peer, 0, len(n.peers))
+	for _, p := range n.peers {
+		peers = append(peers, p)
+	}
+	for c := range n.conns {
+		c.Close()
+	}
+	n.mu.Unlock()
+	for _, p := range peers {
+		p.close("shutdown")
+	}
+	n.wg.Wait()
+	n.log.Info("p2p stopped")
+	return nil
+}
+
+func (n *Network) acceptLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		conn, err := n.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			n.log.Warn("accept failed", "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if !n.trackConn(conn) {
+			conn.Close()
+			return
+		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.serveInbound(conn)
+		}()
+	}
+}
+
+// trackConn records a connection in handshake so shutdown can close it.
+func (n *Network) trackConn(c net.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopping {
+		return false
+	}
+	n.conns[c] = struct{}{}
+	return true
+}
+
+func (n *Network) untrackConn(c net.Conn) {
+	n.mu.Lock()
+	delete(n.conns, c)
+	n.mu.Unlock()
+}
+
+// Peers returns a snapshot of the connected peers.
+func (n *Network) Peers() []PeerInfo {
+	n.mu.Lock()
+	ps := make([]*peer, 0, len(n.peers))
+	for _, p := range n.peers {
+		ps = append(ps, p)
+	}
+	n.mu.Unlock()
+	out := make([]PeerInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.snapshot())
+	}
+	return out
+}
+
+func (n *Network) peer(id uint64) *peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.peers[id]
+}
+
+func (n *Network) allPeers() []*peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*peer, 0, len(n.peers))
+	for _, p := range n.peers {
+		out = append(out, p)
+	}
+	return out
+}
+
+// itemKey is the per-peer "known" key of a gossiped item: the first 8 bytes
+// of its SHA-256, which keeps the per-peer sets small; a collision only
+// skips one relay to one peer.
+func itemKey(b []byte) uint64 {
+	h := sha256.Sum256(b)
+	return binary.LittleEndian.Uint64(h[:8])
+}
+
+// BroadcastTxs queues txs for every peer that does not know them yet; they
+// go out batched (every ~20 ms or ~1,000 txs / ~1 MiB).
+func (n *Network) BroadcastTxs(txs [][]byte) {
+	if len(txs) == 0 {
+		return
+	}
+	keys := make([]uint64, len(txs))
+	for i, tx := range txs {
+		keys[i] = itemKey(tx)
+	}
+	for _, p := range n.allPeers() {
+		p.queueTxs(txs, keys)
+	}
+}
+
+// BroadcastBlock sends block at once to every peer that does not know it.
+func (n *Network) BroadcastBlock(block []byte) {
+	h, body, err := wire.Encode(&wire.Block{Block: block})
+	if err != nil {
+		n.log.Warn("cannot broadcast block", "error", err)
+		return
+	}
+	if len(body)+wire.HeaderLen > n.cfg.MaxFrame {
+		n.log.Warn("cannot broadcast block", "error", "larger than a frame", "size", len(block))
+		return
+	}
+	key := itemKey(block)
+	for _, p := range n.allPeers() {
+		if p.markKnown(key) {
+			p.enqueue(h, body)
+		}
+	}
+}
+
+// Ban disconnects a peer and bans it for BanDuration.
+func (n *Network) Ban(peerID uint64, reason string) {
+	if p := n.peer(peerID); p != nil {
+		p.misbehave(reason)
+	}
+}
+
+// banKey: remote IP, except for loopback where many local nodes share one IP
+// and the peer's announced listen port (or, lacking one, its nonce) is added.
+func banKey(remote net.Addr, listenAddr string, nonce uint64) string {
+	ip := remoteIP(remote)
+	if ip == nil {
+		return remote.String()
+	}
+	if !ip.IsLoopback() {
+		return ip.String()
+	}
+	if _, port, err := net.SplitHostPort(listenAddr); err == nil && port != "" && port != "0" {
+		return net.JoinHostPort(ip.String(), port)
+	}
+	return fmt.Sprintf("%s#%d", ip, nonce)
+}
+
+func remoteIP(a net.Addr) net.IP {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(host)
+}
+
+func (n *Network) ban(key, reason string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	if len(n.bans) >= maxBans {
+		for k, until := range n.bans {
+			if now.After(until) {
+				delete(n.bans, k)
+			}
+		}
+		for k := range n.bans { // still full: forget an arbitrary ban
+			if len(n.bans) < maxBans {
+				break
+			}
+			delete(n.bans, k)
+		}
+	}
+	n.bans[key] = now.Add(n.cfg.BanDuration)
+	n.log.Warn("peer banned", "ban-key", key, "reason", reason, "until", n.bans[key].Format(time.RFC3339))
+}
+
+func (n *Network) isBanned(key string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	until, ok := n.bans[key]
+	if !ok {
+		return false
+	}
+	if time.Now().After(until) {
+		delete(n.bans, key)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,457 @@
+package p2p
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ccoin/ccoin/p2p/wire"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Per-peer bounds.
+const (
+	sendQueueLen     = 1024     // frames waiting for the writer
+	maxTxBacklog     = 50000    // txs waiting for the writer
+	maxTxBacklogB    = 32 << 20 // their bytes
+	knownSetSize     = 16384    // gossip keys remembered per peer
+	maxPendingReqs   = 64       // requests in flight to one peer
+	expiredRing      = 128      // timed-out request ids whose late answers are ignored
+	writeBatchFrames = 64       // frames written before a flush
+	maxQueueBytes    = 32 << 20 // bytes waiting in the send queue
+)
+
+type frame struct {
+	header string
+	body   []byte
+}
+
+type pendingReq struct {
+	want string // expected answer header
+	ch   chan wire.Answer
+}
+
+// peer is one connected, handshaken peer.
+type peer struct {
+	n      *Network
+	conn   net.Conn
+	log    hclog.Logger
+	banKey string
+	dialed string // the address we dialed, for outbound peers
+	valid  bool   // NodeAddress is a genesis validator
+
+	out    chan frame
+	queued atomic.Int64 // bytes in out
+	txKick chan struct{}
+	closed chan struct{}
+	once   sync.Once
+
+	mu      sync.Mutex
+	info    PeerInfo
+	reason  string
+	known   *keySet
+	txq     [][]byte
+	txBytes int
+	pending map[uint64]*pendingReq
+	expired [expiredRing]uint64
+	expNext int
+}
+
+func newPeer(n *Network, conn net.Conn, info PeerInfo, dialed string) *peer {
+	p := &peer{
+		n:       n,
+		conn:    conn,
+		banKey:  banKey(conn.RemoteAddr(), info.ListenAddr, info.ID),
+		dialed:  dialed,
+		valid:   n.validators[info.NodeAddress],
+		out:     make(chan frame, sendQueueLen),
+		txKick:  make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		info:    info,
+		known:   newKeySet(knownSetSize),
+		pending: make(map[uint64]*pendingReq),
+	}
+	p.log = n.log.With("peer", info.NodeAddress.String(), "remote-addr", info.RemoteAddr, "inbound", info.Inbound)
+	return p
+}
+
+func (p *peer) snapshot() PeerInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info
+}
+
+// close disconnects the peer once; the first reason wins.
+func (p *peer) close(reason string) {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.reason = reason
+		p.mu.Unlock()
+		close(p.closed)
+		p.conn.Close()
+	})
+}
+
+func (p *peer) isClosed() bool {
+	select {
+	case <-p.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// misbehave bans the peer and disconnects it.
+func (p *peer) misbehave(reason string) {
+	if p.isClosed() {
+		return
+	}
+	p.log.Warn("peer misbehaved", "reason", reason)
+	p.n.ban(p.banKey, fmt.Sprintf("%s (remote-addr %s)", reason, p.info.RemoteAddr))
+	p.close("banned: " + reason)
+}
+
+// markKnown records a gossip key; it reports whether it was new.
+func (p *peer) markKnown(k uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.known.add(k)
+}
+
+// enqueue hands a frame to the writer without ever blocking: a peer whose
+// queue is full cannot keep up and is dropped.
+func (p *peer) enqueue(header string, body []byte) bool {
+	select {
+	case <-p.closed:
+		return false
+	default:
+	}
+	if p.queued.Add(int64(len(body))) > maxQueueBytes {
+		p.log.Warn("dropping slow peer", "reason", "send queue full")
+		p.close("send queue full")
+		return false
+	}
+	select {
+	case p.out <- frame{header, body}:
+		return true
+	default:
+		p.log.Warn("dropping slow peer", "reason", "send queue full")
+		p.close("send queue full")
+		return false
+	}
+}
+
+func (p *peer) send(m wire.Message) bool {
+	h, body, err := wire.Encode(m)
+	if err != nil {
+		p.log.Error("cannot encode message", "header", m.Header(), "error", err)
+		return false
+	}
+	return p.enqueue(h, body)
+}
+
+func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
+	p.mu.Lock()
+	for i, tx := range txs {
+		if p.known.add(keys[i]) {
+			p.txq = append(p.txq, tx)
+			p.txBytes += len(tx)
+		}
+	}
+	over := len(p.txq) > maxTxBacklog || p.txBytes > maxTxBacklogB
+	full := len(p.txq) >= txBatchCount || p.txBytes >= txBatchBytes
+	p.mu.Unlock()
+	if over {
+		p.log.Warn("dropping slow peer", "reason", "transaction backlog full")
+		p.close("transaction backlog full")
+		return
+	}
+	if full {
+		select {
+		case p.txKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run serves the peer until it disconnects; it owns the writer goroutine.
+func (p *peer) run() {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.writeLoop()
+	}()
+	p.sendPeers()
+	p.readLoop()
+	p.close("read loop ended")
+	wg.Wait()
+	p.n.removePeer(p)
+}
+
+func (p *peer) writeLoop() {
+	bw := bufio.NewWriterSize(p.conn, 64<<10)
+	ping := time.NewTicker(p.n.cfg.PingInterval)
+	defer ping.Stop()
+	txTick := time.NewTicker(txFlushInterval)
+	defer txTick.Stop()
+	pex := time.NewTicker(pexInterval)
+	defer pex.Stop()
+	var pingNonce uint64
+	for {
+		var err error
+		deadline := func() { p.conn.SetWriteDeadline(time.Now().Add(p.n.cfg.IdleTimeout)) }
+		select {
+		case <-p.closed:
+			return
+		case f := <-p.out:
+			deadline()
+			p.queued.Add(-int64(len(f.body)))
+			err = wire.WriteFrame(bw, f.header, f.body)
+			for i := 0; err == nil && i < writeBatchFrames; i++ {
+				select {
+				case f = <-p.out:
+					p.queued.Add(-int64(len(f.body)))
+					err = wire.WriteFrame(bw, f.header, f.body)
+				default:
+					i = writeBatchFrames
+				}
+			}
+		case <-p.txKick:
+			deadline()
+			err = p.writeTxs(bw)
+		case <-txTick.C:
+			deadline()
+			err = p.writeTxs(bw)
+		case <-ping.C:
+			deadline()
+			pingNonce++
+			err = writeMsg(bw, &wire.Ping{Nonce: pingNonce})
+		case <-pex.C:
+			p.sendPeers()
+		}
+		if err == nil && bw.Buffered() > 0 {
+			err = bw.Flush()
+		}
+		if err != nil {
+			p.close("write: " + err.Error())
+			return
+		}
+	}
+}
+
+func writeMsg(w io.Writer, m wire.Message) error {
+	h, body, err := wire.Encode(m)
+	if err != nil {
+		return err
+	}
+	return wire.WriteFrame(w, h, body)
+}
+
+// writeTxs writes the pending transactions in frames of at most
+// txBatchCount txs / ~txBatchBytes.
+func (p *peer) writeTxs(w io.Writer) error {
+	p.mu.Lock()
+	txs := p.txq
+	p.txq, p.txBytes = nil, 0
+	p.mu.Unlock()
+	for len(txs) > 0 {
+		n, size := 0, 0
+		for n < len(txs) && n < txBatchCount && (n == 0 || size+len(txs[n]) <= txBatchBytes) {
+			size += len(txs[n])
+			n++
+		}
+		if err := writeMsg(w, &wire.Txs{Txs: txs[:n]}); err != nil {
+			return err
+		}
+		txs = txs[n:]
+	}
+	return nil
+}
+
+func (p *peer) readLoop() {
+	br := bufio.NewReaderSize(p.conn, 64<<10)
+	lim := newLimiter(p.n.cfg.MaxMsgsPerSec, p.n.cfg.MaxBytesPerSec, p.n.cfg.MaxFrame)
+	for {
+		p.conn.SetReadDeadline(time.Now().Add(p.n.cfg.IdleTimeout))
+		h, body, err := wire.ReadFrame(br, p.n.cfg.MaxFrame)
+		if err != nil {
+			var ne net.Error
+			switch {
+			case p.isClosed():
+			case errors.Is(err, wire.ErrMalformed), errors.Is(err, wire.ErrFrameTooLarge):
+				p.misbehave(err.Error())
+			case errors.As(err, &ne) && ne.Timeout():
+				p.close("idle timeout")
+			case errors.Is(err, io.EOF):
+				p.close("closed by peer")
+			default:
+				p.close("read: " + err.Error())
+			}
+			return
+		}
+		if !lim.allow(time.Now(), len(body)+wire.FrameOverhead) {
+			p.misbehave("flood: message or byte rate over the limit")
+			return
+		}
+		m, err := wire.Decode(h, body)
+		if err != nil {
+			p.misbehave(err.Error())
+			return
+		}
+		if reason := p.handle(m); reason != "" {
+			p.misbehave(reason)
+			return
+		}
+		if p.isClosed() {
+			return
+		}
+	}
+}
+
+// handle acts on one message; a non-empty result is a reason to ban.
+func (p *peer) handle(m wire.Message) string {
+	n := p.n
+	switch m := m.(type) {
+	case *wire.Txs:
+		for _, tx := range m.Txs {
+			p.markKnown(itemKey(tx))
+		}
+		relay, v, err := n.handler.HandleTxs(p.snapshot(), m.Txs)
+		if v == Rejected {
+			return fmt.Sprintf("transactions rejected: %v", err)
+		}
+		if err != nil {
+			p.log.Debug("transactions not accepted", "verdict", v.String(), "error", err)
+		}
+		if v == Accepted {
+			n.BroadcastTxs(relay)
+		}
+	case *wire.Block:
+		p.markKnown(itemKey(m.Block))
+		v, err := n.handler.HandleBlock(p.snapshot(), m.Block)
+		switch v {
+		case Rejected:
+			return fmt.Sprintf("block rejected: %v", err)
+		case Accepted:
+			n.BroadcastBlock(m.Block)
+		case MissingParent:
+			n.emit(PeerEvent{Type: EventMissingParent, Peer: p.snapshot()})
+		}
+		if err != nil && v != Accepted {
+			p.log.Debug("block not accepted", "verdict", v.String(), "error", err)
+		}
+	case *wire.GetHead:
+		height, id, fin := n.chain.Head()
+		p.send(&wire.Head{ReqID: m.ReqID, Height: height, HeadID: id[:], FinalizedHeight: fin})
+	case *wire.GetBlocks:
+		p.serveBlocks(m)
+	case *wire.GetLeader:
+		slot, leader := n.chain.Leader(uint64(time.Now().UnixMilli()))
+		p.send(&wire.Leader{ReqID: m.ReqID, Slot: slot, Leader: leader[:]})
+	case *wire.GetSnapshot:
+		p.send(&wire.Snapshot{ReqID: m.ReqID}) // snapshots are not served yet
+	case *wire.GetChunk:
+		p.send(&wire.Chunk{ReqID: m.ReqID, Index: m.Index})
+	case wire.Answer:
+		return p.deliver(m)
+	case *wire.Peers:
+		n.AddPeers(m.Addrs...)
+	case *wire.Ping:
+		p.send(&wire.Pong{Nonce: m.Nonce})
+	case *wire.Pong:
+		// liveness only: any frame resets the idle deadline
+	case *wire.Hello, *wire.HelloAck:
+		return "handshake message after the handshake"
+	default:
+		return fmt.Sprintf("unexpected message %s", m.Header())
+	}
+	return ""
+}
+
+func (p *peer) serveBlocks(m *wire.GetBlocks) {
+	count := int(min(m.Count, wire.MaxBlocksPerRequest))
+	// Leave room for the envelope and each block's bin32 header.
+	budget := p.n.cfg.MaxFrame - wire.HeaderLen - 64 - 5*count
+	blocks := p.n.chain.BlocksByNumber(m.From, count, budget)
+	if len(blocks) > count {
+		blocks = blocks[:count]
+	}
+	total := 0
+	for i, b := range blocks {
+		if len(b) == 0 || total+len(b) > budget {
+			blocks = blocks[:i]
+			break
+		}
+		total += len(b)
+	}
+	p.send(&wire.Blocks{ReqID: m.ReqID, Blocks: blocks})
+}
+
+func (p *peer) sendPeers() {
+	addrs := p.n.knownAddrs(wire.MaxPeerAddrs, p.info.ListenAddr)
+	if len(addrs) > 0 {
+		p.send(&wire.Peers{Addrs: addrs})
+	}
+}
+
+// keySet is a bounded set of gossip keys that forgets the oldest first.
+type keySet struct {
+	m    map[uint64]struct{}
+	ring []uint64
+	next int
+}
+
+func newKeySet(n int) *keySet {
+	return &keySet{m: make(map[uint64]struct{}, n), ring: make([]uint64, 0, n)}
+}
+
+func (s *keySet) add(k uint64) bool {
+	if _, ok := s.m[k]; ok {
+		return false
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, k)
+	} else {
+		delete(s.m, s.ring[s.next])
+		s.ring[s.next] = k
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.m[k] = struct{}{}
+	return true
+}
+
+// limiter is a pair of token buckets (messages and bytes) with a two-second
+// burst; only the reader goroutine uses it.
+type limiter struct {
+	msgs, bytes       float64
+	msgRate, byteRate float64
+	msgMax, byteMax   float64
+	last              time.Time
+}
+
+func newLimiter(msgsPerSec, bytesPerSec, maxFrame int) *limiter {
+	l := &limiter{msgRate: float64(msgsPerSec), byteRate: float64(bytesPerSec)}
+	l.msgMax = 2 * l.msgRate
+	l.byteMax = max(2*l.byteRate, 2*float64(maxFrame))
+	l.msgs, l.bytes = l.msgMax, l.byteMax
+	return l
+}
+
+func (l *limiter) allow(now time.Time, size int) bool {
+	if !l.last.IsZero() {
+		dt := now.Sub(l.last).Seconds()
+		l.msgs = min(l.msgMax, l.msgs+dt*l.msgRate)
+		l.bytes = min(l.byteMax, l.bytes+dt*l.byteRate)
+	}
+	l.last = now
+	l.msgs--
+	l.bytes -= float64(size)
+	return l.msgs >= 0 && l.bytes >= 0
+}
