@@ -1,0 +1,236 @@
+package txpool
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ccoin/ccoin/types"
+)
+
+// Add validates transactions and inserts the valid ones. results[i] is nil
+// when txs[i] was accepted, or an error wrapping one of the Err kinds.
+// Signatures are checked in parallel, outside the pool lock.
+func (p *Pool) Add(txs []*types.Transaction) []error {
+	return p.add(txs, true)
+}
+
+// AddVerified inserts transactions whose signatures were already verified,
+// such as those of blocks abandoned by a reorg. It skips only the signature
+// check, and re-reads the head state of their senders first, so it is correct
+// whether it runs before or after the Reset for the new head.
+func (p *Pool) AddVerified(txs []*types.Transaction) []error {
+	return p.add(txs, false)
+}
+
+func (p *Pool) add(txs []*types.Transaction, verify bool) []error {
+	errs := make([]error, len(txs))
+	if len(txs) == 0 {
+		return errs
+	}
+
+	// Cheap checks that can only reject, so duplicate and replay floods cost
+	// no RSA work. Everything is checked again under the write lock.
+	var seen map[types.Hash]int
+	if len(txs) > 1 {
+		seen = make(map[types.Hash]int, len(txs))
+	}
+	p.mu.RLock()
+	for i, t := range txs {
+		if errs[i] = p.precheckLocked(t); errs[i] != nil || seen == nil {
+			continue
+		}
+		id := t.ID()
+		// A byte-identical copy gets the same verdict, so it needs no work.
+		if j, ok := seen[id]; ok && sameSignature(txs[j], t) {
+			errs[i] = fmt.Errorf("%w: %s repeated in the batch", ErrKnown, id)
+			continue
+		}
+		seen[id] = i
+	}
+	p.mu.RUnlock()
+
+	if verify {
+		p.verifyAll(txs, errs)
+	}
+
+	// Insert in nonce order (stable, so the first of two equal nonces wins):
+	// a batch carrying a sender's nonces out of order then fills its own gaps
+	// instead of tripping the gap and queue limits.
+	order := make([]int, 0, len(txs))
+	for i := range txs {
+		if errs[i] == nil {
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 {
+		return errs
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(txs[x].Nonce, txs[y].Nonce) })
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !verify {
+		for _, i := range order {
+			if a, ok := p.accts[txs[i].From]; ok {
+				if err := p.refreshLocked(a); err != nil {
+					p.log.Warn("cannot read account state", "account", a.addr, "error", err)
+				}
+			}
+		}
+	}
+	now := p.now()
+	accepted := 0
+	for _, i := range order {
+		if errs[i] = p.insertLocked(txs[i], now); errs[i] == nil {
+			accepted++
+		}
+	}
+	p.log.Trace("added transactions", "offered", len(txs), "accepted", accepted)
+	return errs
+}
+
+func sameSignature(a, b *types.Transaction) bool {
+	return bytes.Equal(a.Signature, b.Signature) && bytes.Equal(a.PublicKey, b.PublicKey)
+}
+
+// precheckLocked runs the checks that need no signature work and no state
+// read. Caller holds at least the read lock.
+func (p *Pool) precheckLocked(t *types.Transaction) error {
+	if t == nil {
+		return fmt.Errorf("%w: %w", ErrBadSignature, types.ErrUnsigned)
+	}
+	if t.ChainID != p.cfg.ChainID {
+		return fmt.Errorf("%w: chain id %s, want %s", ErrWrongChain, t.ChainID, p.cfg.ChainID)
+	}
+	if len(t.Data) > types.MaxTxData {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrDataTooLarge, len(t.Data), types.MaxTxData)
+	}
+	id := t.ID()
+	if _, ok := p.all[id]; ok {
+		return fmt.Errorf("%w: %s", ErrKnown, id)
+	}
+	if a, ok := p.accts[t.From]; ok {
+		return p.checkAccount(a, t, false)
+	}
+	return nil
+}
+
+// checkAccount checks t's nonce and amount against its sender's pooled
+// state; the gap limit only when withGap, since earlier transactions of the
+// same batch may still fill the gap.
+func (p *Pool) checkAccount(a *account, t *types.Transaction, withGap bool) error {
+	if t.Nonce <= a.nonce {
+		return fmt.Errorf("%w: nonce %d, account nonce %d", ErrNonceTooLow, t.Nonce, a.nonce)
+	}
+	if a.has(t.Nonce) {
+		return fmt.Errorf("%w: sender %s nonce %d", ErrNonceTaken, t.From, t.Nonce)
+	}
+	if next := a.nextNonce(); withGap && t.Nonce > satAdd(next, p.cfg.MaxFutureGap) {
+		return fmt.Errorf("%w: nonce %d, next nonce %d, max gap %d", ErrNonceGap, t.Nonce, next, p.cfg.MaxFutureGap)
+	}
+	if a.committed > a.balance || t.Amount > a.balance-a.committed {
+		return fmt.Errorf("%w: amount %d plus %d already pooled exceeds balance %d",
+			ErrInsufficientFunds, t.Amount, a.committed, a.balance)
+	}
+	return nil
+}
+
+// verifyAll checks the signatures of the transactions still without an
+// error, spread over GOMAXPROCS workers.
+func (p *Pool) verifyAll(txs []*types.Transaction, errs []error) {
+	todo := make([]int, 0, len(txs))
+	for i := range txs {
+		if errs[i] == nil {
+			todo = append(todo, i)
+		}
+	}
+	check := func(i int) {
+		if err := txs[i].VerifySignature(p.keys); err != nil {
+			errs[i] = fmt.Errorf("%w: %w", ErrBadSignature, err)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	if workers <= 1 {
+		for _, i := range todo {
+			check(i)
+		}
+		return
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(todo) {
+					return
+				}
+				check(todo[k]) // each worker writes distinct errs slots
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// insertLocked runs every check against current state and inserts t.
+// Caller holds the write lock.
+func (p *Pool) insertLocked(t *types.Transaction, now time.Time) error {
+	id := t.ID()
+	if _, ok := p.all[id]; ok {
+		return fmt.Errorf("%w: %s", ErrKnown, id)
+	}
+	a, pooled := p.accts[t.From]
+	if !pooled {
+		// Read under the lock so a concurrent Reset cannot leave a stale
+		// view cached for this sender.
+		st, err := p.st.Account(t.From)
+		if err != nil {
+			return fmt.Errorf("txpool: read account %s: %w", t.From, err)
+		}
+		a = &account{addr: t.From, nonce: st.Nonce, balance: st.Balance}
+	}
+	if err := p.checkAccount(a, t, true); err != nil {
+		return err
+	}
+	if len(p.all) >= p.cfg.MaxTotal {
+		return fmt.Errorf("%w: %d transactions", ErrPoolFull, len(p.all))
+	}
+	if a.count() >= p.cfg.MaxPerAccount {
+		return fmt.Errorf("%w: %s has %d", ErrAccountFull, t.From, a.count())
+	}
+	future := t.Nonce != a.nextNonce()
+	if future && p.queuedN >= p.cfg.MaxQueued {
+		return fmt.Errorf("%w: %d queued", ErrQueueFull, p.queuedN)
+	}
+
+	e := &entry{tx: t, id: id, added: now}
+	p.all[id] = e
+	a.committed += t.Amount
+	if future {
+		p.queueLocked(a, e)
+	} else {
+		a.pending = append(a.pending, e)
+		p.pendingN++
+		p.promoteLocked(a)
+	}
+	if !pooled {
+		p.linkLocked(a)
+	}
+	return nil
+}
+
+func (p *Pool) queueLocked(a *account, e *entry) {
+	if a.queued == nil {
+		a.queued = make(map[uint64]*entry)
+	}
+	a.queued[e.tx.Nonce] = e
+	p.queuedN++
+}
