@@ -627,3 +627,41 @@ func TestCorruptStateRefused(t *testing.T) {
 		t.Fatalf("tampered entry served: %+v", got)
 	}
 }
+
+func TestSampleSelectiveFilter(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestServer(t, ServerConfig{}, clk)
+	fillTable(s, 1000, clk.Now())
+	rare := strings.Repeat("cd", 32)
+	want := map[string]bool{}
+	s.mu.Lock()
+	for i, r := range s.tab.order {
+		if i%200 == 1 { // 5 entries, all live (i%3 != 0 for these)
+			r.entry.ChainID = rare
+			want[r.entry.Address] = true
+		}
+	}
+	s.mu.Unlock()
+	if len(want) != 5 {
+		t.Fatalf("setup: %d rare entries", len(want))
+	}
+	seen := map[string]bool{}
+	for range 50 {
+		got := s.peers(3, filter{chainID: rare})
+		if len(got) != 3 || len(addresses(got)) != 3 {
+			t.Fatalf("got %+v", got)
+		}
+		for _, e := range got {
+			if !want[e.Address] {
+				t.Fatalf("non-matching entry %+v", e)
+			}
+			seen[e.Address] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Fatalf("only %d of 5 matching entries ever chosen", len(seen))
+	}
+	if got := s.peers(10, filter{chainID: rare}); len(got) != 5 {
+		t.Fatalf("limit above matches: %d", len(got))
+	}
+}

@@ -216,31 +216,59 @@ func (f filter) match(e *Entry) bool {
 }
 
 // sample returns up to limit distinct live entries matching f, chosen
-// uniformly at random, signatures stripped. It walks a lazily built random
-// permutation, so the cost is proportional to what it has to look at rather
-// than to the table.
+// uniformly at random, signatures stripped. It first walks a lazily built
+// random permutation, which is cheap when most entries match; if that does
+// not fill the answer within a few steps (a selective filter), it collects
+// the remaining matches in one linear pass and draws from them. Both phases
+// treat matching entries alike, so the choice stays uniform, and the cost is
+// bounded by one pass over the table.
 func (t *table) sample(limit int, f filter, now time.Time, intN func(int) int) []Entry {
 	n := len(t.order)
 	out := make([]Entry, 0, min(limit, n))
+	cutoff := now.Add(-t.ttl)
+	ok := func(r *record) bool { return f.match(&r.entry) && !r.seen.Before(cutoff) }
+	take := func(r *record) {
+		e := r.entry
+		e.Signature = ""
+		out = append(out, e)
+	}
+
+	steps := min(n, 4*limit+16)
 	swapped := make(map[int]int)
 	at := func(i int) int {
-		if v, ok := swapped[i]; ok {
+		if v, has := swapped[i]; has {
 			return v
 		}
 		return i
 	}
-	for i := 0; i < n && len(out) < limit; i++ {
+	visited := make(map[int]struct{}, steps)
+	for i := 0; i < steps && len(out) < limit; i++ {
 		j := i + intN(n-i)
 		vi, vj := at(i), at(j)
 		swapped[j] = vi
 		delete(swapped, i) // position i is never visited again
-		r := t.order[vj]
-		if !t.live(r, now) || !f.match(&r.entry) {
+		visited[vj] = struct{}{}
+		if r := t.order[vj]; ok(r) {
+			take(r)
+		}
+	}
+	if len(out) == limit || len(visited) == n {
+		return out
+	}
+
+	var cand []int
+	for idx, r := range t.order {
+		if !ok(r) {
 			continue
 		}
-		e := r.entry
-		e.Signature = ""
-		out = append(out, e)
+		if _, seen := visited[idx]; !seen {
+			cand = append(cand, idx)
+		}
+	}
+	for i := 0; i < len(cand) && len(out) < limit; i++ {
+		j := i + intN(len(cand)-i)
+		cand[i], cand[j] = cand[j], cand[i]
+		take(t.order[cand[i]])
 	}
 	return out
 }
