@@ -1,0 +1,432 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"ccoin/ccoin/p2p/wire"
+)
+
+func TestHandshake(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, func(c *Config) { c.NodeType = "validator" })
+	link(t, b, a)
+	pa := a.Peers()[0]
+	pb := b.Peers()[0]
+	if pa.NodeAddress != testKey(t, 1).Address() || pb.NodeAddress != testKey(t, 0).Address() {
+		t.Fatal("node addresses not learned from the handshake")
+	}
+	if !pa.Inbound || pb.Inbound {
+		t.Fatalf("directions: a sees inbound=%v, b sees inbound=%v", pa.Inbound, pb.Inbound)
+	}
+	if pa.ListenAddr != b.Addr() || pa.NodeType != "validator" || pa.Version != "test" {
+		t.Fatalf("peer info %+v", pa)
+	}
+}
+
+func TestVerifyHello(t *testing.T) {
+	a := startNode(t, 0, nil)
+	k := testKey(t, 1)
+	good := func() *wire.Hello { return signedHello(t, k, testNetworkID, testChainID, "127.0.0.1:1", 42) }
+	tests := []struct {
+		name string
+		mod  func(*wire.Hello)
+		err  error
+	}{
+		{"valid", func(*wire.Hello) {}, nil},
+		{"other network", func(h *wire.Hello) { h.NetworkID++ }, ErrNetworkMismatch},
+		{"other chain", func(h *wire.Hello) { h.ChainID = make([]byte, 32) }, ErrChainMismatch},
+		{"self", func(h *wire.Hello) { h.Nonce = a.ID() }, ErrSelfConnection},
+		{"stale", func(h *wire.Hello) { h.TimeMs -= uint64(6 * time.Minute / time.Millisecond) }, ErrClockSkew},
+		{"future", func(h *wire.Hello) { h.TimeMs += uint64(6 * time.Minute / time.Millisecond) }, ErrClockSkew},
+		{"signed field altered", func(h *wire.Hello) { h.ListenAddr = "127.0.0.1:2" }, ErrBadSignature},
+		{"no signature", func(h *wire.Hello) { h.Signature = nil }, ErrBadSignature},
+		{"address mismatch", func(h *wire.Hello) { h.NodeAddress = make([]byte, 20) }, ErrAddressMismatch},
+		{"foreign key", func(h *wire.Hello) { h.PublicKey = testKey(t, 2).Public().DER() }, ErrAddressMismatch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := good()
+			tc.mod(h)
+			if err := a.verifyHello(h); !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestHandshakeRefused(t *testing.T) {
+	tests := []struct {
+		name   string
+		mod    func(*Config)
+		reason string
+	}{
+		{"other network id", func(c *Config) { c.NetworkID = 99 }, "other network id"},
+		{"other chain id", func(c *Config) { c.ChainID = [32]byte{9} }, "other chain id"},
+	}
+	a := startNode(t, 0, nil)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startNode(t, 1+i, tc.mod)
+			if err := b.connect(context.Background(), a.Addr()); err == nil {
+				t.Fatal("handshake succeeded")
+			}
+			waitFor(t, "refusal logged", func() bool { return contains(a.logs.String(), tc.reason) })
+			if len(a.Peers()) != 0 || len(b.Peers()) != 0 {
+				t.Fatal("refused peer registered")
+			}
+			// An honest peer on another network is refused, not banned.
+			if n := len(a.bans); n != 0 {
+				t.Fatalf("%d bans", n)
+			}
+		})
+	}
+}
+
+func TestSelfConnectionRefused(t *testing.T) {
+	a := startNode(t, 0, nil)
+	if err := a.connect(context.Background(), a.Addr()); !errors.Is(err, ErrSelfConnection) {
+		t.Fatalf("err = %v, want ErrSelfConnection", err)
+	}
+	if len(a.Peers()) != 0 {
+		t.Fatal("connected to itself")
+	}
+}
+
+func TestDuplicateConnectionRefused(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	link(t, b, a)
+	if err := b.connect(context.Background(), a.Addr()); err == nil {
+		t.Fatal("second connection to the same peer accepted")
+	}
+	waitFor(t, "duplicate logged", func() bool { return contains(a.logs.String(), "already connected") })
+	if len(a.Peers()) != 1 || len(b.Peers()) != 1 {
+		t.Fatalf("peers: a %d, b %d", len(a.Peers()), len(b.Peers()))
+	}
+}
+
+func TestBlockGossip(t *testing.T) {
+	tests := []struct {
+		name  string
+		links [][2]int // dialer, listener
+		from  int
+	}{
+		{"line", [][2]int{{1, 0}, {2, 1}, {3, 2}}, 0},
+		{"star", [][2]int{{1, 0}, {2, 0}, {3, 0}}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := make([]*testNode, 4)
+			for i := range nodes {
+				nodes[i] = startNode(t, i, nil)
+			}
+			for _, l := range tc.links {
+				link(t, nodes[l[0]], nodes[l[1]])
+			}
+			block := []byte("block-" + tc.name)
+			nodes[tc.from].BroadcastBlock(block)
+			for i, n := range nodes {
+				if i == tc.from {
+					continue
+				}
+				waitFor(t, fmt.Sprintf("block at node %d", i), func() bool { return n.h.hasBlock(block) })
+			}
+			// Let any duplicate relays land before counting.
+			time.Sleep(200 * time.Millisecond)
+			for i, n := range nodes {
+				if m := n.h.maxPerPeer(); m > 1 {
+					t.Errorf("node %d got the block %d times from one peer", i, m)
+				}
+			}
+		})
+	}
+}
+
+func TestTxBatchingAndRelay(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	c := startNode(t, 2, nil)
+	link(t, b, a)
+	link(t, c, b)
+	const count = 2500
+	txs := make([][]byte, count)
+	for i := range txs {
+		txs[i] = fmt.Appendf(bytes.Repeat([]byte{'t'}, 600), "%d", i)
+	}
+	a.BroadcastTxs(txs[:count/2])
+	a.BroadcastTxs(txs) // the first half is known to b already and not resent
+	waitFor(t, "txs at b", func() bool { return b.h.txCount() == count })
+	waitFor(t, "txs relayed to c", func() bool { return c.h.txCount() == count })
+	time.Sleep(100 * time.Millisecond)
+	b.h.mu.Lock()
+	calls, batch := b.h.txCalls, b.h.maxBatch
+	b.h.mu.Unlock()
+	if calls > 10 {
+		t.Errorf("%d TXN frames for %d txs: not batched", calls, count)
+	}
+	if batch > txBatchCount {
+		t.Errorf("batch of %d txs, limit %d", batch, txBatchCount)
+	}
+	for name, n := range map[string]*testNode{"a": a, "b": b, "c": c} {
+		if m := n.h.maxPerPeer(); m > 1 {
+			t.Errorf("node %s got a tx %d times from one peer", name, m)
+		}
+	}
+}
+
+func TestRequests(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	for i := 0; i < 1000; i++ {
+		a.c.blocks = append(a.c.blocks, fmt.Appendf(bytes.Repeat([]byte{'b'}, 10<<10), "%d", i))
+	}
+	link(t, b, a)
+	ctx := context.Background()
+	aid := a.ID()
+
+	height, head, fin, err := b.RequestHead(ctx, aid)
+	wantH, wantID, wantF := a.c.Head()
+	if err != nil || height != wantH || head != wantID || fin != wantF {
+		t.Fatalf("RequestHead = %d %x %d %v", height, head, fin, err)
+	}
+
+	tests := []struct {
+		name      string
+		from      uint64
+		count     int
+		wantCount int // -1: bounded by the frame budget, checked below
+		err       error
+	}{
+		{"small", 3, 5, 5, nil},
+		{"past the end", 998, 10, 2, nil},
+		{"beyond head", 5000, 10, 0, nil},
+		{"frame budget", 0, 512, -1, nil},
+		{"too many", 0, 513, 0, ErrConfig},
+		{"zero", 0, 0, 0, ErrConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			blocks, err := b.RequestBlocks(ctx, aid, tc.from, tc.count)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if tc.err != nil {
+				return
+			}
+			if tc.wantCount >= 0 && len(blocks) != tc.wantCount {
+				t.Fatalf("%d blocks, want %d", len(blocks), tc.wantCount)
+			}
+			if tc.wantCount < 0 && (len(blocks) == 0 || len(blocks) >= tc.count) {
+				t.Fatalf("%d blocks: frame budget not applied", len(blocks))
+			}
+			for i, blk := range blocks {
+				if !bytes.Equal(blk, a.c.blocks[tc.from+uint64(i)]) {
+					t.Fatalf("block %d differs", i)
+				}
+			}
+		})
+	}
+
+	slot, leader, err := b.RequestLeader(ctx, aid)
+	if err != nil || leader != a.c.leader || slot == 0 {
+		t.Fatalf("RequestLeader = %d %x %v", slot, leader, err)
+	}
+	if _, _, _, err := b.RequestHead(ctx, 12345); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("unknown peer: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := b.RequestBlocks(cctx, aid, 0, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	// The answer to the cancelled request arrives late and is ignored, not punished.
+	if _, _, _, err := b.RequestHead(ctx, aid); err != nil {
+		t.Fatalf("after a late answer: %v", err)
+	}
+}
+
+// TestAdversarialPeers: each hostile raw client is disconnected and banned
+// while an honest peer keeps exchanging messages with the same node.
+func TestAdversarialPeers(t *testing.T) {
+	a := startNode(t, 0, func(c *Config) { c.MaxMsgsPerSec = 200 })
+	honest := startNode(t, 1, nil)
+	link(t, honest, a)
+	evil := testKey(t, 2)
+
+	frame := func(length uint32, rest string) []byte {
+		b := []byte{byte(length), byte(length >> 8), byte(length >> 16), byte(length >> 24)}
+		return append(b, rest...)
+	}
+	tests := []struct {
+		name   string
+		raw    []byte
+		msgs   []wire.Message
+		half   bool // close our write side after sending (a truncated frame)
+		reason string
+	}{
+		{name: "garbage bytes", raw: []byte("\x10\x00\x00\x00\x00\xffgarbage!!!!!!!"), reason: "malformed"},
+		{name: "oversize length", raw: frame(0xfffffff0, "BLK"), reason: "too large"},
+		{name: "truncated frame", raw: frame(100, "BLK\x91\xc4\x50abc"), half: true, reason: "truncated"},
+		{name: "unknown header", raw: frame(5, "XYZ\x91\x01"), reason: "unknown message"},
+		{name: "bad header", raw: frame(5, "x1z\x91\x01"), reason: "bad header"},
+		{name: "lying msgpack length", raw: frame(9, "BLK\x91\xc6\xff\xff\xff\xff"), reason: "declared"},
+		{name: "rejected block", msgs: []wire.Message{&wire.Block{Block: []byte("bad block")}}, reason: "block rejected"},
+		{name: "rejected txs", msgs: []wire.Message{&wire.Txs{Txs: [][]byte{[]byte("bad tx")}}}, reason: "transactions rejected"},
+		{name: "unsolicited answer", msgs: []wire.Message{&wire.Head{ReqID: 999999, HeadID: make([]byte, 32)}}, reason: "unsolicited"},
+		{name: "second hello", msgs: []wire.Message{signedHello(t, evil, testNetworkID, testChainID, "127.0.0.1:1", 5)}, reason: "after the handshake"},
+		{name: "flood", msgs: pings(2000), reason: "flood"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			listen := fmt.Sprintf("127.0.0.1:%d", 40000+i)
+			rp, ack := dialRaw(t, a.Addr(), signedHello(t, evil, testNetworkID, testChainID, listen, uint64(1000+i)))
+			if ack != wire.HdrHelloAck {
+				t.Fatalf("handshake answer %q", ack)
+			}
+			go func() {
+				if tc.raw != nil {
+					rp.conn.Write(tc.raw)
+				}
+				for _, m := range tc.msgs {
+					h, body, _ := wire.Encode(m)
+					if wire.WriteFrame(rp.conn, h, body) != nil {
+						return
+					}
+				}
+				if tc.half {
+					rp.conn.(interface{ CloseWrite() error }).CloseWrite()
+				}
+			}()
+			rp.waitClosed(t)
+			waitFor(t, "ban", func() bool { return a.isBanned("127.0.0.1:" + listen[len("127.0.0.1:"):]) })
+			if !contains(a.logs.String(), tc.reason) {
+				t.Errorf("log lacks reason %q", tc.reason)
+			}
+			// The banned identity cannot come back.
+			if _, ack := dialRaw(t, a.Addr(), signedHello(t, evil, testNetworkID, testChainID, listen, uint64(2000+i))); ack != "" {
+				t.Fatalf("banned peer got %q", ack)
+			}
+			// The honest peer is unaffected.
+			if _, _, _, err := honest.RequestHead(context.Background(), a.ID()); err != nil {
+				t.Fatalf("honest peer: %v", err)
+			}
+			blk := []byte("honest block " + tc.name)
+			a.BroadcastBlock(blk)
+			waitFor(t, "honest block", func() bool { return honest.h.hasBlock(blk) })
+		})
+	}
+	// Garbage before any handshake is dropped too.
+	rp, _ := dialRaw(t, a.Addr(), nil)
+	rp.conn.Write([]byte("\xff\xff\xff\xffjunk"))
+	rp.waitClosed(t)
+	if !a.hasPeer(honest) {
+		t.Fatal("honest peer lost")
+	}
+}
+
+func pings(n int) []wire.Message {
+	out := make([]wire.Message, n)
+	for i := range out {
+		out[i] = &wire.Ping{Nonce: uint64(i)}
+	}
+	return out
+}
+
+// A peer that stops reading is dropped; broadcasts never block on it.
+func TestSlowPeerDropped(t *testing.T) {
+	a := startNode(t, 0, nil)
+	honest := startNode(t, 1, nil)
+	link(t, honest, a)
+	rp, ack := dialRaw(t, a.Addr(), signedHello(t, testKey(t, 2), testNetworkID, testChainID, "127.0.0.1:40999", 77))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	_ = rp // never reads again
+	waitFor(t, "slow peer registered", func() bool { return len(a.Peers()) == 2 })
+	var blocks [][]byte
+	for i := 0; i < 200; i++ {
+		blk := fmt.Appendf(bytes.Repeat([]byte{'s'}, 256<<10), "%d", i)
+		blocks = append(blocks, blk)
+		a.BroadcastBlock(blk)
+	}
+	waitFor(t, "slow peer dropped", func() bool { return len(a.Peers()) == 1 })
+	for _, blk := range blocks {
+		waitFor(t, "honest peer got all blocks", func() bool { return honest.h.hasBlock(blk) })
+	}
+	if !contains(a.logs.String(), "send queue full") {
+		t.Error("no reason logged")
+	}
+}
+
+func TestPeerExchange(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	c := startNode(t, 2, nil)
+	link(t, b, a)
+	link(t, c, a)
+	// c learns b's address from a over PEX (or b learns c's) and they connect.
+	waitFor(t, "pex link", func() bool { return b.hasPeer(c) && c.hasPeer(b) })
+}
+
+func TestBootstrapRedial(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, func(c *Config) { c.BootstrapPeers = []string{a.Addr()} })
+	waitFor(t, "bootstrap link", func() bool { return b.hasPeer(a) })
+	for _, p := range a.Peers() {
+		a.Ban(p.ID, "test") // bans the port; lift it to see the redial
+	}
+	waitFor(t, "disconnect", func() bool { return !b.hasPeer(a) })
+	a.mu.Lock()
+	clear(a.bans)
+	a.mu.Unlock()
+	waitFor(t, "redial", func() bool { return b.hasPeer(a) })
+}
+
+func TestValidatorSlotsReserved(t *testing.T) {
+	v := startNode(t, 0, nil)
+	o := startNode(t, 1, nil)
+	d := startNode(t, 2, func(c *Config) {
+		c.MaxOutbound = 1
+		c.ReservedValidatorSlots = 1
+		c.Validators = append(c.Validators, testKey(t, 0).Address())
+	})
+	d.AddPeers(o.Addr())
+	waitFor(t, "refusal", func() bool { return contains(d.logs.String(), "reserved for validators") })
+	d.AddPeers(v.Addr())
+	waitFor(t, "validator link", func() bool { return d.hasPeer(v) })
+	for _, p := range d.Peers() {
+		if p.ID == o.ID() && !p.Inbound {
+			t.Fatal("non-validator took a reserved outbound slot")
+		}
+	}
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var nodes []*testNode
+	for i := 0; i < 3; i++ {
+		nodes = append(nodes, startNode(t, i, nil))
+	}
+	link(t, nodes[1], nodes[0])
+	link(t, nodes[2], nodes[0])
+	nodes[0].BroadcastBlock([]byte("leak test"))
+	nodes[0].BroadcastTxs([][]byte{[]byte("tx")})
+	waitFor(t, "gossip", func() bool { return nodes[2].h.hasBlock([]byte("leak test")) && nodes[1].h.txCount() == 1 })
+	for _, n := range nodes {
+		n.stop()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
