@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -151,6 +153,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		s.rangeLimit = newLimiter(cfg.RangeRateLimit, cfg.RangeRateBurst, cfg.MaxLimiters)
 	}
 	if cfg.StatePath != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.StatePath), 0o755); err != nil {
+			return nil, fmt.Errorf("discovery state directory: %w", err)
+		}
 		if err := s.load(); err != nil {
 			return nil, err
 		}
@@ -436,6 +441,13 @@ type peersAnswer struct {
 }
 
 func (s *Server) add(r *http.Request, e Entry) error {
+	// Cheap checks first: a signature costs far more than the clock window.
+	if err := e.Validate(OpAdd); err != nil {
+		return err
+	}
+	if err := s.tab.checkClock(e.Timestamp, s.now()); err != nil {
+		return err
+	}
 	if err := e.verify(OpAdd, s.keys); err != nil {
 		return err
 	}
@@ -456,6 +468,13 @@ func (s *Server) add(r *http.Request, e Entry) error {
 }
 
 func (s *Server) remove(r *http.Request, e Entry) error {
+	// Cheap checks first: a signature costs far more than the clock window.
+	if err := e.Validate(OpRemove); err != nil {
+		return err
+	}
+	if err := s.tab.checkClock(e.Timestamp, s.now()); err != nil {
+		return err
+	}
 	if err := e.verify(OpRemove, s.keys); err != nil {
 		return err
 	}
