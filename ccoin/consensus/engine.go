@@ -56,7 +56,7 @@ func (e *Engine) VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64
 	}
 	if !e.sched.inSlot(h.Time, h.Slot) {
 		return fmt.Errorf("%w: time %d, slot %d spans [%d, %d)", ErrBadTime, h.Time, h.Slot,
-			e.sched.SlotStart(h.Slot), e.sched.SlotStart(h.Slot+1))
+			e.sched.SlotStart(h.Slot), e.sched.slotEnd(h.Slot))
 	}
 	nowSlot := e.sched.SlotAt(nowMs)
 	if h.Slot > nowSlot+MaxFutureSlots {
@@ -108,7 +108,7 @@ func (e *Engine) VerifySeal(b *types.Block) error {
 // left for the chain's block builder.
 func (e *Engine) Prepare(parent *types.Header, parentID types.Hash, slot, nowMs uint64, sealer crypto.Address) types.Header {
 	bm := &e.g.File.BlockMining
-	start, end := e.sched.SlotStart(slot), e.sched.SlotStart(slot+1)
+	start, end := e.sched.SlotStart(slot), e.sched.slotEnd(slot)
 	t := nowMs
 	if t < start {
 		t = start

@@ -52,3 +52,11 @@ func (s Schedule) Leader(slot uint64) crypto.Address {
 func (s Schedule) inSlot(unixMs, slot uint64) bool {
 	return unixMs >= s.GenesisMs && s.SlotAt(unixMs) == slot
 }
+
+// slotEnd is SlotStart(slot+1), saturating.
+func (s Schedule) slotEnd(slot uint64) uint64 {
+	if slot == math.MaxUint64 {
+		return math.MaxUint64
+	}
+	return s.SlotStart(slot + 1)
+}
