@@ -1,0 +1,59 @@
+package p2p
+
+import (
+	"testing"
+	"time"
+
+	"ccoin/ccoin/p2p/wire"
+)
+
+func TestTimeoutsAndKeepAlive(t *testing.T) {
+	fast := func(c *Config) {
+		c.PingInterval = 50 * time.Millisecond
+		c.IdleTimeout = 400 * time.Millisecond
+		c.HandshakeTimeout = 400 * time.Millisecond
+	}
+	a := startNode(t, 0, fast)
+	b := startNode(t, 1, fast)
+	link(t, b, a)
+
+	// A client that never sends HEY is cut off by the handshake timeout.
+	silent, _ := dialRaw(t, a.Addr(), nil)
+	silent.waitClosed(t)
+
+	// A handshaken client that then stays silent is dropped as idle.
+	rp, ack := dialRaw(t, a.Addr(), signedHello(t, testKey(t, 2), testNetworkID, testChainID, "127.0.0.1:41001", 9))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	rp.waitClosed(t)
+	waitFor(t, "idle reason", func() bool { return contains(a.logs.String(), "idle timeout") })
+
+	// Pings keep honest peers connected well past the idle timeout.
+	time.Sleep(time.Second)
+	if !a.hasPeer(b) || !b.hasPeer(a) {
+		t.Fatal("keep-alive failed")
+	}
+}
+
+func TestEvents(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	link(t, b, a)
+	next := func() PeerEvent {
+		select {
+		case ev := <-a.Events():
+			return ev
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event")
+		}
+		return PeerEvent{}
+	}
+	if ev := next(); ev.Type != EventConnected || ev.Peer.ID != b.ID() {
+		t.Fatalf("event %+v", ev)
+	}
+	a.Ban(b.ID(), "test ban")
+	if ev := next(); ev.Type != EventDisconnected || ev.Reason != "banned: test ban" {
+		t.Fatalf("event %v %q", ev.Type, ev.Reason)
+	}
+}
