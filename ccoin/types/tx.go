@@ -154,3 +154,13 @@ func readTx(r *reader) *Transaction {
 	t.id, t.hasID = sha256.Sum256(u), true
 	return t
 }
+
+// MustRedecode re-encodes and decodes t, dropping its cached id: tests use
+// it to model a transaction altered in transit.
+func MustRedecode(t *Transaction) *Transaction {
+	d, err := DecodeTx(t.Encode(nil))
+	if err != nil {
+		panic(err)
+	}
+	return d
+}

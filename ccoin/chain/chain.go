@@ -1,0 +1,475 @@
+package chain
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/state"
+	"ccoin/ccoin/state/smt"
+	"ccoin/ccoin/types"
+)
+
+// HeaderVerifier checks the stateless rules of a block (the consensus
+// engine). ErrFuture-like errors are passed through unchanged so the
+// caller can hold the block.
+type HeaderVerifier interface {
+	VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64) error
+}
+
+// TxSource lets block validation skip signatures the pool already checked.
+type TxSource interface {
+	Get(id types.Hash) (*types.Transaction, bool)
+}
+
+// Config wires a chain.
+type Config struct {
+	Genesis  *genesis.Genesis
+	Verifier HeaderVerifier
+	Pool     TxSource // optional
+	Keys     *crypto.KeyCache
+	Logger   hclog.Logger
+	Now      func() time.Time
+	// OnEvent is called after each commit that moved the head or finality;
+	// it must not block.
+	OnEvent func(Event)
+}
+
+// Event reports head, finality and reorg changes.
+type Event struct {
+	Kind      string // "head", "finalized" or "reorg"
+	Header    *types.Header
+	ID        types.Hash
+	OldHead   types.Hash
+	Depth     uint64
+}
+
+// Chain is the block store and fork choice.
+type Chain struct {
+	cfg  Config
+	db   *leveldb.DB
+	tree *smt.Tree
+	log  hclog.Logger
+
+	writeMu sync.Mutex // serialises imports and builds
+
+	mu        sync.RWMutex // guards the fields below
+	head      *types.Header
+	headID    types.Hash
+	final     *types.Header
+	finalID   types.Hash
+	headers   *lru[types.Hash, *types.Header]
+	blocks    *lru[types.Hash, *types.Block]
+	built     map[types.Hash]*built // by state root of blocks we built
+}
+
+type built struct {
+	parent  types.Hash
+	changes []state.Change
+	nodes   *smt.MemStore
+}
+
+// OpenDB opens (or creates) the LevelDB at path with checksums verified on
+// every read, so a damaged file is reported instead of served.
+func OpenDB(path string) (*leveldb.DB, error) {
+	db, err := leveldb.OpenFile(path, &opt.Options{
+		Strict:      opt.DefaultStrict | opt.StrictReader,
+		BlockCacheCapacity: 32 << 20,
+		WriteBuffer: 16 << 20,
+	})
+	if err != nil {
+		if lerrors.IsCorrupted(err) {
+			return nil, fmt.Errorf("%w: %s: %v (restore a backup, or delete the directory and resync)", ErrCorrupt, path, err)
+		}
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Init writes the genesis block and state into an empty database. With
+// the same genesis already present it does nothing and reports false; with
+// another it refuses and changes nothing.
+func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
+	id, err := db.Get(keyHead, nil)
+	switch {
+	case err == nil:
+		have, err := db.Get(numKey(1), nil)
+		if err != nil {
+			return false, fmt.Errorf("%w: head without genesis: %v", ErrCorrupt, err)
+		}
+		if !bytes.Equal(have, g.ChainID[:]) {
+			return false, fmt.Errorf("%w: it has chain id %x, this genesis is %s", ErrGenesisMismatch, have, g.ChainID)
+		}
+		_ = id
+		return false, nil
+	case !errors.Is(err, leveldb.ErrNotFound):
+		return false, fmt.Errorf("read head: %w", err)
+	}
+	b := new(leveldb.Batch)
+	gid := g.ChainID
+	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).
+		Update(smt.Hash{}, g.AllocUpdates(), smt.BatchWriter{Batch: b, Prefix: prefixNode})
+	if err != nil {
+		return false, err
+	}
+	if root != g.Block.Header.StateRoot {
+		return false, fmt.Errorf("genesis state root mismatch")
+	}
+	for addr, acc := range g.Alloc {
+		b.Put(accountKey(addr), acc.Encode(nil))
+	}
+	b.Put(idKey(tBlock, gid), g.Block.Encode(nil))
+	b.Put(idKey(tHeader, gid), g.Block.Header.Encode(nil))
+	b.Put(numKey(1), gid[:])
+	b.Put(keyHead, gid[:])
+	b.Put(keyFinalized, gid[:])
+	b.Put(keyGenesis, raw)
+	if err := db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return false, fmt.Errorf("write genesis: %w", err)
+	}
+	return true, nil
+}
+
+// StoredGenesis returns the genesis JSON that initc stored.
+func StoredGenesis(db *leveldb.DB) ([]byte, error) {
+	raw, err := db.Get(keyGenesis, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotInitialized
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	return raw, nil
+}
+
+// Open loads the chain from an initialised database and checks that the
+// head, the finalized block and the head state are present and agree.
+func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = crypto.NewKeyCache(4096)
+	}
+	c := &Chain{
+		cfg:     cfg,
+		db:      db,
+		tree:    smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes),
+		log:     cfg.Logger,
+		headers: newLRU[types.Hash, *types.Header](1 << 16),
+		blocks:  newLRU[types.Hash, *types.Block](64),
+		built:   make(map[types.Hash]*built),
+	}
+	gid, err := db.Get(numKey(1), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotInitialized
+	}
+	if err != nil {
+		return nil, c.corrupt("read genesis id", err)
+	}
+	if !bytes.Equal(gid, cfg.Genesis.ChainID[:]) {
+		return nil, fmt.Errorf("%w: database chain id %x, genesis %s", ErrGenesisMismatch, gid, cfg.Genesis.ChainID)
+	}
+	if c.headID, c.head, err = c.loadPointer(keyHead); err != nil {
+		return nil, err
+	}
+	if c.finalID, c.final, err = c.loadPointer(keyFinalized); err != nil {
+		return nil, err
+	}
+	if err := c.checkConsistency(); err != nil {
+		return nil, err
+	}
+	c.log.Info("chain opened", "height", c.head.Number, "head", c.headID, "finalized", c.final.Number)
+	return c, nil
+}
+
+func (c *Chain) corrupt(what string, err error) error {
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
+}
+
+func (c *Chain) loadPointer(key []byte) (types.Hash, *types.Header, error) {
+	v, err := c.db.Get(key, nil)
+	if err != nil {
+		return types.Hash{}, nil, c.corrupt("read "+string(key), err)
+	}
+	var id types.Hash
+	if len(v) != len(id) {
+		return id, nil, c.corrupt("read "+string(key), fmt.Errorf("%d bytes", len(v)))
+	}
+	copy(id[:], v)
+	h, err := c.Header(id)
+	if err != nil {
+		return id, nil, c.corrupt("load "+string(key)+" header", err)
+	}
+	return id, h, nil
+}
+
+// checkConsistency verifies what a crash or a damaged file could break:
+// the canonical index reaches the head, the finalized block is canonical,
+// the head's state root is readable and the flat table agrees with it for
+// the accounts the head block touched.
+func (c *Chain) checkConsistency() error {
+	if id, err := c.CanonicalID(c.head.Number); err != nil || id != c.headID {
+		return c.corrupt("canonical index", fmt.Errorf("head %d not indexed (%v)", c.head.Number, err))
+	}
+	if id, err := c.CanonicalID(c.final.Number); err != nil || id != c.finalID {
+		return c.corrupt("canonical index", fmt.Errorf("finalized block %d not canonical (%v)", c.final.Number, err))
+	}
+	if _, err := c.Block(c.headID); err != nil {
+		return c.corrupt("head block", err)
+	}
+	rec, err := c.undo(c.headID)
+	if err != nil && !c.head.IsGenesis() {
+		return c.corrupt("head undo record", err)
+	}
+	for _, ch := range rec {
+		flat, err := c.Account(ch.Addr)
+		if err != nil {
+			return c.corrupt("account table", err)
+		}
+		v, _, err := c.tree.Get(c.head.StateRoot, ch.Addr)
+		if err != nil {
+			return c.corrupt("state tree", err)
+		}
+		tree, err := types.DecodeAccount(v)
+		if err != nil || tree != flat || flat != ch.After {
+			return c.corrupt("state", fmt.Errorf("account %s differs between table and tree", ch.Addr))
+		}
+	}
+	return nil
+}
+
+// Close releases nothing itself; the database belongs to the caller.
+func (c *Chain) Genesis() *genesis.Genesis { return c.cfg.Genesis }
+
+// Head returns the canonical head header and id.
+func (c *Chain) Head() (*types.Header, types.Hash) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.head, c.headID
+}
+
+// Finalized returns the finalized header and id.
+func (c *Chain) Finalized() (*types.Header, types.Hash) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.final, c.finalID
+}
+
+// Header returns any stored header by id.
+func (c *Chain) Header(id types.Hash) (*types.Header, error) {
+	if h, ok := c.headers.get(id); ok {
+		return h, nil
+	}
+	v, err := c.db.Get(idKey(tHeader, id), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("%w: header %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, c.corrupt("read header", err)
+	}
+	h, err := types.DecodeHeader(v)
+	if err != nil {
+		return nil, c.corrupt("decode header", err)
+	}
+	c.headers.add(id, h)
+	return h, nil
+}
+
+// HasBlock reports whether a block is stored (valid blocks only are stored).
+func (c *Chain) HasBlock(id types.Hash) bool {
+	if _, ok := c.headers.get(id); ok {
+		return true
+	}
+	ok, _ := c.db.Has(idKey(tHeader, id), nil)
+	return ok
+}
+
+// Block returns any stored block by id.
+func (c *Chain) Block(id types.Hash) (*types.Block, error) {
+	if b, ok := c.blocks.get(id); ok {
+		return b, nil
+	}
+	v, err := c.db.Get(idKey(tBlock, id), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, c.corrupt("read block", err)
+	}
+	b, err := types.DecodeBlock(v)
+	if err != nil || b.ID() != id {
+		return nil, c.corrupt("decode block", fmt.Errorf("block %s: %v", id, err))
+	}
+	c.blocks.add(id, b)
+	return b, nil
+}
+
+// RawBlock returns the stored encoding of a block, for serving peers
+// without re-encoding.
+func (c *Chain) RawBlock(id types.Hash) ([]byte, error) {
+	v, err := c.db.Get(idKey(tBlock, id), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
+	}
+	return v, err
+}
+
+// CanonicalID returns the id of the canonical block at number.
+func (c *Chain) CanonicalID(n uint64) (types.Hash, error) {
+	var id types.Hash
+	v, err := c.db.Get(numKey(n), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return id, fmt.Errorf("%w: no block %d", ErrNotFound, n)
+	}
+	if err != nil {
+		return id, c.corrupt("read canonical index", err)
+	}
+	copy(id[:], v)
+	return id, nil
+}
+
+// BlockByNumber returns the canonical block at number.
+func (c *Chain) BlockByNumber(n uint64) (*types.Block, error) {
+	id, err := c.CanonicalID(n)
+	if err != nil {
+		return nil, err
+	}
+	return c.Block(id)
+}
+
+// IsCanonical reports whether id is on the canonical chain.
+func (c *Chain) IsCanonical(id types.Hash) bool {
+	h, err := c.Header(id)
+	if err != nil {
+		return false
+	}
+	cid, err := c.CanonicalID(h.Number)
+	return err == nil && cid == id
+}
+
+// TxLocation finds a transaction on the canonical chain.
+func (c *Chain) TxLocation(id types.Hash) (block types.Hash, index int, err error) {
+	v, err := c.db.Get(idKey(tTx, id), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return block, 0, fmt.Errorf("%w: tx %s", ErrNotFound, id)
+	}
+	if err != nil || len(v) != 36 {
+		return block, 0, c.corrupt("read tx index", err)
+	}
+	copy(block[:], v)
+	return block, int(uint32(v[32])<<24 | uint32(v[33])<<16 | uint32(v[34])<<8 | uint32(v[35])), nil
+}
+
+// Account reads an account at the head; unknown accounts are zero.
+func (c *Chain) Account(a crypto.Address) (types.Account, error) {
+	v, err := c.db.Get(accountKey(a), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return types.Account{}, nil
+	}
+	if err != nil {
+		return types.Account{}, c.corrupt("read account", err)
+	}
+	acc, err := types.DecodeAccount(v)
+	if err != nil {
+		return acc, c.corrupt("decode account", err)
+	}
+	return acc, nil
+}
+
+// AccountAt reads an account in the state of any stored block by its root.
+func (c *Chain) AccountAt(root types.Hash, a crypto.Address) (types.Account, error) {
+	return treeReader{c.tree, root}.Account(a)
+}
+
+// Tree exposes the state tree for proofs and snapshots.
+func (c *Chain) Tree() *smt.Tree { return c.tree }
+
+// AccountsAt lists accounts in the state with the given root, in address
+// order, starting after `after` (nil = from the start), at most limit.
+func (c *Chain) AccountsAt(root types.Hash, after *crypto.Address, limit int) ([]crypto.Address, []types.Account, bool, error) {
+	var (
+		start  [20]byte
+		addrs  []crypto.Address
+		accs   []types.Account
+		more   bool
+		stopIt = errors.New("stop")
+	)
+	if after != nil {
+		start = *after
+	}
+	err := c.tree.IterateFrom(root, start, func(k [20]byte, v []byte) error {
+		if after != nil && k == *after {
+			return nil
+		}
+		if len(addrs) == limit {
+			more = true
+			return stopIt
+		}
+		acc, err := types.DecodeAccount(v)
+		if err != nil {
+			return c.corrupt("decode account", err)
+		}
+		addrs, accs = append(addrs, k), append(accs, acc)
+		return nil
+	})
+	if err != nil && !errors.Is(err, stopIt) {
+		return nil, nil, false, err
+	}
+	return addrs, accs, more, nil
+}
+
+func (c *Chain) undo(id types.Hash) ([]state.Change, error) {
+	v, err := c.db.Get(idKey(tUndo, id), nil)
+	if err != nil {
+		return nil, err
+	}
+	return state.DecodeChanges(v)
+}
+
+// Evidence lists recorded equivocations: pairs of headers one sealer
+// signed for one slot. At most limit are returned.
+func (c *Chain) Evidence(limit int) ([][2]*types.Header, error) {
+	var out [][2]*types.Header
+	it := c.db.NewIterator(&ldbRange{Start: []byte{tEvidence}, Limit: []byte{tEvidence + 1}}, nil)
+	defer it.Release()
+	for it.Next() && len(out) < limit {
+		pair, err := decodeEvidence(it.Value())
+		if err != nil {
+			return nil, c.corrupt("decode evidence", err)
+		}
+		out = append(out, pair)
+	}
+	return out, it.Error()
+}
+
+// flatReader reads the head state from the account table.
+type flatReader struct{ c *Chain }
+
+func (r flatReader) Account(a crypto.Address) (types.Account, error) { return r.c.Account(a) }
+
+// treeReader reads the state of any stored root from the state tree.
+type treeReader struct {
+	t    *smt.Tree
+	root types.Hash
+}
+
+func (r treeReader) Account(a crypto.Address) (types.Account, error) {
+	v, found, err := r.t.Get(r.root, a)
+	if err != nil || !found {
+		return types.Account{}, err
+	}
+	return types.DecodeAccount(v)
+}

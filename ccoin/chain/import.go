@@ -1,0 +1,426 @@
+package chain
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/state"
+	"ccoin/ccoin/state/smt"
+	"ccoin/ccoin/types"
+)
+
+// Result says what importing a block changed.
+type Result struct {
+	ID           types.Hash
+	Header       *types.Header
+	Head         bool // the block is the new head
+	Reorg        *Reorg
+	Finalized    *types.Header // the new finalized block, if finality advanced
+	FinalizedID  types.Hash
+	Touched      []crypto.Address // head-state accounts that changed
+	Equivocation bool
+	Included     []*types.Transaction // transactions that joined the canonical chain
+}
+
+// Reorg describes a switch of branch.
+type Reorg struct {
+	OldHead, NewHead types.Hash
+	Depth            uint64               // abandoned canonical blocks
+	Abandoned        []*types.Transaction // txs of abandoned blocks not in the new branch
+}
+
+// Better is the fork-choice order: true when a beats b. It is total, so
+// every node picks the same head from the same set of blocks.
+func Better(a *types.Header, aID types.Hash, b *types.Header, bID types.Hash) bool {
+	if a.Number != b.Number {
+		return a.Number > b.Number
+	}
+	if a.Slot != b.Slot {
+		return a.Slot < b.Slot
+	}
+	return bytes.Compare(aID[:], bID[:]) < 0
+}
+
+func (c *Chain) nowMs() uint64 { return uint64(c.cfg.Now().UnixMilli()) }
+
+// ImportBlock validates a block completely (header rules through the
+// verifier, every transaction, the state root) and commits it. Errors from
+// the verifier come back wrapped but otherwise unchanged (so a caller can
+// tell a near-future block from an invalid one); the chain's own rule
+// failures wrap ErrInvalidBlock.
+func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
+	id := b.ID()
+	if c.HasBlock(id) {
+		return nil, ErrKnownBlock
+	}
+	if b.Header.IsGenesis() {
+		return nil, fmt.Errorf("%w: a second genesis block", ErrInvalidBlock)
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.HasBlock(id) {
+		return nil, ErrKnownBlock
+	}
+	parent, err := c.Header(b.Header.Parent)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownParent, b.Header.Parent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkExtendsFinal(b.Header.Parent, parent); err != nil {
+		return nil, err
+	}
+	if err := c.cfg.Verifier.VerifyHeader(parent, b, c.nowMs()); err != nil {
+		return nil, fmt.Errorf("block %d %s: %w", b.Header.Number, id, err)
+	}
+	if i, err := state.VerifyTxs(b.Txs, c.cfg.Keys, c.poolVerified); err != nil {
+		return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+	}
+	o := state.NewOverlay(c.readerAt(b.Header.Parent, parent))
+	if err := state.ApplyBlock(o, b, c.cfg.Genesis.ChainID); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	changes := o.Changes()
+	batch := new(leveldb.Batch)
+	root, err := c.tree.Update(parent.StateRoot, state.Updates(changes), smt.BatchWriter{Batch: batch, Prefix: prefixNode})
+	if err != nil {
+		return nil, c.corrupt("update state tree", err)
+	}
+	if root != b.Header.StateRoot {
+		return nil, fmt.Errorf("%w: %w: header %s, computed %s", ErrInvalidBlock, ErrBadStateRoot, b.Header.StateRoot, types.Hash(root))
+	}
+	return c.commit(b, id, raw, changes, batch)
+}
+
+// poolVerified reports whether the pool holds this exact transaction
+// (same id, key and signature), whose signature it verified on entry.
+func (c *Chain) poolVerified(tx *types.Transaction) bool {
+	if c.cfg.Pool == nil {
+		return false
+	}
+	p, ok := c.cfg.Pool.Get(tx.ID())
+	return ok && bytes.Equal(p.Signature, tx.Signature) && bytes.Equal(p.PublicKey, tx.PublicKey)
+}
+
+// readerAt returns the state after block id: the flat table for the head,
+// the state tree otherwise.
+func (c *Chain) readerAt(id types.Hash, h *types.Header) state.Reader {
+	c.mu.RLock()
+	isHead := id == c.headID
+	c.mu.RUnlock()
+	if isHead {
+		return flatReader{c}
+	}
+	return treeReader{c.tree, h.StateRoot}
+}
+
+// checkExtendsFinal refuses blocks whose branch leaves out the finalized
+// block: the node never reorganises below it.
+func (c *Chain) checkExtendsFinal(parentID types.Hash, parent *types.Header) error {
+	final, finalID := c.Finalized()
+	id, h := parentID, parent
+	for h.Number > final.Number {
+		id = h.Parent
+		var err error
+		if h, err = c.Header(id); err != nil {
+			return err
+		}
+	}
+	if h.Number != final.Number || id != finalID {
+		return fmt.Errorf("%w: branch leaves finalized block %d", ErrBelowFinalized, final.Number)
+	}
+	return nil
+}
+
+// BuildBlock executes candidate transactions on the state after parent,
+// keeps the valid ones (at most max_bound) and returns an unsealed block
+// with its roots filled. The result is remembered so that ImportOwn can
+// commit it without executing it again.
+func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Transaction) (*types.Block, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	parent, err := c.Header(parentID)
+	if err != nil {
+		return nil, err
+	}
+	o := state.NewOverlay(c.readerAt(parentID, parent))
+	kept, _ := state.BuildTxs(o, txs, c.cfg.Genesis.ChainID, int(c.cfg.Genesis.File.BlockMining.MaxBound))
+	if err := o.Credit(h.Sealer, h.Reward); err != nil {
+		return nil, err
+	}
+	changes := o.Changes()
+	nodes := smt.NewMemStore()
+	root, err := c.tree.Update(parent.StateRoot, state.Updates(changes), nodes)
+	if err != nil {
+		return nil, c.corrupt("update state tree", err)
+	}
+	b := &types.Block{Header: h, Txs: kept}
+	b.Header.TxRoot = types.TxRoot(b.TxIDs())
+	b.Header.StateRoot = root
+	if len(c.built) > 8 {
+		clear(c.built)
+	}
+	c.built[root] = &built{parent: parentID, changes: changes, nodes: nodes}
+	return b, nil
+}
+
+// ImportOwn commits a block this node built and sealed. It skips the
+// re-execution BuildBlock already did; anything unknown falls back to a
+// full ImportBlock.
+func (c *Chain) ImportOwn(b *types.Block) (*Result, error) {
+	c.writeMu.Lock()
+	bl := c.built[b.Header.StateRoot]
+	if bl == nil || bl.parent != b.Header.Parent {
+		c.writeMu.Unlock()
+		return c.ImportBlock(b, nil)
+	}
+	defer c.writeMu.Unlock()
+	delete(c.built, b.Header.StateRoot)
+	id := b.ID()
+	if c.HasBlock(id) {
+		return nil, ErrKnownBlock
+	}
+	parent, err := c.Header(b.Header.Parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkExtendsFinal(b.Header.Parent, parent); err != nil {
+		return nil, err
+	}
+	batch := new(leveldb.Batch)
+	w := smt.BatchWriter{Batch: batch, Prefix: prefixNode}
+	bl.nodes.Range(func(h smt.Hash, enc []byte) bool { w.PutNode(h, enc); return true })
+	return c.commit(b, id, nil, bl.changes, batch)
+}
+
+// commit writes a validated block and, if it wins fork choice, moves the
+// head (extending or reorganising) and finality, all in one synced batch.
+func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []state.Change, batch *leveldb.Batch) (*Result, error) {
+	if raw == nil {
+		raw = b.Encode(nil)
+	}
+	h := &b.Header
+	batch.Put(idKey(tBlock, id), raw)
+	batch.Put(idKey(tHeader, id), h.Encode(nil))
+	batch.Put(idKey(tUndo, id), state.EncodeChanges(changes))
+	res := &Result{ID: id, Header: h}
+
+	// One sealer, one slot: a second block is evidence; both stay valid.
+	sk := slotKey(tSlot, h.Slot, h.Sealer)
+	switch first, err := c.db.Get(sk, nil); {
+	case err == nil && !bytes.Equal(first, id[:]):
+		var fid types.Hash
+		copy(fid[:], first)
+		if fh, err := c.Header(fid); err == nil {
+			batch.Put(slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h))
+			res.Equivocation = true
+			c.log.Warn("equivocation: two blocks by one sealer for one slot", "sealer", h.Sealer, "slot", h.Slot, "first", fid, "second", id)
+		}
+	case errors.Is(err, leveldb.ErrNotFound):
+		batch.Put(sk, id[:])
+	case err != nil:
+		return nil, c.corrupt("read slot index", err)
+	}
+
+	c.mu.RLock()
+	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
+	c.mu.RUnlock()
+	newFinal, newFinalID := final, finalID
+	if Better(h, id, head, headID) {
+		res.Head = true
+		var err error
+		if h.Parent == headID {
+			c.applyForward(batch, id, b, changes, res)
+		} else if err = c.reorg(batch, b, id, changes, head, headID, res); err != nil {
+			return nil, err
+		}
+		batch.Put(keyHead, id[:])
+		if newFinal, newFinalID, err = c.finality(batch, h, id, final, finalID); err != nil {
+			return nil, err
+		}
+		if newFinalID != finalID {
+			batch.Put(keyFinalized, newFinalID[:])
+			res.Finalized, res.FinalizedID = newFinal, newFinalID
+		}
+	}
+	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
+	}
+	c.headers.add(id, h)
+	c.blocks.add(id, b)
+	if res.Head {
+		c.mu.Lock()
+		c.head, c.headID = h, id
+		c.final, c.finalID = newFinal, newFinalID
+		c.mu.Unlock()
+	}
+	c.emit(res, headID)
+	return res, nil
+}
+
+// applyForward moves the head state forward by one block's changes.
+func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block, changes []state.Change, res *Result) {
+	for _, ch := range changes {
+		putAccount(batch, ch.Addr, ch.After)
+		res.Touched = append(res.Touched, ch.Addr)
+	}
+	batch.Put(numKey(b.Header.Number), id[:])
+	for i, tx := range b.Txs {
+		txid := tx.ID()
+		batch.Put(idKey(tTx, txid), txLoc(id, i))
+	}
+	res.Included = append(res.Included, b.Txs...)
+}
+
+func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
+	if acc == (types.Account{}) {
+		batch.Delete(accountKey(a))
+		return
+	}
+	batch.Put(accountKey(a), acc.Encode(nil))
+}
+
+// reorg undoes canonical blocks back to the common ancestor and applies
+// the new branch, in the same batch.
+func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, changes []state.Change,
+	head *types.Header, headID types.Hash, res *Result) error {
+	// The new branch from the tip back to the first canonical ancestor.
+	type step struct {
+		id types.Hash
+		h  *types.Header
+	}
+	var branch []step
+	cur, curID := &b.Header, id
+	for {
+		branch = append(branch, step{curID, cur})
+		pid := cur.Parent
+		ph, err := c.Header(pid)
+		if err != nil {
+			return err
+		}
+		if c.IsCanonical(pid) {
+			cur, curID = ph, pid
+			break
+		}
+		cur, curID = ph, pid
+	}
+	ancestor := cur.Number
+	touched := make(map[crypto.Address]struct{})
+	inNew := make(map[types.Hash]struct{})
+
+	// Undo, newest first, so each account ends at its value in the ancestor.
+	var abandoned []*types.Transaction
+	for n := head.Number; n > ancestor; n-- {
+		oid, err := c.CanonicalID(n)
+		if err != nil {
+			return err
+		}
+		rec, err := c.undo(oid)
+		if err != nil {
+			return c.corrupt("read undo record", err)
+		}
+		for _, ch := range rec {
+			putAccount(batch, ch.Addr, ch.Before)
+			touched[ch.Addr] = struct{}{}
+		}
+		ob, err := c.Block(oid)
+		if err != nil {
+			return err
+		}
+		for _, tx := range ob.Txs {
+			batch.Delete(idKey(tTx, tx.ID()))
+		}
+		abandoned = append(abandoned, ob.Txs...)
+		batch.Delete(numKey(n))
+	}
+	// Redo the new branch, oldest first.
+	for i := len(branch) - 1; i >= 0; i-- {
+		s := branch[i]
+		var (
+			blk *types.Block
+			rec []state.Change
+			err error
+		)
+		if s.id == id {
+			blk, rec = b, changes
+		} else {
+			if blk, err = c.Block(s.id); err != nil {
+				return err
+			}
+			if rec, err = c.undo(s.id); err != nil {
+				return c.corrupt("read undo record", err)
+			}
+		}
+		for _, ch := range rec {
+			putAccount(batch, ch.Addr, ch.After)
+			touched[ch.Addr] = struct{}{}
+		}
+		batch.Put(numKey(s.h.Number), s.id[:])
+		for j, tx := range blk.Txs {
+			batch.Put(idKey(tTx, tx.ID()), txLoc(s.id, j))
+			inNew[tx.ID()] = struct{}{}
+		}
+		res.Included = append(res.Included, blk.Txs...)
+	}
+	r := &Reorg{OldHead: headID, NewHead: id, Depth: head.Number - ancestor}
+	for _, tx := range abandoned {
+		if _, ok := inNew[tx.ID()]; !ok {
+			r.Abandoned = append(r.Abandoned, tx)
+		}
+	}
+	for a := range touched {
+		res.Touched = append(res.Touched, a)
+	}
+	res.Reorg = r
+	c.log.Warn("chain reorganised", "depth", r.Depth, "old-head", headID, "new-head", id, "number", b.Header.Number, "returned-txs", len(r.Abandoned))
+	return nil
+}
+
+// finality finds the highest block on the new head's chain whose sealers,
+// with those of the blocks after it, reach the quorum. Undo records below
+// the new finalized block are dropped: no reorg can reach them.
+func (c *Chain) finality(batch *leveldb.Batch, h *types.Header, id types.Hash, final *types.Header, finalID types.Hash) (*types.Header, types.Hash, error) {
+	quorum := c.cfg.Genesis.Quorum
+	seen := make(map[crypto.Address]struct{}, quorum)
+	newFinal, newFinalID := final, finalID
+	for h.Number > final.Number {
+		if newFinalID == finalID {
+			seen[h.Sealer] = struct{}{}
+			if len(seen) >= quorum {
+				newFinal, newFinalID = h, id
+			}
+		} else {
+			batch.Delete(idKey(tUndo, id))
+		}
+		id = h.Parent
+		var err error
+		if h, err = c.Header(id); err != nil {
+			return nil, id, err
+		}
+	}
+	if newFinalID != finalID {
+		batch.Delete(idKey(tUndo, finalID))
+	}
+	return newFinal, newFinalID, nil
+}
+
+func (c *Chain) emit(res *Result, oldHead types.Hash) {
+	if c.cfg.OnEvent == nil {
+		return
+	}
+	if res.Reorg != nil {
+		c.cfg.OnEvent(Event{Kind: "reorg", Header: res.Header, ID: res.ID, OldHead: oldHead, Depth: res.Reorg.Depth})
+	}
+	if res.Head {
+		c.cfg.OnEvent(Event{Kind: "head", Header: res.Header, ID: res.ID})
+	}
+	if res.Finalized != nil {
+		c.cfg.OnEvent(Event{Kind: "finalized", Header: res.Finalized, ID: res.FinalizedID})
+	}
+}

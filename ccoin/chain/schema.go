@@ -1,0 +1,64 @@
+package chain
+
+import (
+	"encoding/binary"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/types"
+)
+
+// The storage schema, in one place. Keys are a one-byte table prefix
+// followed by a fixed-size id, so each table is a contiguous key range.
+var (
+	keyGenesis   = []byte("m/genesis")   // genesis.json as given to initc
+	keyHead      = []byte("m/head")      // id of the canonical head
+	keyFinalized = []byte("m/finalized") // id of the finalized block
+	prefixNode   = []byte("s")           // s ‖ hash  -> state tree node
+)
+
+const (
+	tBlock    = 'b' // b ‖ id          -> block encoding
+	tHeader   = 'h' // h ‖ id          -> header encoding
+	tCanon    = 'n' // n ‖ number(8)   -> id of the canonical block
+	tTx       = 't' // t ‖ tx id       -> block id ‖ index(4), canonical only
+	tAccount  = 'a' // a ‖ address     -> account encoding at the head
+	tUndo     = 'u' // u ‖ id          -> state.EncodeChanges record
+	tSlot     = 'q' // q ‖ slot(8) ‖ sealer -> first block id seen
+	tEvidence = 'v' // v ‖ slot(8) ‖ sealer -> two header encodings
+)
+
+func idKey(t byte, id types.Hash) []byte {
+	k := make([]byte, 33)
+	k[0] = t
+	copy(k[1:], id[:])
+	return k
+}
+
+func numKey(n uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = tCanon
+	binary.BigEndian.PutUint64(k[1:], n)
+	return k
+}
+
+func accountKey(a crypto.Address) []byte {
+	k := make([]byte, 21)
+	k[0] = tAccount
+	copy(k[1:], a[:])
+	return k
+}
+
+func slotKey(t byte, slot uint64, sealer crypto.Address) []byte {
+	k := make([]byte, 29)
+	k[0] = t
+	binary.BigEndian.PutUint64(k[1:], slot)
+	copy(k[9:], sealer[:])
+	return k
+}
+
+func txLoc(block types.Hash, index int) []byte {
+	v := make([]byte, 36)
+	copy(v, block[:])
+	binary.BigEndian.PutUint32(v[32:], uint32(index))
+	return v
+}
