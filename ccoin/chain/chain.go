@@ -46,11 +46,11 @@ type Config struct {
 
 // Event reports head, finality and reorg changes.
 type Event struct {
-	Kind      string // "head", "finalized" or "reorg"
-	Header    *types.Header
-	ID        types.Hash
-	OldHead   types.Hash
-	Depth     uint64
+	Kind    string // "head", "finalized" or "reorg"
+	Header  *types.Header
+	ID      types.Hash
+	OldHead types.Hash
+	Depth   uint64
 }
 
 // Chain is the block store and fork choice.
@@ -62,14 +62,14 @@ type Chain struct {
 
 	writeMu sync.Mutex // serialises imports and builds
 
-	mu        sync.RWMutex // guards the fields below
-	head      *types.Header
-	headID    types.Hash
-	final     *types.Header
-	finalID   types.Hash
-	headers   *lru[types.Hash, *types.Header]
-	blocks    *lru[types.Hash, *types.Block]
-	built     map[types.Hash]*built // by state root of blocks we built
+	mu      sync.RWMutex // guards the fields below
+	head    *types.Header
+	headID  types.Hash
+	final   *types.Header
+	finalID types.Hash
+	headers *lru[types.Hash, *types.Header]
+	blocks  *lru[types.Hash, *types.Block]
+	built   map[types.Hash]*built // by state root of blocks we built
 }
 
 type built struct {
@@ -82,9 +82,9 @@ type built struct {
 // every read, so a damaged file is reported instead of served.
 func OpenDB(path string) (*leveldb.DB, error) {
 	db, err := leveldb.OpenFile(path, &opt.Options{
-		Strict:      opt.DefaultStrict | opt.StrictReader,
+		Strict:             opt.DefaultStrict | opt.StrictReader,
 		BlockCacheCapacity: 32 << 20,
-		WriteBuffer: 16 << 20,
+		WriteBuffer:        16 << 20,
 	})
 	if err != nil {
 		if lerrors.IsCorrupted(err) {

@@ -4,13 +4,13 @@ import "errors"
 
 // Error kinds, usable with errors.Is.
 var (
-	ErrNotInitialized   = errors.New("data directory has no chain: run ccoin initc first")
-	ErrGenesisMismatch  = errors.New("data directory holds a different genesis")
-	ErrCorrupt          = errors.New("database is corrupt")
-	ErrKnownBlock       = errors.New("block already known")
-	ErrUnknownParent    = errors.New("parent block unknown")
-	ErrBelowFinalized   = errors.New("block does not extend the finalized chain")
-	ErrInvalidBlock     = errors.New("invalid block")
-	ErrBadStateRoot     = errors.New("state root mismatch")
-	ErrNotFound         = errors.New("not found")
+	ErrNotInitialized  = errors.New("data directory has no chain: run ccoin initc first")
+	ErrGenesisMismatch = errors.New("data directory holds a different genesis")
+	ErrCorrupt         = errors.New("database is corrupt")
+	ErrKnownBlock      = errors.New("block already known")
+	ErrUnknownParent   = errors.New("parent block unknown")
+	ErrBelowFinalized  = errors.New("block does not extend the finalized chain")
+	ErrInvalidBlock    = errors.New("invalid block")
+	ErrBadStateRoot    = errors.New("state root mismatch")
+	ErrNotFound        = errors.New("not found")
 )
