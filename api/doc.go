@@ -1,0 +1,15 @@
+// Package api is the node's HTTP JSON API: the prototype's routes under
+// /{node address}/ and the REST routes described by openapi.yaml, served with
+// go-chi.
+//
+// The package knows nothing of the chain, the pool or the network: it reaches
+// them through the Backend interface, which the node implements, so the API can
+// be tested against an in-memory fake (see package apitest). Everything a
+// client sends is treated as hostile: bodies are size-limited, JSON is decoded
+// strictly, every failure is a 4xx JSON error with a stable code, requests time
+// out, and a panic is caught and logged rather than taking the node down.
+//
+// The JSON <-> types conversions (TxToJSON, TxFromJSON, BlockFromJSON) are
+// exported so the Go client, the tests and other tools share one definition
+// of the wire shapes.
+package api

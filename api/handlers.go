@@ -1,0 +1,325 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"ccoin/ccoin/types"
+
+	"github.com/go-chi/chi/v5"
+)
+
+const (
+	defaultBlocksLimit = 20
+	maxBlocksLimit     = 100
+	defaultPoolLimit   = 100
+	maxPoolLimit       = 1000
+)
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !s.b.Ready() {
+		writeError(w, errorf(http.StatusServiceUnavailable, CodeNotReady, "node is not synced yet"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, statusToJSON(s.b.Status()))
+}
+
+// withTxs reads ?txs=true|false (default true).
+func withTxs(r *http.Request) (bool, *Error) {
+	switch v := r.URL.Query().Get("txs"); v {
+	case "", "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, errorf(http.StatusBadRequest, CodeBadRequest, "txs: want true or false, got %q", truncate(v, 40))
+	}
+}
+
+// queryUint reads an optional positive integer query parameter.
+func queryUint(r *http.Request, name string, def, max uint64) (uint64, *Error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 || v[0] == '+' || (max > 0 && n > max) {
+		if max > 0 {
+			return 0, errorf(http.StatusBadRequest, CodeBadRequest, "%s: want an integer from 1 to %d, got %q", name, max, truncate(v, 40))
+		}
+		return 0, errorf(http.StatusBadRequest, CodeBadRequest, "%s: want a positive integer, got %q", name, truncate(v, 40))
+	}
+	return n, nil
+}
+
+// blockJSON renders a block with its standing on the chain.
+func (s *Server) blockJSON(b *types.Block, txs bool) BlockJSON {
+	id := b.ID()
+	canonical := s.b.IsCanonical(id)
+	finalized := false
+	if f := s.b.Finalized(); canonical && f != nil && b.Header.Number <= f.Header.Number {
+		finalized = true
+	}
+	return BlockToJSON(b, txs, finalized, canonical)
+}
+
+func (s *Server) writeBlock(w http.ResponseWriter, r *http.Request, b *types.Block, err error) {
+	txs, e := withTxs(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if err == nil && b == nil {
+		err = ErrNotFound
+	}
+	if err != nil {
+		s.writeErr(w, err, CodeUnknownBlock)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.blockJSON(b, txs))
+}
+
+// writeErr answers a backend error, logging the ones that are not the
+// client's doing.
+func (s *Server) writeErr(w http.ResponseWriter, err error, notFound string) {
+	e := toError(err, notFound)
+	if e.Status >= 500 {
+		s.log.Error("backend failure", "error", err)
+	}
+	writeError(w, e)
+}
+
+func (s *Server) blockLatest(w http.ResponseWriter, r *http.Request) {
+	s.writeBlock(w, r, s.b.Head(), nil)
+}
+
+func (s *Server) blockFinalized(w http.ResponseWriter, r *http.Request) {
+	s.writeBlock(w, r, s.b.Finalized(), nil)
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	n, id, isID, err := parseBlockRef(chi.URLParam(r, "ref"))
+	if err != nil {
+		s.writeErr(w, err, CodeUnknownBlock)
+		return
+	}
+	var b *types.Block
+	if isID {
+		b, err = s.b.BlockByID(id)
+	} else {
+		b, err = s.b.BlockByNumber(n)
+	}
+	s.writeBlock(w, r, b, err)
+}
+
+// blocks lists up to limit canonical blocks: ascending from ?from=, or the
+// newest first when from is omitted.
+func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
+	txs, e := withTxs(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	limit, e := queryUint(r, "limit", defaultBlocksLimit, maxBlocksLimit)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	from, e := queryUint(r, "from", 0, 0)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	head := s.b.Head()
+	out := BlocksJSON{Blocks: []BlockJSON{}}
+	if head == nil {
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	height := head.Header.Number
+	var numbers []uint64
+	if from == 0 {
+		for n := height; n >= 1 && uint64(len(numbers)) < limit; n-- {
+			numbers = append(numbers, n)
+		}
+	} else {
+		for n := from; n <= height && uint64(len(numbers)) < limit; n++ {
+			numbers = append(numbers, n)
+		}
+	}
+	for _, n := range numbers {
+		b, err := s.b.BlockByNumber(n)
+		if err != nil {
+			// The head moved under us (a reorg); stop at what we have.
+			if toError(err, CodeUnknownBlock).Status == http.StatusNotFound {
+				break
+			}
+			s.writeErr(w, err, CodeUnknownBlock)
+			return
+		}
+		out.Blocks = append(out.Blocks, s.blockJSON(b, txs))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
+	id, err := parseHash("transaction id", chi.URLParam(r, "id"))
+	if err != nil {
+		s.writeErr(w, err, CodeUnknownTx)
+		return
+	}
+	ti, err := s.b.Tx(id)
+	if err == nil && ti.Tx == nil {
+		err = ErrNotFound
+	}
+	if err != nil {
+		s.writeErr(w, err, CodeUnknownTx)
+		return
+	}
+	writeJSON(w, http.StatusOK, txStatusToJSON(ti))
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	a, err := parseAddress("address", chi.URLParam(r, "address"))
+	if err != nil {
+		s.writeErr(w, err, CodeNotFound)
+		return
+	}
+	info, err := s.b.Account(a)
+	if err != nil {
+		s.writeErr(w, err, CodeNotFound)
+		return
+	}
+	info.Address = a
+	writeJSON(w, http.StatusOK, accountToJSON(info))
+}
+
+func (s *Server) pool(w http.ResponseWriter, r *http.Request) {
+	limit, e := queryUint(r, "limit", defaultPoolLimit, maxPoolLimit)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	txs, pending, queued := s.b.Pool(int(limit))
+	out := PoolJSON{Pending: pending, Queued: queued, Transactions: make([]TxJSON, 0, len(txs))}
+	for i, t := range txs {
+		if uint64(i) >= limit {
+			break
+		}
+		out.Transactions = append(out.Transactions, TxToJSON(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
+	ps := s.b.Peers()
+	out := PeersJSON{Peers: make([]PeerJSON, len(ps))}
+	for i, p := range ps {
+		out.Peers[i] = peerToJSON(p)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
+	ev := s.b.Evidence()
+	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev))}
+	for i, e := range ev {
+		out.Evidence[i] = EvidenceJSON{Sealer: e.Sealer, Slot: e.Slot, A: HeaderToJSON(&e.A), B: HeaderToJSON(&e.B)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// submitTxs takes one transaction object or an array of them. Only a body
+// that is not JSON at all (or too big) fails as a whole; each item gets its
+// own result, so one bad transaction never sinks a batch.
+func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
+	limit := int64(MaxBatchBody)
+	if s.cfg.MaxBody > limit {
+		limit = s.cfg.MaxBody
+	}
+	body, e := readBody(w, r, limit)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	var items []json.RawMessage
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		if e := decodeStrict(body, &items); e != nil {
+			writeError(w, e)
+			return
+		}
+		if len(items) > MaxBatchTxs {
+			writeError(w, errorf(http.StatusBadRequest, CodeBadRequest, "%d transactions in one batch, the limit is %d", len(items), MaxBatchTxs))
+			return
+		}
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		var one json.RawMessage
+		if e := decodeStrict(body, &one); e != nil {
+			writeError(w, e)
+			return
+		}
+		items = []json.RawMessage{one}
+	default:
+		writeError(w, errorf(http.StatusBadRequest, CodeBadJSON, "want a transaction object or an array of them"))
+		return
+	}
+
+	results := make([]SubmitResultJSON, len(items))
+	txs := make([]*types.Transaction, 0, len(items))
+	slots := make([]int, 0, len(items)) // result index of each tx handed to the backend
+	for i, raw := range items {
+		var j TxJSON
+		if e := decodeStrict(raw, &j); e != nil {
+			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
+			continue
+		}
+		t, err := TxFromJSON(j)
+		if err != nil {
+			e := toError(err, CodeBadRequest)
+			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
+			if isHex64(j.ID) {
+				results[i].ID = strings.ToLower(j.ID)
+			}
+			continue
+		}
+		results[i] = SubmitResultJSON{ID: t.ID().String(), Accepted: true}
+		txs = append(txs, t)
+		slots = append(slots, i)
+	}
+	if len(txs) > 0 {
+		errs := s.b.SubmitTxs(txs)
+		for k, i := range slots {
+			var err error
+			if k < len(errs) {
+				err = errs[k]
+			}
+			if err != nil {
+				e := toError(err, CodeBadRequest)
+				if e.Status >= 500 {
+					s.log.Error("submitting transaction", "id", results[i].ID, "error", err)
+				}
+				results[i].Accepted = false
+				results[i].Error = &ErrorBody{Code: e.Code, Message: e.Message}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, SubmitResponseJSON{Results: results})
+}
+
+func isHex64(s string) bool {
+	_, err := types.ParseHash(s)
+	return err == nil
+}

@@ -1,0 +1,66 @@
+package api
+
+import (
+	"net/http"
+
+	"ccoin"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the whole API in one table.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.instrument)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, truncate(r.URL.Path, 200)))
+	})
+
+	// Event streams live as long as the client; everything else is timed.
+	r.Get("/events", s.events)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.timeout)
+
+		r.Get("/healthz", s.healthz)
+		r.Get("/readyz", s.readyz)
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{
+			ErrorLog:            s.log.StandardLogger(nil),
+			MaxRequestsInFlight: 4,
+		}))
+		r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			_, _ = w.Write(ccoin.OpenAPI)
+		})
+
+		r.Get("/status", s.status)
+		r.Get("/blocks", s.blocks)
+		r.Get("/blocks/latest", s.blockLatest)
+		r.Get("/blocks/finalized", s.blockFinalized)
+		r.Get("/blocks/{ref}", s.block)
+		r.Get("/txs/{id}", s.tx)
+		r.Post("/txs", s.submitTxs)
+		r.Get("/accounts/{address}", s.account)
+		r.Get("/pool", s.pool)
+		r.Get("/peers", s.peers)
+		r.Get("/evidence", s.evidence)
+
+		// The prototype's routes, under the node's own address.
+		r.Post("/{node}/txn/", s.protoSend)
+		r.Post("/{node}/txn/{id}/", s.protoTx)
+		r.Get("/{node}/blk/cnt/", s.protoCount)
+		r.Get("/{node}/blk/{n}/", s.protoBlock)
+	})
+	return r
+}
+
+// notFound answers unknown routes, or hands GET/HEAD to the web explorer.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.cfg.Web.ServeHTTP(w, r)
+		return
+	}
+	writeError(w, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s", r.Method, truncate(r.URL.Path, 200)))
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"ccoin/ccoin/crypto"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxBody        = 1 << 20
+	MaxBatchBody          = 8 << 20 // POST /txs
+	MaxBatchTxs           = 10_000
+	DefaultRequestTimeout = 15 * time.Second
+	DefaultKeepAlive      = 15 * time.Second
+
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second // whole request including the body
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	sseWriteTimeout   = 10 * time.Second // a stream client that cannot take an event this fast is dropped
+	shutdownTimeout   = 5 * time.Second
+)
+
+// Config configures the API server.
+type Config struct {
+	Addr        string         // listen address, decided by the caller (default 127.0.0.1:<p2p+1>); empty = Handler only, no listener
+	NodeAddress crypto.Address // the node's account; the prototype routes live under /{NodeAddress}/
+	Token       string         // bearer token for POST /{addr}/txn/; empty disables that route (every call is 401)
+	MaxBody     int64          // default 1 MiB; POST /txs allows up to MaxBatchBody
+
+	Gatherer   prometheus.Gatherer   // served at /metrics; nil = the Registerer if it gathers, else a private registry
+	Registerer prometheus.Registerer // gets the HTTP latency histogram; nil = a private registry
+
+	Web    http.Handler // optional web explorer, answering GET/HEAD requests no API route matches (/ and static files)
+	Logger hclog.Logger
+
+	RequestTimeout time.Duration // per request, except /events; default 15 s
+	KeepAlive      time.Duration // /events comment interval; default 15 s
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	b       Backend
+	log     hclog.Logger
+	node    string
+	ln      net.Listener
+	handler http.Handler
+	latency *prometheus.HistogramVec
+	gather  prometheus.Gatherer
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed when shutdown begins, so event streams end
+	runOnce  sync.Once
+}
+
+// New builds the server and, when cfg.Addr is set, binds its listener at once
+// so that Addr is known before Run (port 0 picks a free port).
+func New(cfg Config, b Backend) (*Server, error) {
+	if b == nil {
+		return nil, errors.New("api: nil backend")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = DefaultKeepAlive
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	s := &Server{cfg: cfg, b: b, log: cfg.Logger.Named("api"), stopping: make(chan struct{})}
+	s.node = cfg.NodeAddress.String()
+	if err := s.initMetrics(); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	if cfg.Addr != "" {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
+		}
+		s.ln = ln
+	}
+	return s, nil
+}
+
+func (s *Server) initMetrics() error {
+	reg := s.cfg.Registerer
+	gather := s.cfg.Gatherer
+	if reg == nil {
+		r := prometheus.NewRegistry()
+		reg = r
+		if gather == nil {
+			gather = r
+		}
+	}
+	if gather == nil {
+		if g, ok := reg.(prometheus.Gatherer); ok {
+			gather = g
+		} else {
+			gather = prometheus.NewRegistry()
+		}
+	}
+	s.gather = gather
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "ccoin",
+		Subsystem: "http",
+		Name:      "request_duration_seconds",
+		Help:      "HTTP API request latency by route pattern, method and status code.",
+		Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+	}, []string{"route", "method", "code"})
+	if err := reg.Register(h); err != nil {
+		// A second server on the same registry (tests, restarts) shares the histogram.
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) {
+			return fmt.Errorf("api: register metrics: %w", err)
+		}
+		existing, ok := are.ExistingCollector.(*prometheus.HistogramVec)
+		if !ok {
+			return fmt.Errorf("api: register metrics: %w", err)
+		}
+		h = existing
+	}
+	s.latency = h
+	return nil
+}
+
+// Handler is the whole API as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Addr is the bound listen address, or "" when New was given no Addr.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Run serves until ctx ends, then shuts down gracefully: open event streams
+// are ended and in-flight requests get a few seconds to finish.
+func (s *Server) Run(ctx context.Context) error {
+	if s.ln == nil {
+		return errors.New("api: no listen address configured")
+	}
+	first := false
+	s.runOnce.Do(func() { first = true })
+	if !first {
+		return errors.New("api: Run called twice")
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second, // /events lifts it for itself
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          s.log.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	srv.RegisterOnShutdown(s.stop)
+	port := 0
+	if ta, ok := s.ln.Addr().(*net.TCPAddr); ok {
+		port = ta.Port
+	}
+	s.log.Info("HTTP API ENDPOINT Started got up and listening on port: " + strconv.Itoa(port))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		s.stop()
+		return fmt.Errorf("api: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("http api stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Server) stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
