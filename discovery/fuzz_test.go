@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FuzzHandler sends arbitrary bodies to every writing route: the answer is
@@ -75,5 +77,46 @@ func BenchmarkRegister(b *testing.B) {
 		if a := put(b, h, e); a.status != http.StatusOK {
 			b.Fatalf("%d %s", a.status, a.body)
 		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, ServerConfig{Metrics: reg}, newFakeClock())
+	fillTable(s, 30, s.now())
+	h := s.Handler()
+	call(t, h, http.MethodGet, "/peers", nil, "")
+	call(t, h, http.MethodGet, "/peers?limit=x", nil, "")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			if m.Counter != nil {
+				got[name] = m.Counter.GetValue()
+			} else if m.Gauge != nil {
+				got[name] = m.Gauge.GetValue()
+			}
+		}
+	}
+	want := map[string]float64{
+		"ccoin_discovery_answers_total/ok":          1,
+		"ccoin_discovery_answers_total/bad_request": 1,
+		"ccoin_discovery_live_entries":              20,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+	// A second server on the same registry is a configuration error.
+	if _, err := NewServer(ServerConfig{Metrics: reg}); err == nil {
+		t.Fatal("duplicate metrics registration accepted")
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"ccoin/ccoin/crypto"
 )
@@ -69,6 +70,8 @@ type ServerConfig struct {
 	// SaveInterval is how often a changed table is saved.
 	SaveInterval time.Duration
 	Logger       hclog.Logger
+	// Metrics, if set, receives ccoin_discovery_* collectors.
+	Metrics prometheus.Registerer
 	// Clock replaces time.Now in tests.
 	Clock func() time.Time
 }
@@ -124,6 +127,7 @@ type Server struct {
 	ipLimit    *limiter // nil when rate limiting is off
 	rangeLimit *limiter
 	handler    http.Handler
+	metrics    *metrics
 
 	mu    sync.Mutex
 	tab   *table
@@ -160,6 +164,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 			return nil, err
 		}
 	}
+	m, err := newMetrics(cfg.Metrics, s)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
 	s.handler = s.routes()
 	return s, nil
 }
@@ -388,6 +397,12 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // --- helpers ---
 
+// ok writes a success answer.
+func (s *Server) ok(w http.ResponseWriter, v any) {
+	s.metrics.answer("ok")
+	writeJSON(w, http.StatusOK, v)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -399,6 +414,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var body errorBody
 	body.Error.Code = k.code
 	body.Error.Message = err.Error()
+	s.metrics.answer(k.code)
 	s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "code", k.code, "error", err)
 	writeJSON(w, k.status, body)
 }
@@ -518,13 +534,13 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, okAnswer{OK: true, TTLSeconds: int64(s.cfg.TTL / time.Second)})
+		s.ok(w, okAnswer{OK: true, TTLSeconds: int64(s.cfg.TTL / time.Second)})
 	case OpRemove:
 		if err := s.remove(r, req.Entry); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, okAnswer{OK: true})
+		s.ok(w, okAnswer{OK: true})
 	case "get_all":
 		limit := s.cfg.MaxEntries
 		if req.Limit != nil {
@@ -538,7 +554,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, fmt.Errorf("%w: chain_id must be 64 lowercase hex characters", ErrBadRequest))
 			return
 		}
-		writeJSON(w, http.StatusOK, peersAnswer{Peers: s.peers(limit, filter{req.NetworkID, req.ChainID})})
+		s.ok(w, peersAnswer{Peers: s.peers(limit, filter{req.NetworkID, req.ChainID})})
 	default:
 		s.fail(w, r, fmt.Errorf("%w: command must be add, remove or get_all", ErrBadRequest))
 	}
@@ -548,7 +564,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	n := s.tab.liveCount(s.now())
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, struct {
+	s.ok(w, struct {
 		OK    bool `json:"ok"`
 		Peers int  `json:"peers"`
 	}{true, n})
@@ -579,7 +595,7 @@ func (s *Server) handleGetPeers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: chain_id must be 64 lowercase hex characters", ErrBadRequest))
 		return
 	}
-	writeJSON(w, http.StatusOK, peersAnswer{Peers: s.peers(limit, f)})
+	s.ok(w, peersAnswer{Peers: s.peers(limit, f)})
 }
 
 func (s *Server) handleGetPeer(w http.ResponseWriter, r *http.Request) {
@@ -597,7 +613,7 @@ func (s *Server) handleGetPeer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: no entry for %.64q", ErrNotFound, addr))
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	s.ok(w, e)
 }
 
 // entryFromPath decodes the body and checks it names the path's address.
@@ -621,7 +637,7 @@ func (s *Server) handlePutPeer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, okAnswer{OK: true, TTLSeconds: int64(s.cfg.TTL / time.Second)})
+	s.ok(w, okAnswer{OK: true, TTLSeconds: int64(s.cfg.TTL / time.Second)})
 }
 
 func (s *Server) handleDeletePeer(w http.ResponseWriter, r *http.Request) {
@@ -633,5 +649,5 @@ func (s *Server) handleDeletePeer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, okAnswer{OK: true})
+	s.ok(w, okAnswer{OK: true})
 }
