@@ -42,7 +42,7 @@ func (p *Pool) add(txs []*types.Transaction, verify bool) []error {
 	}
 	p.mu.RLock()
 	for i, t := range txs {
-		if errs[i] = p.precheckLocked(t); errs[i] != nil || seen == nil {
+		if errs[i] = p.precheckLocked(t, verify); errs[i] != nil || seen == nil {
 			continue
 		}
 		id := t.ID()
@@ -100,8 +100,10 @@ func sameSignature(a, b *types.Transaction) bool {
 }
 
 // precheckLocked runs the checks that need no signature work and no state
-// read. Caller holds at least the read lock.
-func (p *Pool) precheckLocked(t *types.Transaction) error {
+// read. The account checks only save RSA work, so they are skipped without
+// it (AddVerified must first refresh the sender's cached state). Caller holds
+// at least the read lock.
+func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) error {
 	if t == nil {
 		return fmt.Errorf("%w: %w", ErrBadSignature, types.ErrUnsigned)
 	}
@@ -115,7 +117,7 @@ func (p *Pool) precheckLocked(t *types.Transaction) error {
 	if _, ok := p.all[id]; ok {
 		return fmt.Errorf("%w: %s", ErrKnown, id)
 	}
-	if a, ok := p.accts[t.From]; ok {
+	if a, ok := p.accts[t.From]; ok && withAccount {
 		return p.checkAccount(a, t, false)
 	}
 	return nil
