@@ -1,0 +1,20 @@
+// Package web is the block explorer and browser wallet that every ccoin node
+// serves next to its HTTP API.
+//
+// It is a single-page application written in plain HTML, CSS and JavaScript
+// modules with no build step and no third-party code, embedded in the binary
+// with go:embed so a node needs no extra files. The page talks to the node's
+// JSON API on the same origin (GET /status, /blocks, /txs/{id},
+// /accounts/{address}, /pool, /peers, the /events stream and POST /txs).
+//
+// The wallet keeps its RSA key in the browser: keys are generated or imported
+// with WebCrypto, transactions are encoded canonically and signed in
+// static/ccoin-tx.js (which reproduces ccoin/types byte for byte), and only the
+// signed transaction is posted. WebCrypto needs a secure context, so the
+// wallet works on https:// origins and on localhost; the explorer works
+// anywhere.
+//
+// Handler serves "/" and "/index.html" (the page) and "/static/..." (its
+// assets) with the request path unchanged, so the API router mounts it at
+// "/" and "/static/" and keeps every other path for itself.
+package web
