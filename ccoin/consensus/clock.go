@@ -26,9 +26,11 @@ const maxOffsetMs = int64(1) << 52
 // validator should not seal on it. The median tolerates a minority of
 // lying or slow sealers.
 //
-// Feed it only authentic blocks of other sealers (whose seal verified), but
-// including blocks refused as future or far future, which is exactly the
-// evidence of a clock running behind; never our own blocks.
+// Feed it only new blocks of other sealers pushed by gossip, never our own
+// and never blocks fetched by sync (their age is not skew), and only
+// authentic ones (whose seal verified, see Engine.VerifySeal) — including
+// blocks refused as future or far future, which are exactly the evidence
+// of a clock running behind.
 type ClockMonitor struct {
 	mu        sync.Mutex
 	threshold int64
