@@ -226,7 +226,10 @@ func TestReset(t *testing.T) {
 
 // checkIndex verifies the internal bookkeeping: every listed entry is
 // indexed, counts agree, reservations equal the pooled amounts.
-func checkIndex(t *testing.T, p *Pool) {
+func checkIndex(t interface {
+	Helper()
+	Errorf(string, ...any)
+}, p *Pool) {
 	t.Helper()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
