@@ -1,115 +1,177 @@
 package smt
 
-import "sync"
+import (
+	"encoding/binary"
+	"sync"
+)
 
-const cacheShards = 16
+const cacheWays = 8
 
-// nodeCache is a sharded LRU of node encodings by hash. Sharding keeps
-// concurrent readers from queueing on one lock.
+// nodeCache is a set-associative cache of node encodings: a hash picks a set
+// of cacheWays slots, evicting the set's least recently used. Node hashes
+// are uniform, so sets fill evenly; with no map there are no tombstones or
+// rehashing, and a lookup touches one small set under its own lock, which
+// keeps concurrent readers apart.
 type nodeCache struct {
-	shards [cacheShards]cacheShard
+	sets []cacheSet
+	mask uint64
 }
 
-type cacheShard struct {
-	mu         sync.Mutex
-	idx        map[Hash]int32
-	ents       []cacheEntry
-	head, tail int32 // head is most recently used; -1 when empty
-	max        int
+// cacheSet keeps the lock, use clocks and short tags together so a probe
+// usually touches one or two cache lines before the full hash compare.
+type cacheSet struct {
+	mu    sync.Mutex
+	clock uint32
+	used  [cacheWays]uint32 // clock of last use; 0 = free
+	tag   [cacheWays]uint32 // bytes 8..11 of the hash
+	h     [cacheWays]Hash
+	enc   [cacheWays][]byte
 }
 
-type cacheEntry struct {
-	h          Hash
-	enc        []byte
-	prev, next int32
-}
+func tagOf(h *Hash) uint32 { return binary.LittleEndian.Uint32(h[8:12]) }
 
 func newNodeCache(capacity int) *nodeCache {
-	per := capacity / cacheShards
-	if per < 1 {
-		per = 1
+	n := 1
+	for n*cacheWays < capacity {
+		n <<= 1
 	}
-	c := &nodeCache{}
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.idx = make(map[Hash]int32)
-		s.head, s.tail = -1, -1
-		s.max = per
-	}
-	return c
+	return &nodeCache{sets: make([]cacheSet, n), mask: uint64(n - 1)}
 }
 
-func (c *nodeCache) shard(h *Hash) *cacheShard {
-	return &c.shards[h[31]%cacheShards]
+func (c *nodeCache) set(h *Hash) *cacheSet {
+	return &c.sets[binary.LittleEndian.Uint64(h[:8])&c.mask]
+}
+
+func (s *cacheSet) tick() uint32 {
+	s.clock++
+	if s.clock == 0 { // wrapped: restart the order, keeping every entry
+		for i := range s.used {
+			if s.used[i] != 0 {
+				s.used[i] = 1
+			}
+		}
+		s.clock = 2
+	}
+	return s.clock
 }
 
 func (c *nodeCache) get(h *Hash) ([]byte, bool) {
-	s := c.shard(h)
+	s := c.set(h)
+	tag := tagOf(h)
 	s.mu.Lock()
-	i, ok := s.idx[*h]
-	var enc []byte
-	if ok {
-		s.toFront(i)
-		enc = s.ents[i].enc
+	for i := range s.tag {
+		if s.tag[i] == tag && s.used[i] != 0 && s.h[i] == *h {
+			s.used[i] = s.tick()
+			enc := s.enc[i]
+			s.mu.Unlock()
+			return enc, true
+		}
 	}
 	s.mu.Unlock()
-	return enc, ok
+	return nil, false
 }
 
 func (c *nodeCache) add(h *Hash, enc []byte) {
-	s := c.shard(h)
+	s := c.set(h)
+	tag := tagOf(h)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i, ok := s.idx[*h]; ok {
-		s.toFront(i)
+	victim := 0
+	for i := range s.tag {
+		if s.tag[i] == tag && s.used[i] != 0 && s.h[i] == *h {
+			s.used[i] = s.tick()
+			s.mu.Unlock()
+			return
+		}
+		if s.used[i] < s.used[victim] {
+			victim = i
+		}
+	}
+	s.h[victim] = *h
+	s.tag[victim] = tag
+	s.enc[victim] = enc
+	s.used[victim] = s.tick()
+	s.mu.Unlock()
+}
+
+// recentNodes keeps the nodes made by Update readable before the caller has
+// persisted them, whatever the cache evicts. It holds two generations of at
+// most half its capacity each and drops the older one whole when the newer
+// fills, so every node stays for at least capacity/2 further new nodes, and
+// memory stays bounded without per-node deletes. Nodes are indexed lazily,
+// on the first lookup that misses the store: in the usual flow (batch written
+// before the next block) that never happens and recording stays cheap.
+type recentNodes struct {
+	mu       sync.RWMutex
+	cur, old recentGen
+	half     int
+}
+
+type recentGen struct {
+	chunks  [][]newNode
+	n       int // nodes in chunks
+	indexed int // chunks already in idx
+	idx     map[Hash][]byte
+}
+
+func newRecentNodes(capacity int) *recentNodes {
+	half := capacity / 2
+	if half < 1 {
+		half = 1
+	}
+	return &recentNodes{half: half}
+}
+
+func (r *recentNodes) get(h *Hash) ([]byte, bool) {
+	r.mu.RLock()
+	stale := r.cur.indexed < len(r.cur.chunks) || r.old.indexed < len(r.old.chunks)
+	if !stale {
+		enc, ok := r.lookup(h)
+		r.mu.RUnlock()
+		return enc, ok
+	}
+	r.mu.RUnlock()
+	r.mu.Lock()
+	r.cur.index()
+	r.old.index()
+	enc, ok := r.lookup(h)
+	r.mu.Unlock()
+	return enc, ok
+}
+
+func (r *recentNodes) lookup(h *Hash) ([]byte, bool) {
+	if enc, ok := r.cur.idx[*h]; ok {
+		return enc, true
+	}
+	enc, ok := r.old.idx[*h]
+	return enc, ok
+}
+
+func (g *recentGen) index() {
+	if g.idx == nil && g.indexed < len(g.chunks) {
+		g.idx = make(map[Hash][]byte, g.n)
+	}
+	for ; g.indexed < len(g.chunks); g.indexed++ {
+		for _, nd := range g.chunks[g.indexed] {
+			g.idx[nd.h] = nd.enc
+		}
+	}
+}
+
+// add records a chunk of one Update's new nodes; r keeps the slice.
+func (r *recentNodes) add(chunk []newNode) {
+	if len(chunk) == 0 {
 		return
 	}
-	var i int32
-	if len(s.ents) < s.max {
-		i = int32(len(s.ents))
-		s.ents = append(s.ents, cacheEntry{h: *h, enc: enc, prev: -1, next: -1})
-	} else {
-		i = s.tail
-		s.unlink(i)
-		delete(s.idx, s.ents[i].h)
-		s.ents[i] = cacheEntry{h: *h, enc: enc, prev: -1, next: -1}
+	r.mu.Lock()
+	if r.cur.n >= r.half {
+		r.old, r.cur = r.cur, recentGen{}
 	}
-	s.idx[*h] = i
-	s.pushFront(i)
+	r.cur.chunks = append(r.cur.chunks, chunk)
+	r.cur.n += len(chunk)
+	r.mu.Unlock()
 }
 
-func (s *cacheShard) unlink(i int32) {
-	e := &s.ents[i]
-	if e.prev >= 0 {
-		s.ents[e.prev].next = e.next
-	} else {
-		s.head = e.next
-	}
-	if e.next >= 0 {
-		s.ents[e.next].prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.next = -1, -1
-}
-
-func (s *cacheShard) pushFront(i int32) {
-	e := &s.ents[i]
-	e.prev = -1
-	e.next = s.head
-	if s.head >= 0 {
-		s.ents[s.head].prev = i
-	}
-	s.head = i
-	if s.tail < 0 {
-		s.tail = i
-	}
-}
-
-func (s *cacheShard) toFront(i int32) {
-	if s.head == i {
-		return
-	}
-	s.unlink(i)
-	s.pushFront(i)
+type newNode struct {
+	h   Hash
+	enc []byte
 }

@@ -36,10 +36,12 @@ func (m *MemStore) GetNode(h Hash) ([]byte, error) {
 	enc, ok := m.nodes[h]
 	m.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: %x", ErrNotFound, h[:])
+		return nil, notFound(h)
 	}
 	return enc, nil
 }
+
+func notFound(h Hash) error { return fmt.Errorf("%w: %x", ErrNotFound, h[:]) }
 
 // PutNode implements NodeWriter.
 func (m *MemStore) PutNode(h Hash, enc []byte) {
@@ -82,9 +84,9 @@ func (s LevelStore) GetNode(h Hash) ([]byte, error) {
 	enc, err := s.DB.Get(nodeKey(buf[:0], s.Prefix, &h), nil)
 	if err != nil {
 		if errors.Is(err, leveldb.ErrNotFound) {
-			return nil, fmt.Errorf("%w: %x", ErrNotFound, h[:])
+			return nil, notFound(h)
 		}
-		return nil, fmt.Errorf("smt: read node %x: %w", h[:], err)
+		return nil, readErr(h, err)
 	}
 	return enc, nil
 }
@@ -101,6 +103,8 @@ func (w BatchWriter) PutNode(h Hash, enc []byte) {
 	var buf [64]byte
 	w.Batch.Put(nodeKey(buf[:0], w.Prefix, &h), enc) // Put copies key and value
 }
+
+func readErr(h Hash, err error) error { return fmt.Errorf("smt: read node %x: %w", h[:], err) }
 
 func nodeKey(dst, prefix []byte, h *Hash) []byte {
 	dst = append(dst, prefix...)

@@ -18,15 +18,21 @@ const minCacheNodes = 1 << 12
 // holds no root: every call names the root it works on, so one Tree serves
 // all historical states. All methods are safe for concurrent use.
 type Tree struct {
-	r     NodeReader
-	cache *nodeCache
+	r          NodeReader
+	cache      *nodeCache
+	cacheDepth int // nodes deeper than this are not cached
+	recent     *recentNodes
 }
 
-// New returns a Tree reading nodes from r through an LRU cache of about
-// cacheNodes node encodings. Nodes made by Update are put into the cache
-// too, so a caller may chain Update calls before writing the batch, provided
-// the cache holds all nodes touched in between (size it above the number of
-// nodes a block's updates create, about 25 per updated key on a 1M tree).
+// New returns a Tree reading nodes from r through a cache of about
+// cacheNodes node encodings (set-associative, LRU within each set) that
+// holds the upper levels of the tree, about log2(cacheNodes)-1 of them.
+//
+// Nodes made by Update are also kept readable in memory, apart from the
+// cache, until at least cacheNodes/2 more nodes have been made, so a caller
+// may chain Update calls before writing their batch as long as the chain
+// makes fewer nodes than that (about 15-25 per updated key on a 1M tree).
+// Memory is bounded by about 2*cacheNodes encodings in all.
 func New(r NodeReader, cacheNodes int) *Tree {
 	if cacheNodes <= 0 {
 		cacheNodes = DefaultCacheNodes
@@ -34,45 +40,74 @@ func New(r NodeReader, cacheNodes int) *Tree {
 	if cacheNodes < minCacheNodes {
 		cacheNodes = minCacheNodes
 	}
-	return &Tree{r: r, cache: newNodeCache(cacheNodes)}
+	// A full tree has 2^(d+1)-1 nodes down to depth d; fill about half the
+	// slots so set conflicts rarely evict an upper node.
+	depth := -2
+	for n := cacheNodes; n > 1; n >>= 1 {
+		depth++
+	}
+	return &Tree{r: r, cache: newNodeCache(cacheNodes), cacheDepth: depth, recent: newRecentNodes(cacheNodes)}
 }
 
-// load returns the verified encoding of a non-empty node. A node that is
-// absent is ErrNotFound for a root (an unknown state) and ErrCorrupt below
-// one (a known state whose nodes are missing).
-func (t *Tree) load(h *Hash, isRoot bool) ([]byte, error) {
+// load returns the verified encoding of a non-empty node at depth. A node
+// that is absent is ErrNotFound for a root (an unknown state) and ErrCorrupt
+// below one (a known state whose nodes are missing). Only the upper levels
+// are cached: a random lookup would otherwise flush them with deep nodes
+// that are rarely read twice.
+func (t *Tree) load(h *Hash, depth int) ([]byte, error) {
 	if enc, ok := t.cache.get(h); ok {
 		return enc, nil
 	}
 	enc, err := t.r.GetNode(*h)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			if isRoot {
-				return nil, fmt.Errorf("smt: root %x: %w", h[:], err)
-			}
-			return nil, fmt.Errorf("%w: missing node %x: %w", ErrCorrupt, h[:], err)
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
 		}
-		return nil, err
+		// Made by an Update whose batch is not written yet?
+		recent, ok := t.recent.get(h)
+		if !ok {
+			return nil, errMissing(*h, depth, err)
+		}
+		enc = recent
+	} else if sha256.Sum256(enc) != *h {
+		return nil, errMismatch(*h)
 	}
-	if sha256.Sum256(enc) != *h {
-		return nil, fmt.Errorf("%w: node %x does not match its hash", ErrCorrupt, h[:])
+	if depth <= t.cacheDepth {
+		t.cache.add(h, enc)
 	}
-	var n node
-	if err := decodeNode(enc, &n); err != nil {
-		return nil, fmt.Errorf("node %x: %w", h[:], err)
-	}
-	t.cache.add(h, enc)
 	return enc, nil
+}
+
+// The error helpers take hashes by value so that error formatting does not
+// move the callers' hashes to the heap.
+
+func errMissing(h Hash, depth int, err error) error {
+	if depth == 0 {
+		return fmt.Errorf("smt: root %x: %w", h[:], err)
+	}
+	return fmt.Errorf("%w: missing node %x: %w", ErrCorrupt, h[:], err)
+}
+
+func errMismatch(h Hash) error {
+	return fmt.Errorf("%w: node %x does not match its hash", ErrCorrupt, h[:])
+}
+
+func errOffPath(key [KeySize]byte, depth int) error {
+	return fmt.Errorf("%w: leaf %x off its path at depth %d", ErrCorrupt, key[:], depth)
+}
+
+func errAt(h Hash, err error) error {
+	return fmt.Errorf("node %x: %w", h[:], err)
 }
 
 // loadNode loads and decodes a node found at depth.
 func (t *Tree) loadNode(h *Hash, depth int, n *node) error {
-	enc, err := t.load(h, depth == 0)
+	enc, err := t.load(h, depth)
 	if err != nil {
 		return err
 	}
 	if err := decodeNode(enc, n); err != nil {
-		return err
+		return errAt(*h, err)
 	}
 	if !n.leaf && depth >= KeyBits {
 		return fmt.Errorf("%w: internal node at depth %d", ErrCorrupt, depth)
@@ -229,7 +264,7 @@ func (t *Tree) walk(h Hash, depth int, path [KeySize]byte, start *[KeySize]byte,
 	}
 	if n.leaf {
 		if !samePrefix(&n.key, &path, depth) {
-			return fmt.Errorf("%w: leaf %x off its path at depth %d", ErrCorrupt, n.key[:], depth)
+			return errOffPath(n.key, depth)
 		}
 		if start != nil && bytes.Compare(n.key[:], start[:]) < 0 {
 			return nil
@@ -249,7 +284,7 @@ func (t *Tree) walk(h Hash, depth int, path [KeySize]byte, start *[KeySize]byte,
 			return err
 		}
 		if c.leaf {
-			return fmt.Errorf("%w: uncollapsed leaf under node %x", ErrCorrupt, h[:])
+			return errAt(h, fmt.Errorf("%w: uncollapsed leaf", ErrCorrupt))
 		}
 	}
 	rpath := path

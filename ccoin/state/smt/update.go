@@ -44,11 +44,15 @@ type updater struct {
 	t     *Tree
 	w     NodeWriter
 	chunk []byte
+	made  []newNode // handed to t.recent in chunks, one lock each
 }
+
+const madeChunk = 512
 
 // Update applies ups to the tree with the given root and returns the new
 // root. New nodes go to w (nothing is deleted, so root stays readable) and
-// into the cache, so later calls can read them before w is persisted. Later
+// are kept readable in memory (see New), so later calls can read them before
+// w is persisted. Later
 // duplicates of a key win; the result depends only on the final key set.
 // ups is not modified.
 func (t *Tree) Update(root Hash, ups []Update, w NodeWriter) (Hash, error) {
@@ -73,6 +77,7 @@ func (t *Tree) Update(root Hash, ups []Update, w NodeWriter) (Hash, error) {
 	}
 	u := updater{t: t, w: w}
 	r, err := u.update(root, 0, out)
+	t.recent.add(u.made) // even on error: they are valid nodes already in w
 	if err != nil {
 		return root, err
 	}
@@ -112,7 +117,7 @@ func (u *updater) update(h Hash, depth int, ups []Update) (result, error) {
 	}
 	if n.leaf {
 		if !samePrefix(&n.key, &ups[0].Key, depth) {
-			return result{}, fmt.Errorf("%w: leaf %x off its path at depth %d", ErrCorrupt, n.key[:], depth)
+			return result{}, errOffPath(n.key, depth)
 		}
 		ex := leafRef{key: n.key, value: n.value, h: h}
 		return u.build(depth, ups, &ex)
@@ -149,7 +154,7 @@ func (u *updater) build(depth int, ups []Update, ex *leafRef) (result, error) {
 		if ex != nil && bytes.Equal(ex.value, up.Value) {
 			return result{h: ex.h, k: kindLeaf}, nil
 		}
-		return u.leaf(up), nil
+		return u.leaf(up, depth), nil
 	}
 	if depth >= KeyBits {
 		// Distinct keys always part before depth KeyBits.
@@ -204,21 +209,31 @@ func (u *updater) combine(l, r result, depth int) (result, error) {
 	enc[0] = tagInternal
 	copy(enc[1:33], l.h[:])
 	copy(enc[33:], r.h[:])
-	return u.put(enc, kindInternal), nil
+	return u.put(enc, kindInternal, depth), nil
 }
 
-func (u *updater) leaf(up *Update) result {
+func (u *updater) leaf(up *Update, depth int) result {
 	enc := u.alloc(leafHeader + len(up.Value))
 	enc[0] = tagLeaf
 	copy(enc[1:leafHeader], up.Key[:])
 	copy(enc[leafHeader:], up.Value)
-	return u.put(enc, kindLeaf)
+	return u.put(enc, kindLeaf, depth)
 }
 
-func (u *updater) put(enc []byte, k kind) result {
+func (u *updater) put(enc []byte, k kind, depth int) result {
 	h := sha256.Sum256(enc)
 	u.w.PutNode(h, enc)
-	u.t.cache.add(&h, enc)
+	if depth <= u.t.cacheDepth {
+		u.t.cache.add(&h, enc)
+	}
+	if u.made == nil {
+		u.made = make([]newNode, 0, madeChunk)
+	}
+	u.made = append(u.made, newNode{h, enc})
+	if len(u.made) == madeChunk {
+		u.t.recent.add(u.made)
+		u.made = nil
+	}
 	return result{h: h, k: k}
 }
 
