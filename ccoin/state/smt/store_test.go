@@ -159,3 +159,67 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestChainedUpdatesSmallCache chains updates whose deep nodes the cache
+// does not keep: they must come from the recent-node generations.
+func TestChainedUpdatesSmallCache(t *testing.T) {
+	store := NewMemStore()
+	tr := New(store, minCacheNodes) // caches depth <= 10 only
+	var ups []Update
+	for i := 0; i < 4000; i++ {
+		ups = append(ups, Update{key(byte(i), byte(i>>8), byte(i*31), 1), []byte{1}})
+	}
+	root := mustUpdate(t, tr, Hash{}, ups, store)
+	m := map[[20]byte][]byte{}
+	for _, u := range ups {
+		m[u.Key] = u.Value
+	}
+	made := 0
+	counter := writerFunc(func(Hash, []byte) { made++ })
+	for i := 0; made+200 < minCacheNodes/2; i++ {
+		k := ups[(i*131)%len(ups)].Key
+		v := []byte{byte(i), 2}
+		root = mustUpdate(t, tr, root, []Update{{k, v}, {key(0xfe, byte(i)), v}}, counter)
+		m[k], m[key(0xfe, byte(i))] = v, v
+	}
+	if ref := refRoot(m); root != ref {
+		t.Fatalf("root %x, reference %x", root, ref)
+	}
+	n := 0
+	err := tr.Iterate(root, func(k [20]byte, v []byte) error {
+		if !bytes.Equal(v, m[k]) {
+			return fmt.Errorf("key %x: %x want %x", k, v, m[k])
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != len(m) {
+		t.Fatalf("iterate: %v, %d of %d keys", err, n, len(m))
+	}
+}
+
+type writerFunc func(Hash, []byte)
+
+func (f writerFunc) PutNode(h Hash, enc []byte) { f(h, enc) }
+
+func TestRecentNodesBound(t *testing.T) {
+	r := newRecentNodes(8) // generations of 4
+	var hs []Hash
+	for i := 0; i < 20; i++ {
+		h := Hash{byte(i + 1)}
+		hs = append(hs, h)
+		r.add([]newNode{{h, []byte{byte(i)}}})
+		// Every node of the last half (4) stays readable.
+		for j := max(0, i-3); j <= i; j++ {
+			if _, ok := r.get(&hs[j]); !ok {
+				t.Fatalf("after %d adds, node %d is gone", i+1, j)
+			}
+		}
+	}
+	if total := r.cur.n + r.old.n; total > 8 {
+		t.Fatalf("holding %d nodes, capacity 8", total)
+	}
+	if _, ok := r.get(&hs[0]); ok {
+		t.Fatalf("oldest node still held")
+	}
+}
