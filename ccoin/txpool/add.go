@@ -76,8 +76,10 @@ func (p *Pool) add(txs []*types.Transaction, verify bool) []error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !verify {
+		refreshed := make(map[*account]bool)
 		for _, i := range order {
-			if a, ok := p.accts[txs[i].From]; ok {
+			if a, ok := p.accts[txs[i].From]; ok && !refreshed[a] {
+				refreshed[a] = true
 				if err := p.refreshLocked(a); err != nil {
 					p.log.Warn("cannot read account state", "account", a.addr, "error", err)
 				}
