@@ -1,0 +1,148 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrConfig is the kind of every configuration error.
+var ErrConfig = errors.New("invalid configuration")
+
+// Config mirrors ccoin.json: the prototype's sections (app, client,
+// discovery_service) plus p2p, http and log.
+type Config struct {
+	App struct {
+		BasePath string `json:"base_path"`
+	} `json:"app"`
+	Client struct {
+		AccountAddress string `json:"account_address"`
+		PasswordFile   string `json:"password_file,omitempty"`
+	} `json:"client"`
+	DiscoveryService struct {
+		Host     string `json:"host"`
+		Port     int    `json:"port"`
+		Proto    string `json:"proto"`
+		Disabled bool   `json:"disabled,omitempty"`
+		// Seconds between re-registrations.
+		RefreshSeconds int `json:"refresh_seconds,omitempty"`
+	} `json:"discovery_service"`
+	P2P struct {
+		Host           string   `json:"host,omitempty"`
+		Port           int      `json:"port,omitempty"`
+		AdvertiseHost  string   `json:"advertise_host,omitempty"`
+		BootstrapPeers []string `json:"bootstrap_peers,omitempty"`
+		MaxInbound     int      `json:"max_inbound,omitempty"`
+		MaxOutbound    int      `json:"max_outbound,omitempty"`
+		MaxPerIP       int      `json:"max_per_ip,omitempty"`
+		MaxFrameBytes  int      `json:"max_frame_bytes,omitempty"`
+		BanSeconds     int      `json:"ban_seconds,omitempty"`
+	} `json:"p2p"`
+	HTTP struct {
+		Host         string `json:"host,omitempty"`
+		Port         int    `json:"port,omitempty"`
+		TokenFile    string `json:"token_file,omitempty"`
+		MaxBodyBytes int64  `json:"max_body_bytes,omitempty"`
+		Disabled     bool   `json:"disabled,omitempty"`
+	} `json:"http"`
+	Log struct {
+		Level string `json:"level,omitempty"`
+		JSON  bool   `json:"json,omitempty"`
+	} `json:"log"`
+	Pool struct {
+		MaxTotal      int `json:"max_total,omitempty"`
+		MaxPerAccount int `json:"max_per_account,omitempty"`
+		TTLSeconds    int `json:"ttl_seconds,omitempty"`
+	} `json:"pool"`
+}
+
+// DefaultConfig is what a missing file means.
+func DefaultConfig() *Config {
+	c := &Config{}
+	c.App.BasePath = "~/.ccoin"
+	c.DiscoveryService.Host, c.DiscoveryService.Port, c.DiscoveryService.Proto = "127.0.0.1", 4444, "http"
+	return c
+}
+
+// LoadConfig reads ccoin.json. Unknown fields are refused, so a typo is an
+// error rather than a silently ignored setting.
+func LoadConfig(path string) (*Config, error) {
+	c := DefaultConfig()
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks ranges.
+func (c *Config) Validate() error {
+	for name, p := range map[string]int{"p2p.port": c.P2P.Port, "http.port": c.HTTP.Port, "discovery_service.port": c.DiscoveryService.Port} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: %s %d out of range", ErrConfig, name, p)
+		}
+	}
+	switch c.DiscoveryService.Proto {
+	case "", "http", "https":
+	default:
+		return fmt.Errorf("%w: discovery_service.proto %q", ErrConfig, c.DiscoveryService.Proto)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "", "trace", "debug", "info", "warn", "error", "off":
+	default:
+		return fmt.Errorf("%w: log.level %q", ErrConfig, c.Log.Level)
+	}
+	if c.P2P.MaxFrameBytes < 0 || c.HTTP.MaxBodyBytes < 0 {
+		return fmt.Errorf("%w: negative size limit", ErrConfig)
+	}
+	return nil
+}
+
+// DataDir resolves app.base_path (with ~ expanded); override wins.
+func (c *Config) DataDir(override string) (string, error) {
+	p := c.App.BasePath
+	if override != "" {
+		p = override
+	}
+	if p == "" {
+		p = "~/.ccoin"
+	}
+	if strings.HasPrefix(p, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("resolve home directory: %w", err)
+		}
+		p = filepath.Join(home, p[2:])
+	}
+	return filepath.Abs(p)
+}
+
+// DiscoveryURL is the registry base URL, or "" when disabled.
+func (c *Config) DiscoveryURL() string {
+	d := c.DiscoveryService
+	if d.Disabled || d.Host == "" || d.Port == 0 {
+		return ""
+	}
+	proto := d.Proto
+	if proto == "" {
+		proto = "http"
+	}
+	return fmt.Sprintf("%s://%s:%d", proto, d.Host, d.Port)
+}
+
+// Paths inside a data directory.
+func ChainDir(datadir string) string      { return filepath.Join(datadir, "chaindata") }
+func SlotGuardPath(datadir string) string { return filepath.Join(datadir, "slotguard") }
+func TokenPath(datadir string) string     { return filepath.Join(datadir, "api-token") }

@@ -1,0 +1,226 @@
+package node
+
+import (
+	"errors"
+	"sync"
+
+	"ccoin/ccoin/chain"
+	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/txpool"
+	"ccoin/ccoin/types"
+)
+
+// handler classifies what peers gossip: new, known, missing a parent, held
+// for later, or an offence that gets the peer banned.
+type handler struct{ n *Node }
+
+func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verdict, error) {
+	txs := make([]*types.Transaction, 0, len(raws))
+	for _, raw := range raws {
+		tx, err := types.DecodeTx(raw)
+		if err != nil {
+			h.n.metrics.rejected.WithLabelValues("tx", "malformed").Inc()
+			return nil, p2p.Rejected, err
+		}
+		txs = append(txs, tx)
+	}
+	errs := h.n.pool.Add(txs)
+	var relay [][]byte
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			relay = append(relay, raws[i])
+		case errors.Is(err, txpool.ErrBadSignature), errors.Is(err, txpool.ErrWrongChain), errors.Is(err, txpool.ErrDataTooLarge):
+			// A peer must validate before relaying: forwarding a forgery is an offence.
+			h.n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			return relay, p2p.Rejected, err
+		case errors.Is(err, txpool.ErrKnown):
+		default:
+			h.n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+		}
+	}
+	if len(relay) == 0 {
+		return nil, p2p.Known, nil
+	}
+	return relay, p2p.Accepted, nil
+}
+
+func (h handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	b, err := types.DecodeBlock(raw)
+	if err != nil {
+		h.n.metrics.rejected.WithLabelValues("block", "malformed").Inc()
+		return p2p.Rejected, err
+	}
+	if h.n.chain.HasBlock(b.ID()) {
+		return p2p.Known, nil
+	}
+	now := uint64(h.n.opts.Now().UnixMilli())
+	v, err := h.n.importBlock(b, raw)
+	// Fresh gossip from another authentic sealer tells us how our clock compares.
+	if v == p2p.Accepted || errors.Is(err, consensus.ErrFuture) || errors.Is(err, consensus.ErrFarFuture) {
+		if b.Header.Sealer != h.n.Address() && h.n.engine.VerifySeal(b) == nil {
+			h.n.clock.Observe(b.Header.Time, now)
+		}
+	}
+	if v == p2p.Future {
+		h.n.future.add(b, raw)
+	}
+	return v, err
+}
+
+// importBlock imports one block and says what it means for the sender.
+func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
+	res, err := n.chain.ImportBlock(b, raw)
+	switch {
+	case err == nil:
+		n.afterImport(res)
+		return p2p.Accepted, nil
+	case errors.Is(err, chain.ErrKnownBlock):
+		return p2p.Known, nil
+	case errors.Is(err, chain.ErrUnknownParent):
+		return p2p.MissingParent, err
+	case errors.Is(err, consensus.ErrFuture):
+		return p2p.Future, err
+	case errors.Is(err, consensus.ErrFarFuture), errors.Is(err, chain.ErrBelowFinalized):
+		// Possibly our clock, or a peer stranded on an old branch: not an offence.
+		n.log.Debug("ignoring block", "number", b.Header.Number, "id", b.ID(), "reason", err)
+		return p2p.Known, err
+	case errors.Is(err, chain.ErrCorrupt):
+		n.log.Error("database error while importing a block", "error", err)
+		return p2p.Known, err
+	default:
+		n.metrics.rejected.WithLabelValues("block", reason(err)).Inc()
+		n.log.Warn("rejected block", "number", b.Header.Number, "id", b.ID(), "sealer", b.Header.Sealer, "reason", err)
+		return p2p.Rejected, err
+	}
+}
+
+// afterImport updates the pool, metrics and logs after any committed block.
+func (n *Node) afterImport(res *chain.Result) {
+	if res.Reorg != nil {
+		n.metrics.reorgs.Inc()
+		if len(res.Reorg.Abandoned) > 0 {
+			n.pool.AddVerified(res.Reorg.Abandoned)
+		}
+	}
+	if !res.Head {
+		return
+	}
+	n.pool.Reset(res.Touched)
+	n.metrics.height.Set(float64(res.Header.Number))
+	n.metrics.txsApplied.Add(float64(len(res.Included)))
+	now := n.opts.Now().UnixMilli()
+	if last := n.lastHead.Swap(now); last > 0 {
+		n.metrics.blockInterval.Observe(float64(now-last) / 1000)
+	}
+	if res.Finalized != nil {
+		n.metrics.finalized.Set(float64(res.Finalized.Number))
+	}
+	st := n.pool.Stats()
+	n.metrics.poolPending.Set(float64(st.Pending))
+	n.metrics.poolQueued.Set(float64(st.Queued))
+	n.log.Debug("new head", "number", res.Header.Number, "id", res.ID, "txs", len(res.Included), "sealer", res.Header.Sealer)
+}
+
+func (n *Node) onChainEvent(ev chain.Event) {
+	switch ev.Kind {
+	case "finalized":
+		n.log.Debug("finalized", "number", ev.Header.Number, "id", ev.ID)
+	case "reorg":
+		n.log.Info("reorg", "depth", ev.Depth, "old-head", ev.OldHead, "new-head", ev.ID)
+	}
+	n.hub.publish(ev)
+}
+
+// reason turns an error into a short metric label: the innermost sentinel's text.
+func reason(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		if m, ok := err.(interface{ Unwrap() []error }); ok && len(m.Unwrap()) > 0 {
+			u = m.Unwrap()[len(m.Unwrap())-1]
+		}
+		err = u
+	}
+	s := err.Error()
+	if len(s) > 48 {
+		s = s[:48]
+	}
+	return s
+}
+
+// chainView is what the network serves to peers.
+type chainView struct{ n *Node }
+
+func (c chainView) Head() (uint64, [32]byte, uint64) {
+	h, id := c.n.chain.Head()
+	f, _ := c.n.chain.Finalized()
+	return h.Number, id, f.Number
+}
+
+func (c chainView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
+	var out [][]byte
+	size := 0
+	for i := 0; i < count; i++ {
+		id, err := c.n.chain.CanonicalID(from + uint64(i))
+		if err != nil {
+			break
+		}
+		raw, err := c.n.chain.RawBlock(id)
+		if err != nil || (size+len(raw) > maxBytes && len(out) > 0) {
+			break
+		}
+		size += len(raw)
+		out = append(out, raw)
+	}
+	return out
+}
+
+func (c chainView) Leader(nowMs uint64) (uint64, crypto.Address) {
+	s := c.n.engine.Schedule()
+	slot := s.SlotAt(nowMs)
+	return slot, s.Leader(slot)
+}
+
+// futureBlocks holds authentic blocks up to two slots early until their
+// slot starts (a clock slightly ahead is not an offence).
+type futureBlocks struct {
+	mu  sync.Mutex
+	max int
+	m   map[types.Hash]held
+}
+
+type held struct {
+	b   *types.Block
+	raw []byte
+}
+
+func newFutureBlocks(max int) *futureBlocks {
+	return &futureBlocks{max: max, m: make(map[types.Hash]held)}
+}
+
+func (f *futureBlocks) add(b *types.Block, raw []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.m) < f.max {
+		f.m[b.ID()] = held{b, raw}
+	}
+}
+
+// due removes and returns the blocks whose slot has started.
+func (f *futureBlocks) due(slot uint64) []held {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []held
+	for id, h := range f.m {
+		if h.b.Header.Slot <= slot {
+			out = append(out, h)
+			delete(f.m, id)
+		}
+	}
+	return out
+}

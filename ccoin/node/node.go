@@ -1,0 +1,307 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"ccoin/api"
+	"ccoin/ccoin/chain"
+	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/txpool"
+	"ccoin/ccoin/types"
+)
+
+// Version is the software version reported to peers and the API.
+var Version = "0.1.0"
+
+// Node types.
+const (
+	TypeValidator = "validator"
+	TypeBasic     = "basic"
+)
+
+// ErrNotMiner: a validator whose key is not a genesis miner.
+var ErrNotMiner = errors.New("this account is not a genesis miner and cannot run as a validator")
+
+// Options are the per-process choices the command line makes.
+type Options struct {
+	Config   *Config
+	DataDir  string
+	Type     string // validator or basic
+	P2PPort  int    // -1: from config; 0 picks a free port
+	HTTPPort int    // -1: P2P port + 1 (or config); 0 picks a free port
+	Key      *crypto.PrivateKey
+	Logger   hclog.Logger
+	Now      func() time.Time
+	// Web is the explorer served by the HTTP API at / (optional).
+	Web http.Handler
+	// BootTimeout is how long a node waits for peers before it considers
+	// itself synced alone (the first validator of a new network).
+	BootTimeout time.Duration
+}
+
+// Node is a running ccoin node.
+type Node struct {
+	opts    Options
+	log     hclog.Logger
+	db      *leveldb.DB
+	g       *genesis.Genesis
+	chain   *chain.Chain
+	pool    *txpool.Pool
+	engine  *consensus.Engine
+	net     *p2p.Network
+	sealer  *consensus.Sealer
+	guard   *consensus.SlotGuard
+	clock   *consensus.ClockMonitor
+	keys    *crypto.KeyCache
+	metrics *metrics
+	hub     *hub
+	future  *futureBlocks
+	sync    *syncer
+
+	lastHead  atomic.Int64 // unix ms of the last head change, for the interval histogram
+	closeOnce sync.Once
+	extra     []subsystem // started by Run, like the HTTP API
+	api       *api.Server
+	signMu    sync.Mutex // one node-signed transaction at a time, so nonces do not collide
+}
+
+type subsystem struct {
+	name string
+	run  func(context.Context) error
+}
+
+// New opens the data directory and builds every subsystem; Run starts them.
+func New(opts Options) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Type != TypeValidator && opts.Type != TypeBasic {
+		return nil, fmt.Errorf("%w: node type %q (want validator or basic)", ErrConfig, opts.Type)
+	}
+	if opts.Key == nil {
+		return nil, fmt.Errorf("%w: no account key", ErrConfig)
+	}
+	n := &Node{opts: opts, log: opts.Logger, keys: crypto.NewKeyCache(1 << 16), metrics: newMetrics(), hub: newHub()}
+	db, err := chain.OpenDB(ChainDir(opts.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	n.db = db
+	if err := n.build(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) build() error {
+	raw, err := chain.StoredGenesis(n.db)
+	if err != nil {
+		return err
+	}
+	if n.g, err = genesis.Parse(raw); err != nil {
+		return fmt.Errorf("stored genesis: %w", err)
+	}
+	if n.opts.Type == TypeValidator && !n.g.IsMiner(n.opts.Key.Address()) {
+		return fmt.Errorf("%w: %s (miners: %v)", ErrNotMiner, n.opts.Key.Address(), n.g.Miners)
+	}
+	n.engine = consensus.NewEngine(n.g, n.keys)
+	n.clock = consensus.NewClockMonitor(n.g.IntervalMs)
+	cfg := n.opts.Config
+	poolCfg := txpool.Config{ChainID: n.g.ChainID, MaxTotal: cfg.Pool.MaxTotal, MaxPerAccount: cfg.Pool.MaxPerAccount,
+		Logger: n.log.Named("txpool"), Now: n.opts.Now}
+	if cfg.Pool.TTLSeconds > 0 {
+		poolCfg.TTL = time.Duration(cfg.Pool.TTLSeconds) * time.Second
+	}
+	// The pool reads the chain and the chain reads the pool (to skip
+	// signatures it verified), so the chain gets the pool through a late-bound view.
+	pv := &poolView{}
+	n.chain, err = chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: n.engine, Pool: pv, Keys: n.keys,
+		Logger: n.log.Named("chain"), Now: n.opts.Now, OnEvent: n.onChainEvent})
+	if err != nil {
+		return err
+	}
+	n.pool = txpool.New(poolCfg, n.chain)
+	pv.p = n.pool
+	head, _ := n.chain.Head()
+	final, _ := n.chain.Finalized()
+	n.metrics.height.Set(float64(head.Number))
+	n.metrics.finalized.Set(float64(final.Number))
+
+	p2pPort := n.opts.P2PPort
+	if p2pPort < 0 {
+		p2pPort = cfg.P2P.Port
+	}
+	host := cfg.P2P.Host
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	pc := p2p.Config{
+		ListenAddr: net.JoinHostPort(host, strconv.Itoa(p2pPort)), NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID,
+		Key: n.opts.Key, NodeType: n.opts.Type, Version: Version, Validators: n.g.Miners,
+		BootstrapPeers: cfg.P2P.BootstrapPeers, MaxInbound: cfg.P2P.MaxInbound, MaxOutbound: cfg.P2P.MaxOutbound,
+		MaxPerIP: cfg.P2P.MaxPerIP, MaxFrame: cfg.P2P.MaxFrameBytes, Logger: n.log.Named("p2p"),
+	}
+	if cfg.P2P.BanSeconds > 0 {
+		pc.BanDuration = time.Duration(cfg.P2P.BanSeconds) * time.Second
+	}
+	if cfg.P2P.AdvertiseHost != "" && p2pPort != 0 {
+		pc.AdvertiseAddr = net.JoinHostPort(cfg.P2P.AdvertiseHost, strconv.Itoa(p2pPort))
+	}
+	if n.net, err = p2p.New(pc, chainView{n}, handler{n}); err != nil {
+		return err
+	}
+	if err := n.startAPI(); err != nil {
+		return err
+	}
+	n.future = newFutureBlocks(64)
+	n.sync = newSyncer(n)
+	if n.opts.Type == TypeValidator {
+		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
+			return err
+		}
+		n.sealer, err = consensus.NewSealer(consensus.SealerConfig{
+			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{n}, Pool: sealerPool{n.pool},
+			Net: n.net, Ready: n.sync.ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
+			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// P2PAddr is the bound peer-to-peer address.
+func (n *Node) P2PAddr() string { return n.net.Addr() }
+
+// Chain exposes the chain (tests, API).
+func (n *Node) Chain() *chain.Chain { return n.chain }
+
+// Pool exposes the pool.
+func (n *Node) Pool() *txpool.Pool { return n.pool }
+
+// Network exposes the network.
+func (n *Node) Network() *p2p.Network { return n.net }
+
+// Genesis is the network's genesis.
+func (n *Node) Genesis() *genesis.Genesis { return n.g }
+
+// Address is this node's account.
+func (n *Node) Address() crypto.Address { return n.opts.Key.Address() }
+
+// SyncState is boot, syncing or ready.
+func (n *Node) SyncState() string { return n.sync.state() }
+
+// Run starts every subsystem and blocks until ctx ends; then it stops them
+// in order (sealer, sync, network, pool) and closes the database once all
+// writers are gone.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.close()
+	n.log.Info("ChainNode starting on "+portOf(n.net.Addr()), "type", n.opts.Type, "address", n.Address(),
+		"chain-id", n.g.ChainID, "network-id", n.g.File.NetworkID)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	start := func(name string, f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				n.log.Error("subsystem failed", "subsystem", name, "error", err)
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		})
+	}
+	start("p2p", n.net.Run)
+	start("txpool", n.pool.Run)
+	start("sync", n.sync.run)
+	start("future-blocks", n.runFuture)
+	start("discovery", n.runDiscovery)
+	if n.sealer != nil {
+		start("sealer", n.sealer.Run)
+	}
+	for _, s := range n.extra {
+		start(s.name, s.run)
+	}
+	<-ctx.Done()
+	n.log.Info("shutting down")
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+func (n *Node) close() {
+	n.closeOnce.Do(func() {
+		if n.guard != nil {
+			n.guard.Close()
+		}
+		if err := n.db.Close(); err != nil {
+			n.log.Error("close database", "error", err)
+		}
+		n.log.Info("stopped")
+	})
+}
+
+func portOf(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return p
+}
+
+// poolView lets the chain ask the pool for verified transactions although
+// the pool is created after the chain.
+type poolView struct{ p *txpool.Pool }
+
+func (v *poolView) Get(id types.Hash) (*types.Transaction, bool) {
+	if v.p == nil {
+		return nil, false
+	}
+	return v.p.Get(id)
+}
+
+// sealerPool adapts the pool to what the sealer needs.
+type sealerPool struct{ p *txpool.Pool }
+
+func (s sealerPool) Pending(max int) []*types.Transaction { return s.p.Pending(max) }
+func (s sealerPool) PendingCount() int                    { return s.p.Stats().Pending }
+
+// sealerChain adapts the chain for the sealer and routes its blocks
+// through the node's post-import work.
+type sealerChain struct{ n *Node }
+
+func (s sealerChain) Head() (*types.Header, types.Hash) { return s.n.chain.Head() }
+func (s sealerChain) BuildBlock(parent types.Hash, h types.Header, txs []*types.Transaction) (*types.Block, error) {
+	return s.n.chain.BuildBlock(parent, h, txs)
+}
+func (s sealerChain) ImportOwn(b *types.Block) error {
+	res, err := s.n.chain.ImportOwn(b)
+	if err != nil {
+		return err
+	}
+	s.n.afterImport(res)
+	return nil
+}

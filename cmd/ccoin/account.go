@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/node"
+)
+
+func runCreateAccount(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("create-account", "[--datadir D] [-c ccoin.json] [--password-file F]")
+	cfgPath := fs.String("c", "", "node config (ccoin.json); its app.base_path is the data directory")
+	datadir := fs.String("datadir", "", "data directory (overrides the config)")
+	pwFile := fs.String("password-file", "", "encrypt the key with the passphrase in this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := node.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	dir, err := cfg.DataDir(*datadir)
+	if err != nil {
+		return err
+	}
+	pass, err := crypto.ReadPassphraseFile(*pwFile)
+	if err != nil {
+		return err
+	}
+	k, err := crypto.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if _, err := crypto.SaveKey(dir, k, pass); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Created account with address=%s\n", k.Address())
+	return nil
+}
+
+// loadAccount finds the node's key: client.account_address from the config,
+// or the only key under <datadir>/keys.
+func loadAccount(cfg *node.Config, datadir, pwFile string) (*crypto.PrivateKey, error) {
+	if pwFile == "" {
+		pwFile = cfg.Client.PasswordFile
+	}
+	pass, err := crypto.ReadPassphraseFile(pwFile)
+	if err != nil {
+		return nil, err
+	}
+	addrText := cfg.Client.AccountAddress
+	if addrText == "" {
+		entries, _ := os.ReadDir(filepath.Join(datadir, "keys"))
+		var found []string
+		for _, e := range entries {
+			if _, err := crypto.ParseAddress(e.Name()); err == nil && e.IsDir() {
+				found = append(found, e.Name())
+			}
+		}
+		switch len(found) {
+		case 0:
+			return nil, fmt.Errorf("no account in %s: run 'ccoin create-account' or set client.account_address", filepath.Join(datadir, "keys"))
+		case 1:
+			addrText = found[0]
+		default:
+			return nil, fmt.Errorf("several accounts in %s: set client.account_address", filepath.Join(datadir, "keys"))
+		}
+	}
+	addr, err := crypto.ParseAddress(addrText)
+	if err != nil {
+		return nil, fmt.Errorf("client.account_address: %w", err)
+	}
+	return crypto.LoadKey(datadir, addr, pass)
+}
