@@ -1,6 +1,6 @@
 // app.js — the ccoin explorer and wallet: hash routing, live node state from
 // the event stream (with polling as fallback), views, and the wallet UI.
-// All DOM is built with h() and text nodes, never innerHTML, because block
+// All DOM is built with h() and text nodes, never parsed from HTML strings, because block
 // and transaction data come from the network.
 
 import { Api, ApiError, humanError } from "./api.js";
@@ -38,6 +38,15 @@ function append(el, children) {
     if (Array.isArray(c)) append(el, c);
     else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
+}
+
+// fill replaces el's children, skipping null/false and flattening arrays
+// (replaceChildren would print them as text).
+function fill(el, ...children) {
+  if (!el) return el;
+  el.replaceChildren();
+  append(el, children);
+  return el;
 }
 
 function $(id) {
@@ -344,7 +353,7 @@ function route() {
     },
   };
   const view = $("view");
-  view.replaceChildren();
+  fill(view);
   let name = "dashboard";
   const [kind, arg] = parts;
   if (!kind) viewDashboard(view, ctx);
@@ -443,7 +452,7 @@ function viewDashboard(view, ctx) {
     setText("slot", s.slot, s.slot);
     for (const [id, key] of [["leader", "leader"], ["next-leader", "next_leader"]]) {
       const el = $(id);
-      el.replaceChildren(has(s[key]) ? addrLink(s[key]) : "—");
+      fill(el, has(s[key]) ? addrLink(s[key]) : "—");
       el.dataset.value = s[key] || "";
     }
     const peers = Array.isArray(s.peers) ? s.peers.length : s.peers;
@@ -457,7 +466,7 @@ function viewDashboard(view, ctx) {
     $("sync").dataset.state = s.sync || "";
     setText("chain-id", s.chain_id);
     setText("node-type", s.type);
-    $("head").replaceChildren(has(s.head) ? blockLink(s.head, s.head) : "—");
+    fill($("head"), has(s.head) ? blockLink(s.head, s.head) : "—");
     setText("genesis-time", has(s.genesis_time) ? fmtTime(s.genesis_time) : "");
     setText("interval", has(s.interval_ms) ? `${Number(s.interval_ms) / 1000} s` : "");
   };
@@ -483,7 +492,7 @@ function viewDashboard(view, ctx) {
         ],
       };
     });
-    $("latest-blocks-wrap").replaceChildren(table("latest-blocks", ["Block", "Id", "Sealer", "Txs", "Age", "Finality"], rows, "No blocks yet."));
+    fill($("latest-blocks-wrap"), table("latest-blocks", ["Block", "Id", "Sealer", "Txs", "Age", "Finality"], rows, "No blocks yet."));
   };
 
   const renderPool = async () => {
@@ -494,9 +503,9 @@ function viewDashboard(view, ctx) {
         attrs: { "data-test": "pool-tx", "data-id": t.id },
         cells: [txLink(t.id), addrLink(t.from), addrLink(t.to), fmtAmount(t.amount), has(t.nonce) ? String(t.nonce) : "—"],
       }));
-      $("pool-wrap")?.replaceChildren(table("pool-txs", ["Transaction", "From", "To", "Amount", "Nonce"], rows, "The pool is empty."));
+      fill($("pool-wrap"), table("pool-txs", ["Transaction", "From", "To", "Amount", "Nonce"], rows, "The pool is empty."));
     } catch (e) {
-      if (e.name !== "AbortError") $("pool-wrap")?.replaceChildren(h("p", { class: "muted", text: errorText(e) }));
+      if (e.name !== "AbortError") fill($("pool-wrap"), h("p", { class: "muted", text: errorText(e) }));
     }
   };
 
@@ -533,14 +542,14 @@ async function viewBlock(view, ctx, ref) {
     b = await api.block(ref, { signal: ctx.signal });
   } catch (e) {
     if (e.name === "AbortError") return;
-    view.replaceChildren(h("h1", { text: "Block" }), errorBox(e));
+    fill(view, h("h1", { text: "Block" }), errorBox(e));
     return;
   }
   const render = () => {
     const n = num(b.number);
     const fin = b.finalized === true || (num(live.status?.finalized_height) !== undefined && n !== undefined && Number(n) <= Number(live.status.finalized_height));
     const txs = Array.isArray(b.transactions) ? b.transactions : [];
-    view.replaceChildren(
+    fill(view, 
       h(
         "div",
         { class: "title-row" },
@@ -621,11 +630,11 @@ async function viewTx(view, ctx, id) {
       if (ctx.signal.aborted) return;
       // Just-sent transactions can take a moment to appear: retry a while.
       if (e instanceof ApiError && e.status === 404 && misses++ < 20) {
-        view.replaceChildren(h("h1", { text: "Transaction" }), h("p", { class: "mono wrap", text: id }), errorBox(e), h("p", { class: "muted", text: "Checking again…" }));
+        fill(view, h("h1", { text: "Transaction" }), h("p", { class: "mono wrap", text: id }), errorBox(e), h("p", { class: "muted", text: "Checking again…" }));
         await sleep(POLL_MS, ctx.signal);
         continue;
       }
-      view.replaceChildren(h("h1", { text: "Transaction" }), h("p", { class: "mono wrap", text: id }), errorBox(e));
+      fill(view, h("h1", { text: "Transaction" }), h("p", { class: "mono wrap", text: id }), errorBox(e));
       return;
     }
     if (ctx.signal.aborted) return;
@@ -639,7 +648,7 @@ async function viewTx(view, ctx, id) {
 function renderTx(view, t, id) {
   const status = t.status || "unknown";
   const blockRef = has(t.block_number) ? t.block_number : t.block;
-  view.replaceChildren(
+  fill(view, 
     h("div", { class: "title-row" }, h("h1", { text: "Transaction" }), badge(status, status, "tx-status")),
     h("p", { class: "mono wrap", id: "tx-id", text: t.id || id }),
     statusSteps(status),
@@ -681,13 +690,13 @@ async function viewAccount(view, ctx, addr) {
   try {
     const a = await api.account(addr, { signal: ctx.signal });
     const next = has(a.next_nonce) ? a.next_nonce : has(a.nonce) ? BigInt(a.nonce) + 1n : undefined;
-    info.replaceChildren(h("dl", { class: "kv" }, kv("Balance", "account-balance", h("strong", { "data-value": a.balance, text: fmtAmount(a.balance ?? 0) })), kv("Nonce", "account-nonce", has(a.nonce) ? String(a.nonce) : "—"), kv("Next nonce", "account-next-nonce", has(next) ? String(next) : "—")));
+    fill(info, h("dl", { class: "kv" }, kv("Balance", "account-balance", h("strong", { "data-value": a.balance, text: fmtAmount(a.balance ?? 0) })), kv("Nonce", "account-nonce", has(a.nonce) ? String(a.nonce) : "—"), kv("Next nonce", "account-next-nonce", has(next) ? String(next) : "—")));
   } catch (e) {
     if (ctx.signal.aborted) return;
     if (e instanceof ApiError && e.status === 404) {
-      info.replaceChildren(h("dl", { class: "kv" }, kv("Balance", "account-balance", h("strong", { "data-value": "0", text: "0" })), kv("Nonce", "account-nonce", "0"), kv("Next nonce", "account-next-nonce", "1")), h("p", { class: "muted", text: "This account has not appeared on the chain yet." }));
+      fill(info, h("dl", { class: "kv" }, kv("Balance", "account-balance", h("strong", { "data-value": "0", text: "0" })), kv("Nonce", "account-nonce", "0"), kv("Next nonce", "account-next-nonce", "1")), h("p", { class: "muted", text: "This account has not appeared on the chain yet." }));
     } else {
-      info.replaceChildren(errorBox(e));
+      fill(info, errorBox(e));
     }
   }
 
@@ -819,7 +828,7 @@ function trackSent(entry) {
 
 function viewWallet(view, ctx) {
   const render = () => {
-    view.replaceChildren(h("h1", { text: "Wallet" }), ...walletBody(ctx));
+    fill(view, h("h1", { text: "Wallet" }), ...walletBody(ctx));
     refreshWalletAccount(ctx);
   };
   render();
@@ -903,7 +912,7 @@ function walletBody(ctx) {
     const blob = new Blob([pem], { type: "application/x-pem-file" });
     const url = URL.createObjectURL(blob);
     ctx.signal.addEventListener("abort", () => URL.revokeObjectURL(url));
-    exportBox.replaceChildren(
+    fill(exportBox, 
       h("p", { class: "notice notice-warn", text: "Anyone who has this text can spend your coins. Keep it secret and safe." }),
       h("textarea", { id: "wallet-pem", rows: 8, readOnly: true, spellcheck: false, value: pem }),
       h("div", { class: "actions" }, h("a", { id: "wallet-download", class: "button", href: url, download: `ccoin-${k.address}.pem`, text: "Download .pem" })),
@@ -1069,7 +1078,7 @@ function renderSent() {
   box.hidden = wallet.sent.length === 0;
   if (box.hidden) return;
   const [last, ...rest] = wallet.sent;
-  box.replaceChildren(
+  fill(box, 
     h("div", { class: "title-row" }, h("h2", { text: "Last transaction" }), badge(last.status, last.status, "tx-status")),
     h("p", null, h("a", { id: "sent-tx-id", class: "mono wrap", href: `#/tx/${last.id}`, "data-value": last.id, text: last.id })),
     statusSteps(last.status),
