@@ -28,6 +28,7 @@ func commands() []command {
 		{"initc", "build the genesis block and initial state from genesis.json", runInitc},
 		{"cnode", "run a validator or basic node", runCnode},
 		{"discovery", "run the discovery registry", runDiscovery},
+		{"devnet", "create (once) and run a local network: registry, validators, basic nodes", runDevnet},
 		{"dumpconfig", "print the effective node configuration as JSON", runDumpConfig},
 		{"version", "print the version", runVersion},
 	}
