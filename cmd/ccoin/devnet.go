@@ -13,7 +13,7 @@ import (
 
 func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 	f := newFlags("devnet", "[--dir D] [--validators 3] [--basic 1] [--interval 1] [--base-port 7100]")
-	dir := f.String("dir", "devnet", "directory holding the devnet (reused when it exists)")
+	dir := f.String("dir", ".devnet", "directory holding the devnet (reused when it exists)")
 	validators := f.Int("validators", 3, "number of validators")
 	basic := f.Int("basic", 1, "number of basic nodes")
 	interval := f.Float64("interval", 1, "slot interval in seconds")
