@@ -30,6 +30,7 @@ var (
 	ErrBadAnswer       = errors.New("p2p: invalid answer")
 	ErrClosed          = errors.New("p2p: network stopped")
 	ErrConfig          = errors.New("p2p: bad config")
+	ErrPeerRefused     = errors.New("p2p: peer refused by local policy")
 )
 
 // Config configures a Network. Zero values take the defaults noted.
@@ -60,6 +61,14 @@ type Config struct {
 	// Flood limits per peer (token buckets with a two-second burst).
 	MaxMsgsPerSec  int // default 1000
 	MaxBytesPerSec int // default 32 MiB
+
+	// AcceptPeer, when set, is asked after every successful handshake (both
+	// directions) whether to keep the peer; an error refuses it without a ban
+	// and the dialer retries later. Nil accepts every peer. It lets an
+	// operator pin a node to chosen peers and lets tests cut the network into
+	// partitions (with DisconnectPeer) and heal it. It must be fast and safe
+	// for concurrent use.
+	AcceptPeer func(PeerInfo) error
 
 	Logger hclog.Logger
 }

@@ -165,6 +165,10 @@ func (n *Network) serveInbound(conn net.Conn) {
 		return
 	}
 	info := infoFrom(h, conn, true)
+	if err := n.acceptPeer(info); err != nil {
+		refuse(err)
+		return
+	}
 	p := newPeer(n, conn, info, "")
 	if n.isBanned(p.banKey) {
 		refuse(ErrBanned)
@@ -238,6 +242,9 @@ func (n *Network) connect(ctx context.Context, addr string) error {
 		return fail(err)
 	}
 	info := infoFrom(h, conn, false)
+	if err := n.acceptPeer(info); err != nil {
+		return fail(err)
+	}
 	p := newPeer(n, conn, info, addr)
 	if err := n.register(p); err != nil {
 		return fail(err)
@@ -250,6 +257,17 @@ func (n *Network) connect(ctx context.Context, addr string) error {
 		n.announce(p)
 		p.run()
 	}()
+	return nil
+}
+
+// acceptPeer applies the optional local peer policy (Config.AcceptPeer).
+func (n *Network) acceptPeer(info PeerInfo) error {
+	if n.cfg.AcceptPeer == nil {
+		return nil
+	}
+	if err := n.cfg.AcceptPeer(info); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrPeerRefused, info.NodeAddress, err)
+	}
 	return nil
 }
 

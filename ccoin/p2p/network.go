@@ -307,6 +307,18 @@ func (n *Network) Ban(peerID uint64, reason string) {
 	}
 }
 
+// DisconnectPeer closes the connection to a peer without banning it; the
+// dialer may reconnect later, subject to Config.AcceptPeer. It reports
+// whether the peer was connected.
+func (n *Network) DisconnectPeer(peerID uint64, reason string) bool {
+	p := n.peer(peerID)
+	if p == nil {
+		return false
+	}
+	p.close(reason)
+	return true
+}
+
 // banKey: remote IP, except for loopback where many local nodes share one IP
 // and the peer's announced listen port (or, lacking one, its nonce) is added.
 func banKey(remote net.Addr, listenAddr string, nonce uint64) string {
