@@ -51,6 +51,10 @@ type Options struct {
 	// BootTimeout is how long a node waits for peers before it considers
 	// itself synced alone (the first validator of a new network).
 	BootTimeout time.Duration
+	// AcceptPeer, when set, decides after each handshake whether to keep a
+	// peer (see p2p.Config.AcceptPeer); nil accepts every peer. Tests use it
+	// to partition a network.
+	AcceptPeer func(p2p.PeerInfo) error
 }
 
 // Node is a running ccoin node.
@@ -158,6 +162,7 @@ func (n *Node) build() error {
 		Key: n.opts.Key, NodeType: n.opts.Type, Version: Version, Validators: n.g.Miners,
 		BootstrapPeers: cfg.P2P.BootstrapPeers, MaxInbound: cfg.P2P.MaxInbound, MaxOutbound: cfg.P2P.MaxOutbound,
 		MaxPerIP: cfg.P2P.MaxPerIP, MaxFrame: cfg.P2P.MaxFrameBytes, Logger: n.log.Named("p2p"),
+		AcceptPeer: n.opts.AcceptPeer,
 	}
 	if cfg.P2P.BanSeconds > 0 {
 		pc.BanDuration = time.Duration(cfg.P2P.BanSeconds) * time.Second
