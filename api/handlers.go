@@ -282,6 +282,10 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	slots := make([]int, 0, len(items)) // result index of each tx handed to the backend
 	for i, raw := range items {
 		var j TxJSON
+		if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: CodeBadJSON, Message: "want a transaction object"}}
+			continue
+		}
 		if e := decodeStrict(raw, &j); e != nil {
 			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
 			continue

@@ -17,7 +17,7 @@ type routeCase struct {
 	body   string
 	hdr    map[string]string
 	status int
-	code   string                            // error code, when status >= 400
+	code   string                               // error code, when status >= 400
 	check  func(t *testing.T, e *env, p []byte) // optional
 }
 
