@@ -1,0 +1,50 @@
+# ccoin — run `make help` for the targets.
+GO       ?= go
+BIN      := bin/ccoin
+PKGS     := ./...
+FUZZTIME ?= 10s
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build the static binary into bin/ccoin
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/ccoin
+
+devnet: ## run a local devnet (3 validators, 1 basic node) in .devnet; Ctrl-C stops it
+	$(GO) run ./cmd/ccoin devnet --dir .devnet
+
+test: ## run every test with the race detector (the README's test command)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-race: test ## alias of test
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./ccoin/types
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlock$$' -fuzztime $(FUZZTIME) ./ccoin/types
+	$(GO) test -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME) ./ccoin/p2p/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./ccoin/p2p/wire
+
+bench: ## run the Go benchmarks of the hot paths
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./ccoin/types ./ccoin/state/... ./ccoin/chain ./ccoin/txpool ./ccoin/p2p/wire ./ccoin/consensus
+
+loadtest: build ## run the load generator against a running `make devnet`
+	$(BIN) bench --dir .devnet --txs 50000 --rate max --duration 60s
+
+localnet-start: build ## start the Docker testnet (registry, 3 validators, 1 basic node)
+	scripts/localnet.sh start
+
+localnet-stop: ## stop and remove the Docker testnet
+	scripts/localnet.sh stop
+
+e2e: build ## run the fault-injection suite against the Docker testnet
+	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
+
+ci: lint test fuzz ## what .ci/run runs
+
+.PHONY: help build devnet test test-race lint fuzz bench loadtest localnet-start localnet-stop e2e ci
