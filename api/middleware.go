@@ -77,7 +77,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.latency.WithLabelValues(route, r.Method, strconv.Itoa(status)).Observe(d.Seconds())
+			s.latency.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(status)).Observe(d.Seconds())
 			if s.log.IsDebug() {
 				s.log.Debug("http request", "method", r.Method, "path", r.URL.Path, "route", route,
 					"status", status, "duration", d, "remote", r.RemoteAddr)
@@ -233,4 +233,15 @@ func jsonErrorMessage(err error) string {
 	default:
 		return truncate(err.Error(), 200)
 	}
+}
+
+// methodLabel keeps the metric's label set bounded: a client can send any
+// method name.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

@@ -234,7 +234,9 @@ func (panicBackend) Status() api.Status { panic("boom") }
 
 type failingBackend struct{ *apitest.Fake }
 
-func (failingBackend) BlockByNumber(uint64) (*types.Block, error) { return nil, errors.New("disk on fire") }
+func (failingBackend) BlockByNumber(uint64) (*types.Block, error) {
+	return nil, errors.New("disk on fire")
+}
 
 func TestTimeout(t *testing.T) {
 	f, err := apitest.NewFake()
@@ -412,5 +414,17 @@ func TestLoadOrCreateToken(t *testing.T) {
 	}
 	if _, _, err := api.LoadOrCreateToken(short); err == nil {
 		t.Error("short token accepted")
+	}
+}
+
+func TestMetricLabelsBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, func(c *api.Config) { c.Registerer, c.Gatherer = reg, reg })
+	for _, m := range []string{"FOO", "BAR", "BAZ"} {
+		e.do(m, "/status", nil, nil)
+	}
+	_, p := e.get("/metrics")
+	if strings.Contains(string(p), `method="FOO"`) || !strings.Contains(string(p), `code="405",method="other",route="unmatched"} 3`) {
+		t.Errorf("odd methods should share the label \"other\":\n%s", p)
 	}
 }
