@@ -16,6 +16,8 @@ var ErrConfig = errors.New("invalid configuration")
 // Config mirrors ccoin.json: the prototype's sections (app, client,
 // discovery_service) plus p2p, http and log.
 type Config struct {
+	// Doc holds explanations of the fields (ccoin.json.example uses it); ignored.
+	Doc map[string]string `json:"_doc,omitempty"`
 	App struct {
 		BasePath string `json:"base_path"`
 	} `json:"app"`
