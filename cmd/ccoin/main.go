@@ -33,6 +33,7 @@ func commands() []command {
 		{"balance", "show an account's balance and nonce", runBalance},
 		{"tx", "show a transaction and its status", runTx},
 		{"status", "show a node's status", runStatus},
+		{"healthcheck", "probe a health URL and fail unless it answers 200 (container health checks)", runHealthcheck},
 		{"dumpconfig", "print the effective node configuration as JSON", runDumpConfig},
 		{"version", "print the version", runVersion},
 	}
