@@ -3,14 +3,12 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/rand"
 	"net/http"
 	"strings"
 	"testing"
 
 	"ccoin/api"
-	"ccoin/ccoin/crypto"
 )
 
 func TestSubmitTxs(t *testing.T) {
@@ -215,6 +213,3 @@ func FuzzSubmitTxs(f *testing.F) {
 		}
 	})
 }
-
-var _ = fmt.Sprint
-var _ crypto.Address
