@@ -8,6 +8,7 @@ import (
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -134,23 +135,32 @@ func (n *Node) onChainEvent(ev chain.Event) {
 	n.hub.publish(ev)
 }
 
-// reason turns an error into a short metric label: the innermost sentinel's text.
+// reasons label rejection metrics. The set is fixed so that hostile input
+// cannot grow the number of series.
+var reasons = []struct {
+	err   error
+	label string
+}{
+	{txpool.ErrKnown, "known"}, {txpool.ErrWrongChain, "wrong_chain"}, {txpool.ErrBadSignature, "bad_signature"},
+	{txpool.ErrNonceTooLow, "nonce_too_low"}, {txpool.ErrNonceGap, "nonce_gap"}, {txpool.ErrNonceTaken, "nonce_taken"},
+	{txpool.ErrInsufficientFunds, "insufficient_funds"}, {txpool.ErrPoolFull, "pool_full"},
+	{txpool.ErrAccountFull, "account_full"}, {txpool.ErrQueueFull, "queue_full"}, {txpool.ErrDataTooLarge, "data_too_large"},
+	{consensus.ErrWrongChain, "wrong_chain"}, {consensus.ErrBadNumber, "bad_number"}, {consensus.ErrBadSlot, "bad_slot"},
+	{consensus.ErrBadTime, "bad_time"}, {consensus.ErrNotMiner, "not_miner"}, {consensus.ErrWrongLeader, "wrong_leader"},
+	{consensus.ErrBadParams, "bad_params"}, {consensus.ErrTooManyTxs, "too_many_txs"}, {consensus.ErrBadTxRoot, "bad_tx_root"},
+	{consensus.ErrBadSeal, "bad_seal"}, {chain.ErrBadStateRoot, "bad_state_root"},
+	{state.ErrBadSignature, "bad_signature"}, {state.ErrNonceTooLow, "nonce_too_low"}, {state.ErrNonceGap, "nonce_gap"},
+	{state.ErrInsufficientFunds, "insufficient_funds"}, {state.ErrOverflow, "overflow"}, {state.ErrWrongChain, "wrong_chain"},
+	{state.ErrDuplicateTx, "duplicate_tx"}, {types.ErrEncoding, "malformed"},
+}
+
 func reason(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			break
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.label
 		}
-		if m, ok := err.(interface{ Unwrap() []error }); ok && len(m.Unwrap()) > 0 {
-			u = m.Unwrap()[len(m.Unwrap())-1]
-		}
-		err = u
 	}
-	s := err.Error()
-	if len(s) > 48 {
-		s = s[:48]
-	}
-	return s
+	return "other"
 }
 
 // chainView is what the network serves to peers.
