@@ -169,7 +169,7 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 		tree:    smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes),
 		log:     cfg.Logger,
 		headers: newLRU[types.Hash, *types.Header](1 << 16),
-		blocks:  newLRU[types.Hash, *types.Block](64),
+		blocks:  newLRU[types.Hash, *types.Block](16), // full blocks can be megabytes each
 		built:   make(map[types.Hash]*built),
 	}
 	gid, err := db.Get(numKey(1), nil)
