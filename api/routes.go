@@ -27,8 +27,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/healthz", s.healthz)
 		r.Get("/readyz", s.readyz)
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{
-			ErrorLog:            s.log.StandardLogger(nil),
-			MaxRequestsInFlight: 4,
+			ErrorLog: s.log.StandardLogger(nil),
 		}))
 		r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/yaml")
