@@ -1,0 +1,506 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ccoin/api"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/types"
+)
+
+// batch is one POST /txs body, rendered before the clock starts.
+type batch struct {
+	recs []*txRec
+	body []byte
+}
+
+// runner holds the state of one run.
+type runner struct {
+	cfg     Config
+	clients []*nodeClient
+	chainID types.Hash
+	slot    time.Duration
+	keys    []*crypto.PrivateKey
+	recs    []*txRec
+	batches [][]*batch // per node
+	led     *ledger
+	rep     *Report
+}
+
+// Run performs a whole run: fund, pre-sign, calibrate, measure. When ctx
+// ends during the measurement, the report of what was measured so far is
+// returned together with ctx's error.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg}
+	for _, u := range cfg.Nodes {
+		r.clients = append(r.clients, &nodeClient{base: trimSlash(u), hc: cfg.HTTPClient})
+	}
+	r.rep = &Report{Nodes: cfg.Nodes, NetworkNodes: cfg.NetworkNodes, Accounts: cfg.Accounts, Txs: cfg.Txs,
+		Rate: cfg.Rate, Batch: cfg.Batch, DurationS: cfg.Duration.Seconds(), Workers: cfg.Workers, Rejected: map[string]int{}}
+
+	st, err := r.clients[0].status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", cfg.Nodes[0], err)
+	}
+	if r.chainID, err = types.ParseHash(st.ChainID); err != nil {
+		return nil, fmt.Errorf("%w: chain id %q: %v", ErrNode, st.ChainID, err)
+	}
+	r.slot = time.Duration(st.IntervalMs) * time.Millisecond
+	r.rep.IntervalMs = st.IntervalMs
+	if r.cfg.DrainIdle == 0 {
+		r.cfg.DrainIdle = max(20*r.slot, 10*time.Second)
+	}
+
+	steps := []struct {
+		name string
+		f    func(context.Context) error
+	}{
+		{"generating sender keys", r.generateKeys},
+		{"funding senders", r.fund},
+		{"pre-signing", r.presign},
+		{"calibrating verify rate", r.calibrate},
+	}
+	for _, s := range steps {
+		fmt.Fprintf(cfg.Out, "%s...\n", s.name)
+		if err := s.f(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return r.measure(ctx)
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parallel runs f(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+		failed  atomic.Bool
+	)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errOnce.Do(func() { first = err })
+					failed.Store(true)
+					return
+				}
+				if err := f(i); err != nil {
+					errOnce.Do(func() { first = err })
+					failed.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+func (r *runner) generateKeys(ctx context.Context) error {
+	start := time.Now()
+	r.keys = make([]*crypto.PrivateKey, r.cfg.Accounts)
+	err := parallel(ctx, len(r.keys), r.cfg.Workers, func(i int) error {
+		k, err := r.cfg.GenerateKey()
+		r.keys[i] = k
+		return err
+	})
+	r.rep.KeygenS = time.Since(start).Seconds()
+	return err
+}
+
+// perSender is how many transfers each sender signs.
+func (r *runner) perSender() int { return (r.cfg.Txs + r.cfg.Accounts - 1) / r.cfg.Accounts }
+
+// fund pays every sender enough for all its transfers, from the faucet, and
+// waits until every node has applied the payments.
+func (r *runner) fund(ctx context.Context) error {
+	start := time.Now()
+	defer func() { r.rep.FundingS = time.Since(start).Seconds() }()
+	faucet := r.cfg.Faucet.Address()
+	acct, err := r.clients[0].account(ctx, faucet.String())
+	if err != nil {
+		return fmt.Errorf("%w: faucet account: %v", ErrFunding, err)
+	}
+	amount := uint64(r.perSender())*r.cfg.MaxAmount + r.cfg.MaxAmount
+	if need := amount * uint64(len(r.keys)); acct.Balance < need {
+		return fmt.Errorf("%w: faucet %s holds %d, the senders need %d", ErrFunding, faucet, acct.Balance, need)
+	}
+	first := acct.NextNonce
+	if first <= acct.Nonce {
+		first = acct.Nonce + 1
+	}
+	now := uint64(time.Now().UnixMilli())
+	txs := make([]*types.Transaction, len(r.keys))
+	err = parallel(ctx, len(txs), r.cfg.Workers, func(i int) error {
+		t := &types.Transaction{ChainID: r.chainID, Nonce: first + uint64(i), From: faucet,
+			To: r.keys[i].Address(), Amount: amount, Time: now}
+		txs[i] = t
+		return t.Sign(r.cfg.Faucet)
+	})
+	if err != nil {
+		return fmt.Errorf("%w: signing: %v", ErrFunding, err)
+	}
+	// One node, in nonce order, so the faucet's transfers never queue
+	// behind a gap.
+	for lo := 0; lo < len(txs); lo += r.cfg.Batch {
+		hi := min(lo+r.cfg.Batch, len(txs))
+		objs := make([][]byte, 0, hi-lo)
+		for _, t := range txs[lo:hi] {
+			p, err := json.Marshal(api.TxToJSON(t))
+			if err != nil {
+				return err
+			}
+			objs = append(objs, p)
+		}
+		resp, err := r.clients[0].submit(ctx, joinArray(objs))
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrFunding, err)
+		}
+		for i, res := range resp.Results {
+			if !res.Accepted && (res.Error == nil || res.Error.Code != api.CodeKnown) {
+				code, msg := "unknown", ""
+				if res.Error != nil {
+					code, msg = res.Error.Code, res.Error.Message
+				}
+				return fmt.Errorf("%w: funding transfer %d refused: %s: %s", ErrFunding, lo+i, code, msg)
+			}
+		}
+	}
+	last := first + uint64(len(txs)) - 1
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.FundTimeout)
+	defer cancel()
+	for {
+		done := 0
+		for _, c := range r.clients {
+			a, err := c.account(ctx, faucet.String())
+			if err == nil && a.Nonce >= last {
+				done++
+			}
+		}
+		if done == len(r.clients) {
+			fmt.Fprintf(r.cfg.Out, "funded %d senders with %d each in %.1fs\n", len(txs), amount, time.Since(start).Seconds())
+			return nil
+		}
+		if !sleep(ctx, 200*time.Millisecond) {
+			if ctx.Err() == context.DeadlineExceeded {
+				return fmt.Errorf("%w: funding not applied on all nodes after %s", ErrFunding, r.cfg.FundTimeout)
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+func joinArray(objs [][]byte) []byte {
+	n := 2
+	for _, o := range objs {
+		n += len(o) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	b = append(b, bytes.Join(objs, []byte{','})...)
+	return append(b, ']')
+}
+
+// presign signs and renders every transfer: transfer i is from sender
+// i mod A with nonce i/A+1, to another sender, and goes to node
+// (sender mod nodes). Then it cuts each node's stream into batches.
+func (r *runner) presign(ctx context.Context) error {
+	a := len(r.keys)
+	n := r.cfg.Txs
+	r.recs = make([]*txRec, n)
+	objs := make([][]byte, n)
+	now := uint64(time.Now().UnixMilli())
+	start := time.Now()
+	err := parallel(ctx, n, r.cfg.Workers, func(i int) error {
+		s := i % a
+		to := r.cfg.Faucet.Address()
+		if a > 1 {
+			// Deterministic spread over the other senders.
+			to = r.keys[(s+1+(i*7919)%(a-1))%a].Address()
+		}
+		t := &types.Transaction{ChainID: r.chainID, Nonce: uint64(i/a) + 1, From: r.keys[s].Address(), To: to,
+			Amount: 1 + uint64(i)%r.cfg.MaxAmount, Time: now}
+		if err := t.Sign(r.keys[s]); err != nil {
+			return err
+		}
+		p, err := json.Marshal(api.TxToJSON(t))
+		if err != nil {
+			return err
+		}
+		r.recs[i] = &txRec{id: t.ID(), node: s % len(r.clients)}
+		objs[i] = p
+		return nil
+	})
+	el := time.Since(start)
+	r.rep.SignS, r.rep.SignRate = el.Seconds(), rate(n, el)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.cfg.Out, "signed %d transfers in %.1fs (%.0f sig/s on %d workers)\n", n, el.Seconds(), r.rep.SignRate, r.cfg.Workers)
+
+	r.batches = make([][]*batch, len(r.clients))
+	cur := make([]*batch, len(r.clients))
+	curObjs := make([][][]byte, len(r.clients))
+	flush := func(k int) {
+		if cur[k] == nil {
+			return
+		}
+		cur[k].body = joinArray(curObjs[k])
+		r.batches[k] = append(r.batches[k], cur[k])
+		cur[k], curObjs[k] = nil, nil
+	}
+	for i, rec := range r.recs {
+		k := rec.node
+		if cur[k] == nil {
+			cur[k] = &batch{}
+		}
+		cur[k].recs = append(cur[k].recs, rec)
+		curObjs[k] = append(curObjs[k], objs[i])
+		if len(cur[k].recs) == r.cfg.Batch {
+			flush(k)
+		}
+	}
+	for k := range cur {
+		flush(k)
+	}
+	r.led = newLedger(r.recs)
+	return nil
+}
+
+// calibrate measures how many transaction signatures this machine verifies
+// per second on all workers, the way a node does (key cache, decoded id).
+func (r *runner) calibrate(ctx context.Context) error {
+	k := r.keys[0]
+	t := &types.Transaction{ChainID: r.chainID, Nonce: 1, From: k.Address(), To: r.cfg.Faucet.Address(), Amount: 1}
+	if err := t.Sign(k); err != nil {
+		return err
+	}
+	enc := t.Encode(nil)
+	var total atomic.Int64
+	var failed atomic.Bool
+	start := time.Now()
+	deadline := start.Add(r.cfg.Calibration)
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Go(func() {
+			cache := crypto.NewKeyCache(16)
+			tx, err := types.DecodeTx(enc)
+			if err != nil {
+				failed.Store(true)
+				return
+			}
+			n := int64(0)
+			for ctx.Err() == nil {
+				if err := tx.VerifySignature(cache); err != nil {
+					failed.Store(true)
+					return
+				}
+				n++
+				if n%8 == 0 && time.Now().After(deadline) {
+					break
+				}
+			}
+			total.Add(n)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if failed.Load() {
+		return errors.New("bench: calibration transaction does not verify")
+	}
+	r.rep.VerifyRate = rate(int(total.Load()), time.Since(start))
+	r.rep.Ceiling = r.rep.VerifyRate / float64(r.cfg.NetworkNodes)
+	fmt.Fprintf(r.cfg.Out, "verify rate %.0f/s on %d workers; ceiling %.0f tx/s for %d nodes\n",
+		r.rep.VerifyRate, r.cfg.Workers, r.rep.Ceiling, r.cfg.NetworkNodes)
+	return nil
+}
+
+// measure submits, follows the chain, drains and builds the report.
+func (r *runner) measure(ctx context.Context) (*Report, error) {
+	trk := newTracker(r.clients[0], r.led, r.cfg.Logger.Named("tracker"), r.cfg.Now, r.cfg.Poll)
+	if err := trk.start(ctx); err != nil {
+		return nil, err
+	}
+	tctx, stopTracker := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Go(func() { trk.run(tctx) })
+	defer func() { stopTracker(); bg.Wait() }()
+
+	start := r.cfg.Now()
+	progressDone := make(chan struct{})
+	bg.Go(func() { r.progress(tctx, trk, start, progressDone) })
+
+	r.submitAll(ctx)
+	submitEnd := r.cfg.Now()
+	r.drain(ctx)
+	close(progressDone)
+	stopTracker()
+	bg.Wait()
+	r.finish(submitEnd)
+	return r.rep, ctx.Err()
+}
+
+// submitAll sends every batch, stopping new ones when the duration is over.
+func (r *runner) submitAll(ctx context.Context) {
+	deadline := r.cfg.Now().Add(r.cfg.Duration)
+	var bkt *bucket
+	if r.cfg.Rate > 0 {
+		bkt = newBucket(r.cfg.Rate, r.cfg.Batch, r.cfg.Now)
+	}
+	var wg sync.WaitGroup
+	for k, bs := range r.batches {
+		var next atomic.Int64
+		for range r.cfg.Submitters {
+			wg.Go(func() {
+				for ctx.Err() == nil && r.cfg.Now().Before(deadline) {
+					i := int(next.Add(1) - 1)
+					if i >= len(bs) {
+						return
+					}
+					if bkt != nil && !bkt.take(ctx, len(bs[i].recs)) {
+						return
+					}
+					if !r.cfg.Now().Before(deadline) {
+						return
+					}
+					r.send(ctx, k, bs[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+func (r *runner) send(ctx context.Context, node int, b *batch) {
+	r.led.sent(b.recs, r.cfg.Now())
+	resp, err := r.clients[node].submit(ctx, b.body)
+	if err == nil && len(resp.Results) != len(b.recs) {
+		err = &apiError{Code: "bad_response", Message: fmt.Sprintf("%d results for %d transactions", len(resp.Results), len(b.recs))}
+	}
+	if err != nil {
+		code := "transport"
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae):
+			code = ae.Code
+		case ctx.Err() != nil:
+			code = "cancelled"
+		}
+		r.cfg.Logger.Debug("batch failed", "node", r.cfg.Nodes[node], "code", code, "error", err)
+		for _, rec := range b.recs {
+			r.led.outcome(rec, code)
+		}
+		return
+	}
+	for i, res := range resp.Results {
+		code := ""
+		if !res.Accepted {
+			code = "unknown"
+			if res.Error != nil && res.Error.Code != "" {
+				code = res.Error.Code
+			}
+		}
+		r.led.outcome(b.recs[i], code)
+	}
+}
+
+// drain waits for the accepted transfers to be included and finalized,
+// giving up after DrainTimeout or DrainIdle without progress.
+func (r *runner) drain(ctx context.Context) {
+	deadline := time.Now().Add(r.cfg.DrainTimeout)
+	last := r.led.counts()
+	lastChange := time.Now()
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		c := r.led.counts()
+		if c.included >= c.accepted && c.finalized >= c.included {
+			return
+		}
+		if c.included != last.included || c.finalized != last.finalized {
+			last, lastChange = c, time.Now()
+		} else if time.Since(lastChange) > r.cfg.DrainIdle {
+			r.cfg.Logger.Warn("no progress, stopping the wait", "included", c.included, "finalized", c.finalized, "accepted", c.accepted)
+			return
+		}
+		sleep(ctx, 50*time.Millisecond)
+	}
+}
+
+func (r *runner) progress(ctx context.Context, trk *tracker, start time.Time, done <-chan struct{}) {
+	tick := time.NewTicker(r.cfg.Progress)
+	defer tick.Stop()
+	prev := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		c := r.led.counts()
+		fetched, head := trk.position()
+		fmt.Fprintf(r.cfg.Out, "[%5.1fs] sent %d accepted %d rejected %d included %d (+%.0f tx/s) finalized %d; block %d/%d final %d\n",
+			r.cfg.Now().Sub(start).Seconds(), c.submitted, c.accepted, c.rejected, c.included,
+			float64(c.included-prev)/r.cfg.Progress.Seconds(), c.finalized, fetched, head, c.finHeight)
+		prev = c.included
+	}
+}
+
+// finish fills the report from the ledger.
+func (r *runner) finish(submitEnd time.Time) {
+	l := r.led
+	incl, fin := l.latencies()
+	l.mu.Lock()
+	rep := r.rep
+	rep.Submitted, rep.Accepted, rep.Included, rep.Finalized = l.submitted, l.accepted, l.included, l.finalized
+	for k, v := range l.rejected {
+		rep.Rejected[k] = v
+	}
+	rep.Unsent = len(r.recs) - l.submitted
+	first := l.firstSent
+	lastIncl, lastFin := l.lastIncl, l.lastFin
+	l.mu.Unlock()
+	if !first.IsZero() {
+		sub := submitEnd.Sub(first)
+		rep.SubmitS, rep.SubmitRate, rep.AcceptRate = sub.Seconds(), rate(rep.Submitted, sub), rate(rep.Accepted, sub)
+		if !lastIncl.IsZero() {
+			w := lastIncl.Sub(first)
+			rep.IncludedS, rep.IncludedRate = w.Seconds(), rate(rep.Included, w)
+		}
+		if !lastFin.IsZero() {
+			w := lastFin.Sub(first)
+			rep.FinalizedS, rep.FinalizedRate = w.Seconds(), rate(rep.Finalized, w)
+		}
+	}
+	if rep.Ceiling > 0 {
+		rep.CeilingFraction = rep.IncludedRate / rep.Ceiling
+		rep.FinalizedFraction = rep.FinalizedRate / rep.Ceiling
+	}
+	rep.Inclusion = Summarize(incl, r.slot)
+	rep.Finality = Summarize(fin, r.slot)
+}

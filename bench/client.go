@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"ccoin/api"
+)
+
+// maxBody bounds what is read from a node; a block of 20,000 transactions
+// rendered as JSON is about 20 MB.
+const maxBody = 256 << 20
+
+// requestTimeout bounds every request but the event stream.
+const requestTimeout = 60 * time.Second
+
+// nodeClient is the little of the API the generator needs, decoding only the
+// fields it uses (a full block decode would cost the generator more than the
+// node spends sending it).
+type nodeClient struct {
+	base string
+	hc   *http.Client
+}
+
+// apiError is a non-2xx answer; Code is the API's stable code, or
+// "http_<status>" when the body had none.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// blockTxs is a block reduced to what tracking needs.
+type blockTxs struct {
+	ID           string `json:"id"`
+	Number       uint64 `json:"number"`
+	Parent       string `json:"parent"`
+	TxCount      int    `json:"tx_count"`
+	Transactions []struct {
+		ID string `json:"id"`
+	} `json:"transactions"`
+}
+
+func (c *nodeClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNode, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %s %s: %v", ErrNode, method, path, err)
+	}
+	defer resp.Body.Close()
+	p, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("%w: %s %s: read: %v", ErrNode, method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var e api.ErrorResponse
+		if json.Unmarshal(p, &e) != nil || e.Error.Code == "" {
+			msg := string(p)
+			if len(msg) > 200 {
+				msg = msg[:200]
+			}
+			return &apiError{Status: resp.StatusCode, Code: fmt.Sprintf("http_%d", resp.StatusCode), Message: strings.TrimSpace(msg)}
+		}
+		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if err := json.Unmarshal(p, out); err != nil {
+		return fmt.Errorf("%w: %s %s: decode: %v", ErrNode, method, path, err)
+	}
+	return nil
+}
+
+func (c *nodeClient) status(ctx context.Context) (*api.StatusJSON, error) {
+	var s api.StatusJSON
+	return &s, c.do(ctx, http.MethodGet, "/status", nil, &s)
+}
+
+func (c *nodeClient) account(ctx context.Context, addr string) (*api.AccountJSON, error) {
+	var a api.AccountJSON
+	return &a, c.do(ctx, http.MethodGet, "/accounts/"+addr, nil, &a)
+}
+
+func (c *nodeClient) block(ctx context.Context, n uint64) (*blockTxs, error) {
+	var b blockTxs
+	return &b, c.do(ctx, http.MethodGet, fmt.Sprintf("/blocks/%d", n), nil, &b)
+}
+
+// submit posts a JSON array already rendered.
+func (c *nodeClient) submit(ctx context.Context, body []byte) (*api.SubmitResponseJSON, error) {
+	var r api.SubmitResponseJSON
+	return &r, c.do(ctx, http.MethodPost, "/txs", body, &r)
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	Kind string
+	Data []byte
+}
+
+// maxEventLine bounds one line of the event stream.
+const maxEventLine = 1 << 20
+
+// events follows GET /events until ctx ends or the stream breaks, calling fn
+// for each event.
+func (c *nodeClient) events(ctx context.Context, fn func(sseEvent)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/events", nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNode, err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: events: %v", ErrNode, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &apiError{Status: resp.StatusCode, Code: fmt.Sprintf("http_%d", resp.StatusCode), Message: "events"}
+	}
+	return readSSE(resp.Body, fn)
+}
+
+// readSSE parses the subset of server-sent events the API uses: "event:"
+// and "data:" lines, comments, and a blank line ending each event.
+func readSSE(r io.Reader, fn func(sseEvent)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxEventLine)
+	var ev sseEvent
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case len(line) == 0:
+			if ev.Kind != "" || len(ev.Data) > 0 {
+				if ev.Kind == "" {
+					ev.Kind = "message"
+				}
+				fn(ev)
+			}
+			ev = sseEvent{}
+		case line[0] == ':':
+		case bytes.HasPrefix(line, []byte("event:")):
+			ev.Kind = strings.TrimSpace(string(line[len("event:"):]))
+		case bytes.HasPrefix(line, []byte("data:")):
+			d := bytes.TrimPrefix(line[len("data:"):], []byte(" "))
+			if len(ev.Data) > 0 {
+				ev.Data = append(ev.Data, '\n')
+			}
+			if len(ev.Data)+len(d) > maxEventLine {
+				return fmt.Errorf("%w: event larger than %d bytes", ErrNode, maxEventLine)
+			}
+			ev.Data = append(ev.Data, d...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%w: events: %v", ErrNode, err)
+	}
+	return fmt.Errorf("%w: event stream ended", ErrNode)
+}
