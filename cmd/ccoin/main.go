@@ -29,6 +29,7 @@ func commands() []command {
 		{"cnode", "run a validator or basic node", runCnode},
 		{"discovery", "run the discovery registry", runDiscovery},
 		{"devnet", "create (once) and run a local network: registry, validators, basic nodes", runDevnet},
+		{"bench", "load-test nodes: fund senders, pre-sign, submit, measure inclusion and finality", runBench},
 		{"send", "sign a transfer locally and submit it to a node", runSend},
 		{"balance", "show an account's balance and nonce", runBalance},
 		{"tx", "show a transaction and its status", runTx},
