@@ -380,7 +380,7 @@ func (tn *tnode) N() *Node {
 }
 
 func (tn *tnode) head() (*types.Header, types.Hash) { return tn.N().Chain().Head() }
-func (tn *tnode) height() uint64                   { h, _ := tn.head(); return h.Number }
+func (tn *tnode) height() uint64                    { h, _ := tn.head(); return h.Number }
 func (tn *tnode) finalized() uint64 {
 	h, _ := tn.N().Chain().Finalized()
 	return h.Number
