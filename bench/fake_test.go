@@ -1,0 +1,277 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ccoin/api"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/types"
+)
+
+// fakeChain is a tiny in-memory node behind any number of API servers: it
+// checks and pools submitted transactions, seals a block of everything
+// pooled on each tick, finalizes two blocks behind the head, and streams
+// head and finalized events.
+type fakeChain struct {
+	t       *testing.T
+	chainID types.Hash
+	faucet  string
+
+	mu          sync.Mutex
+	nonces      map[string]uint64
+	pool        []api.TxJSON
+	seen        map[string]bool
+	blocks      []blockTxs // blocks[i] is number i+1
+	finalized   uint64
+	subs        map[chan string]struct{}
+	rejectNonce uint64 // a sender transfer with this nonce gets pool_full
+	rejectAll   string // every transaction gets this code
+	perServer   map[string]int
+	sentTo      map[string]string // tx id -> server that received it
+	dupSends    int
+}
+
+func newFakeChain(t *testing.T, faucet crypto.Address) *fakeChain {
+	return &fakeChain{t: t, chainID: types.Hash{1, 2, 3}, faucet: faucet.String(), nonces: map[string]uint64{},
+		seen: map[string]bool{}, subs: map[chan string]struct{}{}, perServer: map[string]int{}, sentTo: map[string]string{}}
+}
+
+// server starts one API server over the chain.
+func (f *fakeChain) server(name string) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		writeJSONT(w, 200, api.StatusJSON{ChainID: f.chainID.String(), Height: uint64(len(f.blocks)),
+			FinalizedHeight: f.finalized, IntervalMs: 40, Sync: "ready"})
+	})
+	mux.HandleFunc("GET /accounts/{a}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		a := r.PathValue("a")
+		bal := uint64(0)
+		if a == f.faucet {
+			bal = 1 << 50
+		}
+		writeJSONT(w, 200, api.AccountJSON{Address: a, Balance: bal, Nonce: f.nonces[a], NextNonce: f.nonces[a] + 1})
+	})
+	mux.HandleFunc("GET /blocks/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if n < 1 || n > len(f.blocks) {
+			writeJSONT(w, 404, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeUnknownBlock, Message: "no"}})
+			return
+		}
+		writeJSONT(w, 200, f.blocks[n-1])
+	})
+	mux.HandleFunc("POST /txs", func(w http.ResponseWriter, r *http.Request) {
+		var in []api.TxJSON
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeJSONT(w, 400, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeBadJSON, Message: err.Error()}})
+			return
+		}
+		out := api.SubmitResponseJSON{Results: make([]api.SubmitResultJSON, len(in))}
+		for i, j := range in {
+			out.Results[i] = f.submit(name, j)
+		}
+		writeJSONT(w, 200, out)
+	})
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		ch := make(chan string, 64)
+		f.mu.Lock()
+		f.subs[ch] = struct{}{}
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			f.mu.Unlock()
+		}()
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		fmt.Fprint(w, ": connected\n\n")
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case msg := <-ch:
+				fmt.Fprint(w, msg)
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	s := httptest.NewServer(mux)
+	f.t.Cleanup(s.Close)
+	return s
+}
+
+func writeJSONT(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeChain) submit(server string, j api.TxJSON) api.SubmitResultJSON {
+	t, err := api.TxFromJSON(j)
+	if err != nil {
+		return api.SubmitResultJSON{Error: &api.ErrorBody{Code: api.CodeBadRequest, Message: err.Error()}}
+	}
+	id := t.ID().String()
+	if err := t.VerifySignature(nil); err != nil {
+		return api.SubmitResultJSON{ID: id, Error: &api.ErrorBody{Code: api.CodeBadSignature, Message: err.Error()}}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.ChainID != f.chainID {
+		return api.SubmitResultJSON{ID: id, Error: &api.ErrorBody{Code: api.CodeWrongChain, Message: "chain"}}
+	}
+	if prev, ok := f.sentTo[id]; ok && prev != server {
+		f.dupSends++
+	}
+	f.sentTo[id] = server
+	f.perServer[server]++
+	switch {
+	case f.rejectAll != "":
+		return api.SubmitResultJSON{ID: id, Error: &api.ErrorBody{Code: f.rejectAll, Message: "refused"}}
+	case f.seen[id]:
+		return api.SubmitResultJSON{ID: id, Error: &api.ErrorBody{Code: api.CodeKnown, Message: "known"}}
+	case j.From != f.faucet && j.Nonce == f.rejectNonce:
+		return api.SubmitResultJSON{ID: id, Error: &api.ErrorBody{Code: api.CodePoolFull, Message: "full"}}
+	}
+	f.seen[id] = true
+	f.pool = append(f.pool, api.TxToJSON(t))
+	return api.SubmitResultJSON{ID: id, Accepted: true}
+}
+
+// seal makes one block of the pool and moves finality two blocks behind.
+func (f *fakeChain) seal() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := uint64(len(f.blocks) + 1)
+	b := blockTxs{ID: fmt.Sprintf("%064x", n), Number: n, Parent: fmt.Sprintf("%064x", n-1), TxCount: len(f.pool)}
+	for _, tx := range f.pool {
+		b.Transactions = append(b.Transactions, struct {
+			ID string `json:"id"`
+		}{tx.ID})
+		f.nonces[tx.From] = max(f.nonces[tx.From], tx.Nonce)
+	}
+	f.pool = nil
+	f.blocks = append(f.blocks, b)
+	f.emit(api.EventHead, n)
+	if n > 2 {
+		f.finalized = n - 2
+		f.emit(api.EventFinalized, f.finalized)
+	}
+}
+
+func (f *fakeChain) emit(kind string, n uint64) {
+	data, _ := json.Marshal(map[string]any{"kind": kind, "block": map[string]any{"id": fmt.Sprintf("%064x", n), "number": n}})
+	msg := "event: " + kind + "\ndata: " + string(data) + "\n\n"
+	for ch := range f.subs {
+		select {
+		case ch <- msg:
+		default: // like the node: a slow subscriber loses events
+		}
+	}
+}
+
+// run seals every period until stop is closed.
+func (f *fakeChain) run(period time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tk := time.NewTicker(period)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				f.seal()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// test keys: RSA generation is slow, more so under -race, so a few keys are
+// made once and handed out round-robin.
+var (
+	keysOnce sync.Once
+	testKeys []*crypto.PrivateKey
+	keysErr  error
+)
+
+func keys(t *testing.T) []*crypto.PrivateKey {
+	t.Helper()
+	keysOnce.Do(func() {
+		for range 7 {
+			k, err := crypto.GenerateKey()
+			if err != nil {
+				keysErr = err
+				return
+			}
+			testKeys = append(testKeys, k)
+		}
+	})
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	return testKeys
+}
+
+// keySource hands out keys[1:] in turn (keys[0] is the faucet).
+func keySource(ks []*crypto.PrivateKey) func() (*crypto.PrivateKey, error) {
+	var mu sync.Mutex
+	i := 0
+	return func() (*crypto.PrivateKey, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		k := ks[1+i%(len(ks)-1)]
+		i++
+		return k, nil
+	}
+}
+
+// lockedBuilder collects progress output from several goroutines.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newStatusOnly is a node that answers status and accounts like the chain
+// but refuses every batch with 503 not_ready.
+func newStatusOnly(t *testing.T, f *fakeChain) *httptest.Server {
+	inner := f.server("status-only")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /txs", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONT(w, 503, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeNotReady, Message: "syncing"}})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, inner.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
