@@ -70,6 +70,8 @@ type Chain struct {
 	headers *lru[types.Hash, *types.Header]
 	blocks  *lru[types.Hash, *types.Block]
 	built   map[types.Hash]*built // by state root of blocks we built
+	baseID  types.Hash            // snapshot block the chain started from (see snapshot.go)
+	hasBase bool
 }
 
 type built struct {
@@ -188,6 +190,9 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	if c.finalID, c.final, err = c.loadPointer(keyFinalized); err != nil {
 		return nil, err
 	}
+	if err := c.loadBase(); err != nil {
+		return nil, err
+	}
 	if err := c.checkConsistency(); err != nil {
 		return nil, err
 	}
@@ -226,6 +231,9 @@ func (c *Chain) checkConsistency() error {
 	}
 	if id, err := c.CanonicalID(c.final.Number); err != nil || id != c.finalID {
 		return c.corrupt("canonical index", fmt.Errorf("finalized block %d not canonical (%v)", c.final.Number, err))
+	}
+	if c.hasBase && c.headID == c.baseID {
+		return nil // a snapshot base has no block body and no undo record
 	}
 	if _, err := c.Block(c.headID); err != nil {
 		return c.corrupt("head block", err)

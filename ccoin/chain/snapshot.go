@@ -1,0 +1,175 @@
+package chain
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/state/smt"
+	"ccoin/ccoin/types"
+)
+
+// A chain started from a snapshot has no blocks between genesis and the
+// snapshot block: it holds the genesis block, the snapshot block's header
+// (not its transactions) and that header's seal under keyBase, so the node
+// can still prove the base's finality. Readers of the missing blocks get
+// ErrNotFound; the base is finalized, so no reorg or undo ever reaches
+// below it.
+var keyBase = []byte("m/base") // sealed header (block encoding without txs) of the snapshot block
+
+// ErrNotEmpty: a snapshot can only seed a chain that holds nothing past genesis.
+var ErrNotEmpty = errors.New("chain already holds blocks past genesis")
+
+// snapshotBatch is how many accounts go into one state tree update while a
+// snapshot is imported; their nodes are written before the next batch.
+const snapshotBatch = 8192
+
+// AccountSource pushes accounts to fn in strictly increasing address order
+// and stops at fn's first error.
+type AccountSource func(fn func(a crypto.Address, acc types.Account) error) error
+
+// ImportSnapshot seeds an empty (or genesis-only) database with the state
+// of a finalized block: it rebuilds the state tree from accounts, checks its
+// root against base's state_root and then writes the flat account table,
+// the base header and seal, the canonical index entry and the head and
+// finalized pointers in one synced batch. The caller has verified sealed
+// (base's header with its seal) and the base's finality; this function only
+// checks that sealed encodes base and that the state matches it.
+//
+// Tree nodes are written as they are built; if the import fails they stay
+// as unreferenced nodes, harmless to a later Init or import.
+func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, sealed []byte, accounts AccountSource, progress func(n uint64)) (*types.Header, error) {
+	sb, err := types.DecodeBlock(sealed)
+	if err != nil || len(sb.Txs) != 0 {
+		return nil, fmt.Errorf("%w: snapshot base: not a sealed header (%v)", ErrInvalidBlock, err)
+	}
+	base := &sb.Header
+	id := sb.ID()
+	if base.ChainID != g.ChainID || base.Number < 2 {
+		return nil, fmt.Errorf("%w: snapshot base %d of chain %s, this genesis is %s", ErrInvalidBlock, base.Number, base.ChainID, g.ChainID)
+	}
+	if _, err := Init(db, g, rawGenesis); err != nil {
+		return nil, err
+	}
+	headID, err := db.Get(keyHead, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read head: %w", err)
+	}
+	if !bytes.Equal(headID, g.ChainID[:]) {
+		return nil, fmt.Errorf("%w: head is %x", ErrNotEmpty, headID)
+	}
+
+	tree := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
+	final := new(leveldb.Batch)
+	// The flat table is replaced as a whole: genesis accounts the snapshot
+	// lacks must not survive.
+	it := db.NewIterator(&ldbRange{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
+	for it.Next() {
+		final.Delete(bytes.Clone(it.Key()))
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read account table: %w", err)
+	}
+
+	var (
+		root  smt.Hash
+		ups   = make([]smt.Update, 0, snapshotBatch)
+		last  crypto.Address
+		count uint64
+	)
+	flush := func() error {
+		if len(ups) == 0 {
+			return nil
+		}
+		b := new(leveldb.Batch)
+		r, err := tree.Update(root, ups, smt.BatchWriter{Batch: b, Prefix: prefixNode})
+		if err != nil {
+			return err
+		}
+		if err := db.Write(b, nil); err != nil {
+			return fmt.Errorf("write state nodes: %w", err)
+		}
+		root, ups = r, ups[:0]
+		if progress != nil {
+			progress(count)
+		}
+		return nil
+	}
+	err = accounts(func(a crypto.Address, acc types.Account) error {
+		if count > 0 && bytes.Compare(a[:], last[:]) <= 0 {
+			return fmt.Errorf("%w: account %s out of order", ErrBadStateRoot, a)
+		}
+		last = a
+		count++
+		ups = append(ups, smt.Update{Key: a, Value: acc.Encode(nil)})
+		putAccount(final, a, acc)
+		if len(ups) == snapshotBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if root != base.StateRoot {
+		return nil, fmt.Errorf("%w: snapshot rebuilds %s, block %d has %s", ErrBadStateRoot, types.Hash(root), base.Number, base.StateRoot)
+	}
+	final.Put(idKey(tHeader, id), base.Encode(nil))
+	final.Put(numKey(base.Number), id[:])
+	final.Put(keyBase, sealed)
+	final.Put(keyHead, id[:])
+	final.Put(keyFinalized, id[:])
+	if err := db.Write(final, &opt.WriteOptions{Sync: true}); err != nil {
+		return nil, fmt.Errorf("write snapshot: %w", err)
+	}
+	return base, nil
+}
+
+// Base returns the id of the snapshot block this chain started from, if it
+// did.
+func (c *Chain) Base() (types.Hash, bool) { return c.baseID, c.hasBase }
+
+// SealedHeader returns a block's header with its seal, encoded as the block
+// without its transactions, for finality proofs. It works for every stored
+// block and for the snapshot base, whose transactions the chain never had.
+func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
+	if c.hasBase && id == c.baseID {
+		v, err := c.db.Get(keyBase, nil)
+		if err != nil {
+			return nil, c.corrupt("read snapshot base", err)
+		}
+		return v, nil
+	}
+	b, err := c.Block(id)
+	if err != nil {
+		return nil, err
+	}
+	s := types.Block{Header: b.Header, SealerKey: b.SealerKey, Signature: b.Signature}
+	return s.Encode(nil), nil
+}
+
+// loadBase reads the snapshot base pointer, if any.
+func (c *Chain) loadBase() error {
+	v, err := c.db.Get(keyBase, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return c.corrupt("read snapshot base", err)
+	}
+	b, err := types.DecodeBlock(v)
+	if err != nil {
+		return c.corrupt("decode snapshot base", err)
+	}
+	c.baseID, c.hasBase = b.ID(), true
+	return nil
+}
