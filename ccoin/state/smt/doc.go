@@ -13,9 +13,9 @@
 //
 // Nodes are content-addressed and never deleted by an update, so every old
 // root stays readable: the chain keeps recent states by root and rolls back by
-// switching roots. Reads go through a bounded LRU cache of node encodings; a
-// node read from the store is checked against its hash, so a damaged database
-// yields ErrCorrupt instead of wrong state.
+// switching roots. Reads go through a bounded cache that keeps the tree's
+// upper levels; a node read from the store is checked against its hash, so a
+// damaged database yields ErrCorrupt instead of wrong state.
 //
 // The same structure later serves light-client proofs (Prove/VerifyProof) and
 // state snapshots (Iterate/IterateFrom, in key order).

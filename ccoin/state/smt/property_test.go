@@ -3,6 +3,7 @@ package smt
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"sort"
 	"testing"
 
@@ -296,5 +297,87 @@ func TestDeleteCollapses(t *testing.T) {
 	}
 	if r = mustUpdate(t, tr, r, []Update{{a, nil}}, store); r != (Hash{}) {
 		t.Fatalf("empty tree root %x", r)
+	}
+}
+
+// TestParallelUpdate checks that spreading an update over goroutines gives
+// the same root and writes exactly the same nodes as doing it sequentially.
+func TestParallelUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	randKey := func() [20]byte {
+		var k [20]byte
+		for i := range k {
+			k[i] = byte(rng.Uint32())
+		}
+		return k
+	}
+	base := NewMemStore()
+	m := map[[20]byte][]byte{}
+	var ups []Update
+	for i := 0; i < 6000; i++ {
+		k := randKey()
+		ups = append(ups, Update{k, []byte{byte(i), byte(i >> 8)}})
+		m[k] = ups[i].Value
+	}
+	for _, fan := range []int{1, 2, 3, 16} {
+		r, err := New(NewMemStore(), 0).update(Hash{}, ups, discard{}, fan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := refRoot(m); r != want {
+			t.Fatalf("fan %d: build root %x, reference %x", fan, r, want)
+		}
+	}
+	root := mustUpdate(t, New(base, 0), Hash{}, ups, base)
+
+	// A block: overwrites, deletes (some leaving lone leaves to collapse),
+	// inserts, and repeats of the same key.
+	var block []Update
+	for i := 0; i < 1500; i++ {
+		switch i % 4 {
+		case 0:
+			block = append(block, Update{ups[rng.IntN(len(ups))].Key, []byte{9, byte(i)}})
+		case 1:
+			block = append(block, Update{Key: ups[rng.IntN(len(ups))].Key})
+		case 2:
+			block = append(block, Update{randKey(), []byte{7}})
+		default:
+			block = append(block, Update{block[i-1].Key, []byte{8, byte(i)}})
+		}
+	}
+	for _, u := range block {
+		if u.Value == nil {
+			delete(m, u.Key)
+		} else {
+			m[u.Key] = u.Value
+		}
+	}
+	var roots []Hash
+	var written []*MemStore
+	for _, fan := range []int{1, 2, 4, 16} {
+		w := NewMemStore()
+		r, err := New(base, 0).update(root, block, w, fan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, r)
+		written = append(written, w)
+	}
+	if want := refRoot(m); roots[0] != want {
+		t.Fatalf("root %x, reference %x", roots[0], want)
+	}
+	for i := 1; i < len(roots); i++ {
+		if roots[i] != roots[0] {
+			t.Fatalf("fan variant %d: root %x, sequential %x", i, roots[i], roots[0])
+		}
+		if written[i].Len() != written[0].Len() {
+			t.Fatalf("fan variant %d wrote %d nodes, sequential %d", i, written[i].Len(), written[0].Len())
+		}
+		written[0].Range(func(h Hash, _ []byte) bool {
+			if _, err := written[i].GetNode(h); err != nil {
+				t.Fatalf("fan variant %d did not write node %x", i, h)
+			}
+			return true
+		})
 	}
 }

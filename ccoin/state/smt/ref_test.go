@@ -10,6 +10,7 @@ import (
 type refPair struct {
 	key   [20]byte
 	value []byte
+	bits  string
 }
 
 // refBit is written independently of bit(): the key as a string of bits.
@@ -29,7 +30,7 @@ func refBits(key [20]byte) string {
 func refRoot(m map[[20]byte][]byte) Hash {
 	pairs := make([]refPair, 0, len(m))
 	for k, v := range m {
-		pairs = append(pairs, refPair{k, v})
+		pairs = append(pairs, refPair{k, v, refBits(k)})
 	}
 	sort.Slice(pairs, func(i, j int) bool { return bytes.Compare(pairs[i].key[:], pairs[j].key[:]) < 0 })
 	return refSubtree(pairs, 0)
@@ -46,7 +47,7 @@ func refSubtree(pairs []refPair, depth int) Hash {
 	}
 	var left, right []refPair
 	for _, p := range pairs {
-		if refBits(p.key)[depth] == '0' {
+		if p.bits[depth] == '0' {
 			left = append(left, p)
 		} else {
 			right = append(right, p)

@@ -10,8 +10,8 @@ import (
 // DefaultCacheNodes is used by New when cacheNodes is not positive.
 const DefaultCacheNodes = 1 << 16
 
-// minCacheNodes keeps the cache large enough for the nodes of one ordinary
-// block's updates to stay readable until the block's batch is written.
+// minCacheNodes keeps at least the top ten levels cached and a useful
+// window of recent nodes; node software should pass far more (see New).
 const minCacheNodes = 1 << 12
 
 // Tree reads and updates sparse Merkle trees stored in a NodeReader. A Tree
@@ -31,8 +31,9 @@ type Tree struct {
 // Nodes made by Update are also kept readable in memory, apart from the
 // cache, until at least cacheNodes/2 more nodes have been made, so a caller
 // may chain Update calls before writing their batch as long as the chain
-// makes fewer nodes than that (about 15-25 per updated key on a 1M tree).
-// Memory is bounded by about 2*cacheNodes encodings in all.
+// makes fewer nodes than that (about 15-25 per updated key on a 1M tree; the
+// default of 65536 covers chains of about 1,500 keys). Memory is bounded by
+// about 2*cacheNodes encodings in all.
 func New(r NodeReader, cacheNodes int) *Tree {
 	if cacheNodes <= 0 {
 		cacheNodes = DefaultCacheNodes

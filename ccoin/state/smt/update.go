@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -38,24 +39,36 @@ type leafRef struct {
 
 const arenaChunk = 32 << 10
 
-// updater carries one Update call's state. New encodings are carved out of
-// shared chunks to avoid one allocation per node.
+// updater carries the state of one Update call, or of one of its parallel
+// workers. New encodings are carved out of shared chunks to avoid one
+// allocation per node.
 type updater struct {
 	t     *Tree
-	w     NodeWriter
+	w     NodeWriter // nil in a worker: its nodes are held for the caller
 	chunk []byte
-	made  []newNode // handed to t.recent in chunks, one lock each
+	made  []newNode   // handed to t.recent in chunks, one lock each
+	held  [][]newNode // a worker's chunks, to be written by its parent
 }
 
-const madeChunk = 512
+const (
+	madeChunk = 512
+	// parallelMin is the fewest updates worth a goroutine for a subtree.
+	parallelMin = 128
+	maxFan      = 16
+)
 
 // Update applies ups to the tree with the given root and returns the new
 // root. New nodes go to w (nothing is deleted, so root stays readable) and
 // are kept readable in memory (see New), so later calls can read them before
-// w is persisted. Later
-// duplicates of a key win; the result depends only on the final key set.
-// ups is not modified.
+// w is persisted. Later duplicates of a key win; the result depends only on
+// the final key set. ups is not modified. w is only called from the calling
+// goroutine, though large batches are worked on by several goroutines.
 func (t *Tree) Update(root Hash, ups []Update, w NodeWriter) (Hash, error) {
+	return t.update(root, ups, w, min(2*runtime.GOMAXPROCS(0), maxFan))
+}
+
+// update is Update spread over at most fan goroutines.
+func (t *Tree) update(root Hash, ups []Update, w NodeWriter, fan int) (Hash, error) {
 	if len(ups) == 0 {
 		return root, nil
 	}
@@ -76,12 +89,84 @@ func (t *Tree) Update(root Hash, ups []Update, w NodeWriter) (Hash, error) {
 		out = append(out, sorted[i])
 	}
 	u := updater{t: t, w: w}
-	r, err := u.update(root, 0, out)
-	t.recent.add(u.made) // even on error: they are valid nodes already in w
+	r, err := u.updatePar(root, 0, out, fan)
+	u.flushMade() // even on error: they are valid nodes already in w
 	if err != nil {
 		return root, err
 	}
 	return r.h, nil
+}
+
+// updatePar is update with the top of the tree spread over up to fan
+// goroutines: hashing and store reads dominate and parallelise well. The
+// result does not depend on scheduling; only the order of writes to w does.
+func (u *updater) updatePar(h Hash, depth int, ups []Update, fan int) (result, error) {
+	if fan < 2 || len(ups) < parallelMin || depth >= KeyBits {
+		return u.update(h, depth, ups)
+	}
+	var left, right Hash // an empty subtree splits into two empty halves
+	if h != emptyHash {
+		var n node
+		if err := u.t.loadNode(&h, depth, &n); err != nil {
+			return result{}, err
+		}
+		if n.leaf {
+			return u.update(h, depth, ups)
+		}
+		left, right = n.left, n.right
+	}
+	i := split(ups, depth)
+	worker := &updater{t: u.t}
+	var (
+		l    result
+		lerr error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		l, lerr = worker.updatePar(left, depth+1, ups[:i], fan/2)
+		worker.flushMade()
+	}()
+	r, rerr := u.updatePar(right, depth+1, ups[i:], fan-fan/2)
+	<-done
+	u.adopt(worker)
+	if lerr != nil {
+		return result{}, lerr
+	}
+	if rerr != nil {
+		return result{}, rerr
+	}
+	if h != emptyHash && l.h == left && r.h == right {
+		return result{h: h, k: kindInternal}, nil
+	}
+	return u.combine(l, r, depth)
+}
+
+// adopt takes a finished worker's nodes: writes them, or holds them for
+// this updater's own parent.
+func (u *updater) adopt(worker *updater) {
+	if u.w == nil {
+		u.held = append(u.held, worker.held...)
+		return
+	}
+	for _, c := range worker.held {
+		for i := range c {
+			u.w.PutNode(c[i].h, c[i].enc)
+		}
+	}
+}
+
+// flushMade hands the current chunk of new nodes to t.recent (and, in a
+// worker, keeps it for the parent to write).
+func (u *updater) flushMade() {
+	if len(u.made) == 0 {
+		return
+	}
+	u.t.recent.add(u.made)
+	if u.w == nil {
+		u.held = append(u.held, u.made)
+	}
+	u.made = nil
 }
 
 // split returns the index of the first update whose key has bit depth set;
@@ -222,7 +307,9 @@ func (u *updater) leaf(up *Update, depth int) result {
 
 func (u *updater) put(enc []byte, k kind, depth int) result {
 	h := sha256.Sum256(enc)
-	u.w.PutNode(h, enc)
+	if u.w != nil {
+		u.w.PutNode(h, enc)
+	}
 	if depth <= u.t.cacheDepth {
 		u.t.cache.add(&h, enc)
 	}
@@ -231,8 +318,7 @@ func (u *updater) put(enc []byte, k kind, depth int) result {
 	}
 	u.made = append(u.made, newNode{h, enc})
 	if len(u.made) == madeChunk {
-		u.t.recent.add(u.made)
-		u.made = nil
+		u.flushMade()
 	}
 	return result{h: h, k: k}
 }
