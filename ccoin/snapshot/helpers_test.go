@@ -1,0 +1,155 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/binary"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+
+	"ccoin/ccoin/chain"
+	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/types"
+)
+
+var (
+	keysOnce sync.Once
+	testKeys []*crypto.PrivateKey
+	keysErr  error
+)
+
+// keys returns 5 RSA keys generated once per test binary (slow): three
+// miners, a user and an outsider.
+func keys(t testing.TB) []*crypto.PrivateKey {
+	keysOnce.Do(func() {
+		for range 5 {
+			k, err := crypto.GenerateKey()
+			if err != nil {
+				keysErr = err
+				return
+			}
+			testKeys = append(testKeys, k)
+		}
+	})
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	return testKeys
+}
+
+// synthetic returns the i-th filler address.
+func synthetic(i int) crypto.Address {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	return crypto.AddressOf(b[:])
+}
+
+// testGenesis has three miners (quorum 2), the user funded and extra
+// filler accounts. network makes genesis files of different chains.
+func testGenesis(t testing.TB, network uint64, extra int) *genesis.Genesis {
+	ks := keys(t)
+	f := genesis.File{NetworkID: network, Timestamp: 1_700_000_000}
+	f.BlockMining.Interval = 1
+	f.BlockMining.MaxBound = 1000
+	f.BlockMining.Reward = 100
+	f.BlockMining.AllowEmpty = true
+	f.Alloc = map[string]genesis.Alloc{ks[3].Address().String(): {Balance: 1_000_000}}
+	for _, m := range ks[:3] {
+		f.Miners = append(f.Miners, m.Address().String())
+	}
+	for i := range extra {
+		f.Alloc[synthetic(i).String()] = genesis.Alloc{Balance: uint64(i + 1), Nonce: uint64(i % 7)}
+	}
+	g, err := genesis.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+type testChain struct {
+	t     testing.TB
+	g     *genesis.Genesis
+	db    *leveldb.DB
+	c     *chain.Chain
+	eng   *consensus.Engine
+	slot  uint64
+	nonce uint64
+}
+
+func memDB(t testing.TB) *leveldb.DB {
+	db, err := leveldb.Open(storage.NewMemStorage(), &opt.Options{Strict: opt.DefaultStrict | opt.StrictReader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis) *chain.Chain {
+	eng := consensus.NewEngine(g, nil)
+	far := time.UnixMilli(int64(g.TimeMs) + 1<<40)
+	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Now: func() time.Time { return far }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newTestChain(t testing.TB, network uint64, extra int) *testChain {
+	g := testGenesis(t, network, extra)
+	db := memDB(t)
+	if _, err := chain.Init(db, g, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	return &testChain{t: t, g: g, db: db, c: openChain(t, db, g), eng: consensus.NewEngine(g, nil)}
+}
+
+// seal builds, seals and imports one block by the leader of the next slot,
+// with a transfer from the user to a fresh address when transfer is set.
+func (tc *testChain) seal(transfer bool) *types.Block {
+	tc.t.Helper()
+	ks := keys(tc.t)
+	tc.slot++
+	leader := tc.eng.Schedule().Leader(tc.slot)
+	var key *crypto.PrivateKey
+	for _, k := range ks[:3] {
+		if k.Address() == leader {
+			key = k
+		}
+	}
+	parent, parentID := tc.c.Head()
+	h := tc.eng.Prepare(parent, parentID, tc.slot, tc.eng.Schedule().SlotStart(tc.slot), leader)
+	var txs []*types.Transaction
+	if transfer {
+		tc.nonce++
+		tx := &types.Transaction{ChainID: tc.g.ChainID, Nonce: tc.nonce, From: ks[3].Address(), To: synthetic(1_000_000 + int(tc.nonce)), Amount: 10, Time: 1}
+		if err := tx.Sign(ks[3]); err != nil {
+			tc.t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	b, err := tc.c.BuildBlock(parentID, h, txs)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	if err := tc.eng.Seal(context.Background(), b, key); err != nil {
+		tc.t.Fatal(err)
+	}
+	if _, err := tc.c.ImportBlock(b, nil); err != nil {
+		tc.t.Fatalf("import block %d: %v", b.Header.Number, err)
+	}
+	return b
+}
+
+func (tc *testChain) sealN(n int, transfer bool) {
+	for range n {
+		tc.seal(transfer)
+	}
+}
