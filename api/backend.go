@@ -23,6 +23,7 @@ type Backend interface {
 	Tx(id types.Hash) (TxInfo, error)                                                                          // ErrNotFound
 	Account(a crypto.Address) (AccountInfo, error)                                                             // unknown address = zero balance/nonce, not an error
 	AccountsAt(number uint64, after *crypto.Address, limit int) (accounts []AccountInfo, more bool, err error) // state at a canonical block, key order, paged
+	AccountProof(a crypto.Address) (AccountProof, error)                                                       // state at the finalized block with its proofs; ErrProofUnavailable
 	SubmitTxs(txs []*types.Transaction) []error                                                                // pool + gossip; nil or txpool error kinds per tx
 	SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error)                   // the node's own key (POST txn/)
 	Pool(limit int) (txs []*types.Transaction, pending, queued int)

@@ -196,6 +196,14 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err, CodeNotFound)
 		return
 	}
+	if proof, e := wantProof(r); e != nil || proof {
+		if e != nil {
+			writeError(w, e)
+		} else {
+			s.accountProof(w, a)
+		}
+		return
+	}
 	info, err := s.b.Account(a)
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
