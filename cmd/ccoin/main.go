@@ -34,6 +34,8 @@ func commands() []command {
 		{"balance", "show an account's balance and nonce", runBalance},
 		{"tx", "show a transaction and its status", runTx},
 		{"status", "show a node's status", runStatus},
+		{"verify-account", "fetch an account proof from a node and verify it against genesis.json", runVerifyAccount},
+		{"snapshot", "export or import the state at a finalized block (snapshot export|import)", runSnapshot},
 		{"healthcheck", "probe a health URL and fail unless it answers 200 (container health checks)", runHealthcheck},
 		{"dumpconfig", "print the effective node configuration as JSON", runDumpConfig},
 		{"version", "print the version", runVersion},
