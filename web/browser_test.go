@@ -93,7 +93,7 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 func pageText(ctx context.Context) string {
 	c, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+	s, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href + " error=" + document.getElementById("live-strip")?.dataset.error + "\n" + document.body.innerText`))
 	if err != nil {
 		return "(unavailable: " + err.Error() + ")"
 	}
@@ -106,9 +106,17 @@ func pageText(ctx context.Context) string {
 // waitFor polls a JavaScript expression until it is truthy.
 func waitFor(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")",
-		chromedp.WithPollingInterval(50*time.Millisecond),
-		chromedp.WithPollingTimeout(waitTimeout)))
+	var err error
+	for range 3 {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")",
+			chromedp.WithPollingInterval(50*time.Millisecond),
+			chromedp.WithPollingTimeout(waitTimeout)))
+		// Right after a navigation the poll can land in the old page's
+		// execution context; it is safe to ask again.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("waiting for %s: %v\npage: %s", expr, err, pageText(ctx))
 	}
@@ -149,15 +157,47 @@ func jsString(s string) string {
 	return string(b)
 }
 
-// open loads the page at route (a hash like "#/wallet") and waits for the app.
+// open loads the page afresh at route (a hash like "#/wallet") and waits for
+// the app.
 func open(t *testing.T, ctx context.Context, base, route string) {
 	t.Helper()
-	do(t, ctx, chromedp.Navigate(base+"/"+pollQuery+route))
+	// A fresh query each time: a URL that differs only in its hash would not
+	// reload the page, and tests rely on a fresh load.
+	url := fmt.Sprintf("%s/%s&load=%d%s", base, pollQuery, time.Now().UnixNano(), route)
+	var err error
+	for range 3 {
+		// Chromium fails a load with ERR_NETWORK_CHANGED when the host's
+		// interfaces change (containers starting nearby); try again.
+		if err = chromedp.Do(ctx, chromedp.Navigate(url)); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("load %s: %v", url, err)
+	}
 	waitFor(t, ctx, `document.body.dataset.ready === "true"`)
 }
 
-func TestBrowserDashboard(t *testing.T) {
+// TestBrowser starts one Chromium (it takes seconds) and runs every browser
+// test in it, each in its own tab against its own fake API.
+func TestBrowser(t *testing.T) {
 	browser := newBrowser(t)
+	tests := []struct {
+		name string
+		run  func(*testing.T, context.Context)
+	}{
+		{"Dashboard", testBrowserDashboard},
+		{"Navigation", testBrowserNavigation},
+		{"EncoderVectors", testBrowserEncoderVectors},
+		{"Wallet", testBrowserWallet},
+		{"Screens", testBrowserScreens},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, browser) })
+	}
+}
+
+func testBrowserDashboard(t *testing.T, browser context.Context) {
 	vec, _ := loadVectors(t)
 
 	t.Run("status and live head", func(t *testing.T) {
@@ -221,8 +261,7 @@ func TestBrowserDashboard(t *testing.T) {
 	})
 }
 
-func TestBrowserNavigation(t *testing.T) {
-	browser := newBrowser(t)
+func testBrowserNavigation(t *testing.T, browser context.Context) {
 	vec, _ := loadVectors(t)
 	f := newFakeAPI(t, vec)
 	srv := f.start()
@@ -304,10 +343,9 @@ func TestBrowserNavigation(t *testing.T) {
 	})
 }
 
-// TestBrowserEncoderVectors runs ccoin-tx.js in the browser on the test
+// testBrowserEncoderVectors runs ccoin-tx.js in the browser on the test
 // vectors and on edge cases, and compares with ccoin/types byte for byte.
-func TestBrowserEncoderVectors(t *testing.T) {
-	browser := newBrowser(t)
+func testBrowserEncoderVectors(t *testing.T, browser context.Context) {
 	vec, raw := loadVectors(t)
 	f := newFakeAPI(t, vec)
 	srv := f.start()
@@ -476,8 +514,7 @@ func TestBrowserEncoderVectors(t *testing.T) {
 	})
 }
 
-func TestBrowserWallet(t *testing.T) {
-	browser := newBrowser(t)
+func testBrowserWallet(t *testing.T, browser context.Context) {
 	vec, _ := loadVectors(t)
 	addrRE := regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -598,10 +635,9 @@ func TestBrowserWallet(t *testing.T) {
 	})
 }
 
-// TestBrowserScreens checks the layout on a phone and a desktop width (no
+// testBrowserScreens checks the layout on a phone and a desktop width (no
 // sideways scrolling) and saves screenshots for people to look at.
-func TestBrowserScreens(t *testing.T) {
-	browser := newBrowser(t)
+func testBrowserScreens(t *testing.T, browser context.Context) {
 	vec, _ := loadVectors(t)
 	f := newFakeAPI(t, vec)
 	srv := f.start()
@@ -623,14 +659,26 @@ func TestBrowserScreens(t *testing.T) {
 		{"narrow", 390, 844, true},
 		{"wide", 1280, 900, false},
 	}
+	sendFromWallet := func(t *testing.T) {
+		setValue(t, ctx, "wallet-import-pem", vec.Key.PrivateKeyPEM)
+		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-import")))
+		waitFor(t, ctx, `document.getElementById("wallet-balance")?.dataset.value`)
+		setValue(t, ctx, "send-to", vec.Transaction.To)
+		setValue(t, ctx, "send-amount", "250")
+		setValue(t, ctx, "send-data", "lunch")
+		do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
+		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
+	}
 	pages := []struct {
 		name, route, ready string
+		setup              func(t *testing.T)
 	}{
-		{"dashboard", "#/", `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length > 0 && document.getElementById("bpm").textContent !== "—"`},
-		{"block", "#/block/7", `document.querySelector("#block-txs tr[data-test=tx-row]")`},
-		{"tx", "#/tx/" + vec.Transaction.ID, `document.getElementById("tx-status")?.dataset.status === "finalized"`},
-		{"account", "#/account/" + vec.Key.Address, `document.querySelector("#account-txs tr[data-test=account-tx]")`},
-		{"wallet", "#/wallet", `document.getElementById("wallet-create")`},
+		{"dashboard", "#/", `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length > 0 && document.getElementById("bpm").textContent !== "—"`, nil},
+		{"block", "#/block/7", `document.querySelector("#block-txs tr[data-test=tx-row]")`, nil},
+		{"tx", "#/tx/" + vec.Transaction.ID, `document.getElementById("tx-status")?.dataset.status === "finalized"`, nil},
+		{"account", "#/account/" + vec.Key.Address, `document.querySelector("#account-txs tr[data-test=account-tx]")`, nil},
+		{"wallet", "#/wallet", `document.getElementById("wallet-create")`, nil},
+		{"wallet-sent", "#/wallet", `document.getElementById("wallet-create")`, sendFromWallet},
 	}
 	for _, s := range screens {
 		t.Run(s.name, func(t *testing.T) {
@@ -642,6 +690,9 @@ func TestBrowserScreens(t *testing.T) {
 			for _, p := range pages {
 				open(t, ctx, srv.URL, p.route)
 				waitFor(t, ctx, p.ready)
+				if p.setup != nil {
+					p.setup(t)
+				}
 				if over := eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
 					t.Errorf("%s at %d px scrolls sideways by %d px", p.name, s.width, over)
 				}

@@ -69,17 +69,24 @@ export class Api {
 
   async request(path, { method = "GET", body, signal } = {}) {
     let res;
-    try {
-      res = await fetch(this.url(path), {
-        method,
-        body,
-        signal,
-        headers: body ? { "Content-Type": "application/json", Accept: "application/json" } : { Accept: "application/json" },
-        cache: "no-store",
-      });
-    } catch (e) {
-      if (e && e.name === "AbortError") throw e;
-      throw new ApiError("network", "network error", 0);
+    // Reads are retried twice on a network failure (a phone changing
+    // networks, a node restarting); a POST is never repeated blindly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(this.url(path), {
+          method,
+          body,
+          signal,
+          headers: body ? { "Content-Type": "application/json", Accept: "application/json" } : { Accept: "application/json" },
+          cache: "no-store",
+        });
+        break;
+      } catch (e) {
+        if (e && e.name === "AbortError") throw e;
+        if (method !== "GET" || attempt >= 2) throw new ApiError("network", "network error", 0);
+        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+        if (signal && signal.aborted) throw new DOMException("aborted", "AbortError");
+      }
     }
     const text = await res.text();
     let json = null;

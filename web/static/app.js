@@ -264,7 +264,22 @@ function parseEvent(ev) {
 }
 
 let stream = null;
+let streamRetry = 0;
+
+// stopStream releases the stream's connection. Browsers allow only six
+// HTTP/1.1 connections per host, so a hidden tab or a page kept in the
+// back-forward cache must not hold one, or other tabs of the explorer stall.
+function stopStream() {
+  clearTimeout(streamRetry);
+  if (stream) {
+    stream.close();
+    stream = null;
+  }
+}
+
 function startStream() {
+  if (stream || document.hidden) return;
+  clearTimeout(streamRetry);
   if (!("EventSource" in window)) {
     live.stream = "polling";
     emit("stream");
@@ -292,18 +307,37 @@ function startStream() {
     // up (no stream on this node): polling carries on, and we try again later.
     live.stream = "polling";
     emit("stream");
-    if (stream.readyState === EventSource.CLOSED) {
+    if (stream && stream.readyState === EventSource.CLOSED) {
       stream = null;
-      setTimeout(startStream, 30000);
+      streamRetry = setTimeout(startStream, 30000);
     }
   });
 }
 
 async function pollLoop() {
   for (;;) {
-    await refreshStatus();
+    // A hidden tab stops asking; it catches up when shown again.
+    if (!document.hidden) await refreshStatus();
     await sleep(POLL_MS);
   }
+}
+
+function watchVisibility() {
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      stopStream();
+    } else {
+      startStream();
+      refreshStatus();
+    }
+  });
+  window.addEventListener("pagehide", stopStream);
+  window.addEventListener("pageshow", (ev) => {
+    if (ev.persisted) {
+      startStream();
+      refreshStatus();
+    }
+  });
 }
 
 function renderStrip() {
@@ -316,6 +350,7 @@ function renderStrip() {
     text = "Node unreachable";
   }
   dot.dataset.state = state;
+  $("live-strip").dataset.error = live.statusError ? `${live.statusError.code || ""} ${live.statusError.message || ""}`.trim() : "";
   $("live-text").textContent = text;
   $("live-strip").dataset.stream = live.stream;
   if (s) {
@@ -1108,6 +1143,7 @@ function start() {
   window.addEventListener("hashchange", route);
   for (const kind of ["status", "stream"]) bus.addEventListener(kind, renderStrip);
   route();
+  watchVisibility();
   startStream();
   pollLoop();
   loadStoredWallet();
