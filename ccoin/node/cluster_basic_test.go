@@ -187,7 +187,9 @@ func TestClusterThreeValidatorsAndBasicNode(t *testing.T) {
 	if slots < 15 {
 		t.Errorf("only %d slots passed", slots)
 	}
-	if perSlot < 0.8 {
+	// About 1; the margin absorbs the fork-choice losses of blocks delayed by
+	// a loaded machine (-race, 2 cores, other tests' fsyncs).
+	if perSlot < 0.7 {
 		t.Errorf("%.2f blocks per slot while every validator is up, want about 1", perSlot)
 	}
 	watch.report(t)

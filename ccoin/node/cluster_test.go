@@ -157,6 +157,7 @@ type cluster struct {
 	t     *testing.T
 	raw   []byte
 	g     *genesis.Genesis
+	base  string // parent of the nodes' data directories
 	nodes []*tnode
 	sink  *logSink
 	out   io.Writer
@@ -190,7 +191,9 @@ type tnode struct {
 func newCluster(t *testing.T, s netSpec) *cluster {
 	t.Helper()
 	raw, g := makeGenesis(t, s)
-	c := &cluster{t: t, raw: raw, g: g, sink: &logSink{}, group: map[crypto.Address]int{}, level: hclog.Warn}
+	// The directory is made before the cleanup below is registered, so the
+	// nodes stop before their directories are removed (cleanups run LIFO).
+	c := &cluster{t: t, raw: raw, g: g, base: t.TempDir(), sink: &logSink{}, group: map[crypto.Address]int{}, level: hclog.Warn}
 	c.out = c.sink
 	if lv := os.Getenv("CCOIN_TEST_LOG"); lv != "" {
 		c.level = hclog.LevelFromString(lv)
@@ -240,7 +243,7 @@ func initDataDir(t testing.TB, dir string, g *genesis.Genesis, raw []byte) {
 // other as bootstrap peers.
 func (c *cluster) add(name, typ string, key *crypto.PrivateKey) *tnode {
 	c.t.Helper()
-	tn := &tnode{c: c, name: name, key: key, typ: typ, dir: filepath.Join(c.t.TempDir(), name), port: freePort(c.t)}
+	tn := &tnode{c: c, name: name, key: key, typ: typ, dir: filepath.Join(c.base, name), port: freePort(c.t)}
 	initDataDir(c.t, tn.dir, c.g, c.raw)
 	for _, o := range c.nodes {
 		o.boot = append(o.boot, tn.addr())
