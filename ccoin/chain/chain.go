@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"ccoin/ccoin/crypto"
@@ -85,8 +86,11 @@ type built struct {
 func OpenDB(path string) (*leveldb.DB, error) {
 	db, err := leveldb.OpenFile(path, &opt.Options{
 		Strict:             opt.DefaultStrict | opt.StrictReader,
-		BlockCacheCapacity: 32 << 20,
+		BlockCacheCapacity: 64 << 20,
 		WriteBuffer:        16 << 20,
+		// State tree nodes are keyed by random hashes: without a filter a
+		// miss costs a disk read per table.
+		Filter: filter.NewBloomFilter(10),
 	})
 	if err != nil {
 		if lerrors.IsCorrupted(err) {
