@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,7 +81,40 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
+	watchConsole(t, ctx)
 	return ctx
+}
+
+// watchConsole fails the test on any uncaught exception, unhandled
+// rejection or Content-Security-Policy violation in the page. Failed loads
+// (the fake's 404s) are expected and ignored.
+func watchConsole(t *testing.T, ctx context.Context) {
+	var (
+		mu  sync.Mutex
+		bad []string
+	)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Source == "security" || strings.Contains(m.Text, "Content Security Policy") {
+				mu.Lock()
+				bad = append(bad, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+				mu.Unlock()
+			}
+		}
+	}()
+	// Registered after the tab's cleanup, so it runs first, while the tab is
+	// still open.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range bad {
+			t.Errorf("page console: %s", b)
+		}
+	})
 }
 
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
@@ -693,6 +727,7 @@ func testBrowserScreens(t *testing.T, browser context.Context) {
 				if p.setup != nil {
 					p.setup(t)
 				}
+				do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 				if over := eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
 					t.Errorf("%s at %d px scrolls sideways by %d px", p.name, s.width, over)
 				}

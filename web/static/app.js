@@ -868,7 +868,10 @@ function viewWallet(view, ctx) {
   };
   render();
   ctx.on("wallet", render);
-  ctx.on("sent", () => renderSent());
+  ctx.on("sent", () => {
+    renderSent();
+    refreshWalletAccount(ctx);
+  });
   ctx.on("blocks", () => refreshWalletAccount(ctx));
 }
 
