@@ -83,7 +83,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	s := &Server{cfg: cfg, b: b, log: cfg.Logger.Named("api"), stopping: make(chan struct{})}
+	s := &Server{cfg: cfg, b: b, log: cfg.Logger, stopping: make(chan struct{})}
 	s.node = cfg.NodeAddress.String()
 	if err := s.initMetrics(); err != nil {
 		return nil, err

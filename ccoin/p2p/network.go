@@ -77,7 +77,7 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 		cfg:        c,
 		chain:      chain,
 		handler:    h,
-		log:        c.Logger.Named("p2p"),
+		log:        c.Logger,
 		nonce:      binary.LittleEndian.Uint64(nb[:]),
 		validators: make(map[crypto.Address]bool, len(c.Validators)),
 		keys:       crypto.NewKeyCache(1024),
