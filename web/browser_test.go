@@ -368,6 +368,46 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 		}
 	})
 
+	t.Run("tx page follows a pending tx until final", func(t *testing.T) {
+		k, err := crypto.DecodePrivateKeyPEM([]byte(vec.Key.PrivateKeyPEM), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := &types.Transaction{Nonce: 9, From: k.Address(), Amount: 3, Data: []byte("go-signed"), Time: 1}
+		tx.ChainID, _ = types.ParseHash(vec.Transaction.ChainID)
+		tx.To, _ = crypto.ParseAddress(sealerB)
+		if err := tx.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+		id := tx.ID().String()
+		f.mu.Lock()
+		f.posted = append(f.posted, tx)
+		f.mu.Unlock()
+		gets := func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.txGets[id]
+		}
+
+		open(t, ctx, srv.URL, "#/tx/"+id)
+		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
+		if g := gets(); g < 3 {
+			t.Fatalf("page looked %d times, want pending, included, finalized", g)
+		}
+		if got := text(t, ctx, "tx-confirmations"); got != "3" {
+			t.Errorf("confirmations = %q", got)
+		}
+		// Final means final: the page stops asking.
+		g := gets()
+		time.Sleep(5 * 200 * time.Millisecond)
+		if after := gets(); after != g {
+			t.Errorf("page kept polling a finalized tx: %d more requests", after-g)
+		}
+		f.mu.Lock()
+		f.posted = nil
+		f.mu.Unlock()
+	})
+
 	t.Run("search refuses nonsense", func(t *testing.T) {
 		open(t, ctx, srv.URL, "#/")
 		search("hello")
