@@ -8,7 +8,10 @@
 // /work/shared/RELIABILITY.md over the HTTP API: all nodes agree on every
 // block up to the lowest head, no finalized block is ever replaced, every
 // accepted transaction is included exactly once, the supply equals the
-// genesis allocation plus the block rewards, and memory stays bounded.
+// genesis allocation plus the block rewards, no node reports equivocation
+// evidence, every validator seals again within a few turns, and memory stays
+// bounded. The run ends with a table: fault, recovery and re-sealing time in
+// slots, transactions accepted and finalized, peak memory, invariants.
 //
 // The tests sit behind the build tag e2e and skip when Docker is missing:
 //

@@ -20,6 +20,10 @@ import (
 // fault is healed.
 const maxRecoverySlots = 10
 
+// maxSealerSlots is how long every validator may take to seal again after
+// a heal: its turn comes every third slot, so this allows several turns.
+const maxSealerSlots = 15
+
 // fault is one injection: do breaks something and returns once it is healed.
 type fault struct {
 	name string
@@ -30,6 +34,7 @@ type fault struct {
 type result struct {
 	fault      string
 	slots      int
+	sealSlots  int
 	accepted   int
 	included   int
 	lost       int
@@ -70,7 +75,7 @@ func TestFaultInjection(t *testing.T) {
 	tn.fund(ctx, senders[1:], 1_000_000_000)
 	t.Logf("funded %d accounts; starting the load", len(senders)-1)
 
-	ld := newLoad(tn, senders, to)
+	ld := newLoad(ctx, tn, senders, to)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	wg.Go(func() { ld.run(loadCtx, 200*time.Millisecond) })
@@ -129,6 +134,7 @@ func TestFaultInjection(t *testing.T) {
 		t.Logf("fault: %s", f.name)
 		f.do(tn)
 		healed := time.Now()
+		healSlot := tn.currentSlot(ctx)
 		target := tn.highestHead(ctx)
 		took, err := tn.waitRecovered(ctx, 60*slot, target)
 		slots := int(math.Ceil(float64(took) / float64(slot)))
@@ -138,6 +144,13 @@ func TestFaultInjection(t *testing.T) {
 			broken = append(broken, fmt.Sprintf("no recovery: %v", err))
 		} else if slots > maxRecoverySlots {
 			broken = append(broken, fmt.Sprintf("recovery took %d slots (limit %d)", slots, maxRecoverySlots))
+		}
+		// Liveness: every validator seals again soon after the heal (its
+		// leader turn comes every third slot).
+		_, err = tn.waitSealers(ctx, healSlot, max(time.Second, time.Duration(maxSealerSlots)*slot-time.Since(healed)))
+		row.sealSlots = int(math.Ceil(float64(time.Since(healed)) / float64(slot)))
+		if err != nil {
+			broken = append(broken, "liveness: "+err.Error())
 		}
 		// Let the load run a little on the healed network before checking.
 		time.Sleep(max(0, 4*slot-time.Since(healed)))
@@ -176,13 +189,13 @@ func TestFaultInjection(t *testing.T) {
 	rows = append(rows, row)
 	st := ld.stats()
 	var tab strings.Builder
-	fmt.Fprintf(&tab, "\n%-36s %9s %9s %9s %5s %8s  %s\n", "fault", "recovery", "accepted", "finalized", "lost", "mem MiB", "invariants")
+	fmt.Fprintf(&tab, "\n%-36s %9s %12s %9s %9s %5s %8s  %s\n", "fault", "recovery", "all sealing", "accepted", "finalized", "lost", "mem MiB", "invariants")
 	for _, r := range rows {
-		rec := fmt.Sprintf("%d slots", r.slots)
+		rec, seal := fmt.Sprintf("%d slots", r.slots), fmt.Sprintf("%d slots", r.sealSlots)
 		if r.fault == "final (load stopped)" {
-			rec = "-"
+			rec, seal = "-", "-"
 		}
-		fmt.Fprintf(&tab, "%-36s %9s %9d %9d %5d %8.0f  %s\n", r.fault, rec, r.accepted, r.included, r.lost, r.maxMemMiB, r.invariants)
+		fmt.Fprintf(&tab, "%-36s %9s %12s %9d %9d %5d %8.0f  %s\n", r.fault, rec, seal, r.accepted, r.included, r.lost, r.maxMemMiB, r.invariants)
 	}
 	fmt.Fprintf(&tab, "transactions signed %d, accepted %d, finalized %d, resubmitted after vanishing %d; refused: %v\n",
 		st.submitted, st.accepted, st.included, st.lost, st.refused)

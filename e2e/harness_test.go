@@ -313,6 +313,7 @@ type status struct {
 	Finalized       string `json:"finalized"`
 	Sync            string `json:"sync"`
 	Peers           int    `json:"peers"`
+	Slot            uint64 `json:"slot"`
 }
 
 func (tn *testnet) status(ctx context.Context, n *node) (*status, error) {
@@ -332,6 +333,8 @@ type blockRef struct {
 	ID           string `json:"id"`
 	Number       uint64 `json:"number"`
 	Finalized    bool   `json:"finalized"`
+	Slot         uint64 `json:"slot"`
+	Sealer       string `json:"sealer"`
 	Transactions []struct {
 		ID string `json:"id"`
 	} `json:"transactions"`

@@ -53,10 +53,10 @@ type load struct {
 	rr        int
 }
 
-func newLoad(tn *testnet, senders []*crypto.PrivateKey, to []crypto.Address) *load {
+func newLoad(ctx context.Context, tn *testnet, senders []*crypto.PrivateKey, to []crypto.Address) *load {
 	l := &load{tn: tn, to: to, txs: map[string]*sentTx{}, refused: map[string]int{}}
 	for _, k := range senders {
-		l.senders = append(l.senders, &sender{key: k, next: 1})
+		l.senders = append(l.senders, &sender{key: k, next: l.nextNonce(ctx, tn.nodes[0], k.Address(), 1)})
 	}
 	return l
 }
@@ -135,9 +135,15 @@ func (l *load) step(ctx context.Context, fresh bool) {
 			code = r.Error.Code
 		}
 		switch {
+		case code == api.CodeNonceTooLow && !l.knownTx(ctx, n, st.id):
+			// the nonce went by without this transaction: start again from
+			// the account's next nonce
+			l.refused[code]++
+			s.waiting = nil
+			s.next = l.nextNonce(ctx, n, s.key.Address(), st.tx.Nonce)
 		case r.Accepted, code == api.CodeKnown, code == api.CodeNonceTooLow:
-			// known or nonce_too_low: an earlier try whose answer was lost
-			// reached some node after all (the final chain walk checks it).
+			// known, or nonce_too_low for a transaction the node has: an
+			// earlier try whose answer was lost reached a node after all.
 			st.acceptedAt = time.Now()
 			if l.txs[st.id] == nil {
 				l.txs[st.id] = st
@@ -149,11 +155,32 @@ func (l *load) step(ctx context.Context, fresh bool) {
 			// busy: retry the same transaction
 		default:
 			// refused with a reason the client saw: drop it and reuse the nonce
-			l.refused[code+": "+r.Error.Message]++
+			l.refused[code]++
 			s.waiting = nil
 			s.next = st.tx.Nonce
 		}
 	}
+}
+
+// knownTx says whether the node knows the transaction (pooled or in a block).
+func (l *load) knownTx(ctx context.Context, n *node, id string) bool {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return l.tn.get(cctx, n.url+"/txs/"+id, nil) == nil
+}
+
+// nextNonce asks the node for the account's next nonce, keeping fallback
+// when it cannot answer.
+func (l *load) nextNonce(ctx context.Context, n *node, a crypto.Address, fallback uint64) uint64 {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var acc struct {
+		NextNonce uint64 `json:"next_nonce"`
+	}
+	if err := l.tn.get(cctx, n.url+"/accounts/"+a.String(), &acc); err != nil || acc.NextNonce == 0 {
+		return fallback
+	}
+	return acc.NextNonce
 }
 
 func (l *load) submit(ctx context.Context, n *node, batch []*sentTx) ([]api.SubmitResultJSON, error) {

@@ -345,3 +345,67 @@ func (tn *testnet) checkEvidence(ctx context.Context) error {
 	}
 	return nil
 }
+
+// waitSealers polls until every validator has sealed a canonical block in
+// a slot after since: a validator that stays silent after a fault is healed
+// has stopped sealing. It returns how long that took.
+func (tn *testnet) waitSealers(ctx context.Context, since uint64, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	want := map[string]string{}
+	for _, n := range tn.nodes {
+		if n.typ == "validator" {
+			want[n.address] = n.name
+		}
+	}
+	seen := map[string]bool{}
+	for time.Since(start) < limit {
+		for _, n := range tn.nodes {
+			if n.isDown() {
+				continue
+			}
+			var page struct {
+				Blocks []blockRef `json:"blocks"`
+			}
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := tn.get(cctx, n.url+"/blocks?limit=30&txs=false", &page)
+			cancel()
+			if err != nil {
+				continue
+			}
+			for _, b := range page.Blocks {
+				if b.Slot > since {
+					seen[b.Sealer] = true
+				}
+			}
+			break
+		}
+		missing := []string{}
+		for a, name := range want {
+			if !seen[a] {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return time.Since(start), nil
+		}
+		if time.Since(start)+500*time.Millisecond >= limit {
+			sort.Strings(missing)
+			return time.Since(start), fmt.Errorf("no block sealed after slot %d by %s within %v", since, strings.Join(missing, ", "), limit)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return time.Since(start), fmt.Errorf("sealers not back within %v", limit)
+}
+
+// currentSlot is the slot a node reports.
+func (tn *testnet) currentSlot(ctx context.Context) uint64 {
+	for _, n := range tn.nodes {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		s, err := tn.status(cctx, n)
+		cancel()
+		if err == nil {
+			return s.Slot
+		}
+	}
+	return 0
+}
