@@ -356,9 +356,9 @@ func (p *peer) handle(m wire.Message) string {
 		slot, leader := n.chain.Leader(uint64(time.Now().UnixMilli()))
 		p.send(&wire.Leader{ReqID: m.ReqID, Slot: slot, Leader: leader[:]})
 	case *wire.GetSnapshot:
-		p.send(&wire.Snapshot{ReqID: m.ReqID}) // snapshots are not served yet
+		p.serveSnapshot(m)
 	case *wire.GetChunk:
-		p.send(&wire.Chunk{ReqID: m.ReqID, Index: m.Index})
+		p.serveChunk(m)
 	case wire.Answer:
 		return p.deliver(m)
 	case *wire.Peers:
