@@ -77,6 +77,7 @@ type Chain struct {
 
 type built struct {
 	parent  types.Hash
+	txRoot  types.Hash
 	changes []state.Change
 	nodes   *smt.MemStore
 }

@@ -166,17 +166,17 @@ func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Tra
 	if len(c.built) > 8 {
 		clear(c.built)
 	}
-	c.built[root] = &built{parent: parentID, changes: changes, nodes: nodes}
+	c.built[root] = &built{parent: parentID, txRoot: b.Header.TxRoot, changes: changes, nodes: nodes}
 	return b, nil
 }
 
 // ImportOwn commits a block this node built and sealed. It skips the
-// re-execution BuildBlock already did; anything unknown falls back to a
-// full ImportBlock.
+// re-execution BuildBlock already did; a block whose parent or
+// transactions differ from what was built falls back to a full ImportBlock.
 func (c *Chain) ImportOwn(b *types.Block) (*Result, error) {
 	c.writeMu.Lock()
 	bl := c.built[b.Header.StateRoot]
-	if bl == nil || bl.parent != b.Header.Parent {
+	if bl == nil || bl.parent != b.Header.Parent || bl.txRoot != b.Header.TxRoot || types.TxRoot(b.TxIDs()) != bl.txRoot {
 		c.writeMu.Unlock()
 		return c.ImportBlock(b, nil)
 	}
