@@ -225,6 +225,9 @@ func (l *load) scanFinalized(ctx context.Context) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, b := range bs {
+		if b.Number <= l.finalTo {
+			continue // another scan (the checker's) got here first
+		}
 		for _, tx := range b.Transactions {
 			st := l.txs[tx.ID]
 			if st == nil {
@@ -238,7 +241,7 @@ func (l *load) scanFinalized(ctx context.Context) {
 			l.included++
 		}
 	}
-	l.finalTo = to
+	l.finalTo = max(l.finalTo, to)
 	for _, s := range l.senders {
 		open := s.open[:0]
 		for _, st := range s.open {
