@@ -55,6 +55,18 @@ type Options struct {
 	// peer (see p2p.Config.AcceptPeer); nil accepts every peer. Tests use it
 	// to partition a network.
 	AcceptPeer func(p2p.PeerInfo) error
+	// SyncMode is SyncFull (the default when empty) or SyncSnapshot: a
+	// node whose chain holds only genesis then fetches the latest finalized
+	// snapshot from its peers before it syncs blocks (see fastsync.go).
+	SyncMode string
+	// SnapshotWait is how long a snapshot-mode node looks for a snapshot
+	// that verifies before replaying blocks instead (default 1 min).
+	SnapshotWait time.Duration
+	// SnapshotEvery is the least time between two builds of the snapshot
+	// this node serves (default 1 min); SnapshotChunkAccounts is its
+	// accounts per chunk (default snapshot.DefaultChunkAccounts).
+	SnapshotEvery         time.Duration
+	SnapshotChunkAccounts int
 }
 
 // Node is a running ccoin node.
@@ -75,6 +87,12 @@ type Node struct {
 	hub     *hub
 	future  *futureBlocks
 	sync    *syncer
+	snap    *snapServer
+
+	// snapPending: the chain is opened only after a snapshot was fetched
+	// (Run); built is set once the chain and everything on it exist.
+	snapPending bool
+	built       atomic.Bool
 
 	lastHead  atomic.Int64 // unix ms of the last head change, for the interval histogram
 	closeOnce sync.Once
@@ -128,7 +146,22 @@ func (n *Node) build() error {
 	}
 	n.engine = consensus.NewEngine(n.g, n.keys)
 	n.clock = consensus.NewClockMonitor(n.g.IntervalMs)
+	if n.snapPending, err = n.snapshotPending(); err != nil {
+		return err
+	}
+	if err := n.buildNet(); err != nil {
+		return err
+	}
+	if n.snapPending {
+		return nil // Run fetches the snapshot, then opens the chain
+	}
+	return n.openChain()
+}
+
+// openChain opens the chain and builds everything that reads it.
+func (n *Node) openChain() error {
 	cfg := n.opts.Config
+	var err error
 	poolCfg := txpool.Config{ChainID: n.g.ChainID, MaxTotal: cfg.Pool.MaxTotal, MaxPerAccount: cfg.Pool.MaxPerAccount,
 		Logger: n.log.Named("txpool"), Now: n.opts.Now}
 	if cfg.Pool.TTLSeconds > 0 {
@@ -148,7 +181,33 @@ func (n *Node) build() error {
 	final, _ := n.chain.Finalized()
 	n.metrics.height.Set(float64(head.Number))
 	n.metrics.finalized.Set(float64(final.Number))
+	if err := n.startAPI(); err != nil {
+		return err
+	}
+	n.future = newFutureBlocks(64)
+	n.sync = newSyncer(n)
+	n.snap = newSnapServer(n)
+	if n.opts.Type == TypeValidator {
+		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
+			return err
+		}
+		n.sealer, err = consensus.NewSealer(consensus.SealerConfig{
+			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{n}, Pool: sealerPool{n.pool},
+			Net: n.net, Ready: n.sync.ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
+			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
+		})
+		if err != nil {
+			return err
+		}
+	}
+	n.built.Store(true)
+	return nil
+}
 
+// buildNet creates the p2p network; it serves through netView, which
+// reads the chain only once it is open.
+func (n *Node) buildNet() error {
+	cfg := n.opts.Config
 	p2pPort := n.opts.P2PPort
 	if p2pPort < 0 {
 		p2pPort = cfg.P2P.Port
@@ -170,34 +229,16 @@ func (n *Node) build() error {
 	if cfg.P2P.AdvertiseHost != "" && p2pPort != 0 {
 		pc.AdvertiseAddr = net.JoinHostPort(cfg.P2P.AdvertiseHost, strconv.Itoa(p2pPort))
 	}
-	if n.net, err = p2p.New(pc, chainView{n}, handler{n}); err != nil {
-		return err
-	}
-	if err := n.startAPI(); err != nil {
-		return err
-	}
-	n.future = newFutureBlocks(64)
-	n.sync = newSyncer(n)
-	if n.opts.Type == TypeValidator {
-		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
-			return err
-		}
-		n.sealer, err = consensus.NewSealer(consensus.SealerConfig{
-			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{n}, Pool: sealerPool{n.pool},
-			Net: n.net, Ready: n.sync.ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
-			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	var err error
+	n.net, err = p2p.New(pc, netView{n}, netHandler{n})
+	return err
 }
 
 // P2PAddr is the bound peer-to-peer address.
 func (n *Node) P2PAddr() string { return n.net.Addr() }
 
-// Chain exposes the chain (tests, API).
+// Chain exposes the chain (tests, API); nil while a snapshot is fetched
+// (SyncState is StateSnapshot).
 func (n *Node) Chain() *chain.Chain { return n.chain }
 
 // Pool exposes the pool.
@@ -212,8 +253,14 @@ func (n *Node) Genesis() *genesis.Genesis { return n.g }
 // Address is this node's account.
 func (n *Node) Address() crypto.Address { return n.opts.Key.Address() }
 
-// SyncState is boot, syncing or ready.
-func (n *Node) SyncState() string { return n.sync.state() }
+// SyncState is snapshot (fetching a snapshot, chain not open yet), boot,
+// syncing or ready.
+func (n *Node) SyncState() string {
+	if !n.built.Load() {
+		return StateSnapshot
+	}
+	return n.sync.state()
+}
 
 // Run starts every subsystem and blocks until ctx ends; then it stops them
 // in order (sealer, sync, network, pool) and closes the database once all
@@ -236,10 +283,27 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	}
 	start("p2p", n.net.Run)
+	start("discovery", n.runDiscovery)
+	if n.snapPending {
+		// The network is up (so bans stick); the chain opens once the
+		// snapshot is in the database.
+		err := n.fastSync(ctx)
+		if err == nil && ctx.Err() == nil {
+			err = n.openChain()
+		}
+		if err != nil || ctx.Err() != nil {
+			cancel()
+			wg.Wait()
+			if err == nil && len(errc) > 0 {
+				err = <-errc
+			}
+			return err
+		}
+	}
 	start("txpool", n.pool.Run)
 	start("sync", n.sync.run)
 	start("future-blocks", n.runFuture)
-	start("discovery", n.runDiscovery)
+	start("snapshot-serve", n.snap.run)
 	if n.sealer != nil {
 		start("sealer", n.sealer.Run)
 	}
