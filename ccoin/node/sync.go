@@ -202,7 +202,9 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 			return false
 		}
 		if len(raws) == 0 {
-			return true
+			// A peer started from a snapshot has no blocks below its base:
+			// it claims the height but serves nothing, so try another peer.
+			return done > 0 || p.height < from
 		}
 		forked := false
 		for i, raw := range raws {
