@@ -10,7 +10,7 @@ import (
 )
 
 func runCnode(ctx context.Context, args []string, out io.Writer) error {
-	fs := newFlags("cnode", "-c ccoin.json -t validator|basic [-p PORT] [--datadir D]")
+	fs := newFlags("cnode", "-c ccoin.json -t validator|basic [-p PORT] [--datadir D] [--sync full|snapshot]")
 	cfgPath := fs.String("c", "", "node config (ccoin.json)")
 	typ := fs.String("t", node.TypeBasic, "node type: validator or basic")
 	port := fs.Int("p", -1, "P2P port (0 picks a free one; default from the config); the HTTP API uses PORT+1 unless configured")
@@ -19,6 +19,7 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 	pwFile := fs.String("password-file", "", "passphrase file for an encrypted account key")
 	level := fs.String("log-level", "", "log level (trace, debug, info, warn, error); default from the config or info")
 	asJSON := fs.Bool("log-json", false, "log as JSON")
+	syncMode := fs.String("sync", node.SyncFull, "how a new node catches up: full (replay every block) or snapshot (fetch the latest finalized state from peers, then sync blocks)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	n, err := node.New(node.Options{Config: cfg, DataDir: dir, Type: *typ, P2PPort: *port, HTTPPort: *httpPort,
-		Key: key, Logger: log, Web: web.Handler()})
+		Key: key, Logger: log, Web: web.Handler(), SyncMode: *syncMode})
 	if err != nil {
 		return err
 	}
