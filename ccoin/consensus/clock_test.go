@@ -3,42 +3,57 @@ package consensus
 import (
 	"math"
 	"testing"
+	"time"
+
+	"ccoin/ccoin/crypto"
 )
+
+type sample struct {
+	sealer byte
+	off    int64 // receivedAt - blockTime
+	ageMs  int64 // how long ago it was observed
+}
 
 func TestClockMonitor(t *testing.T) {
 	const base = testGenesisMs
+	fresh := int64(testInterval) * freshSlots
 	cases := []struct {
 		name    string
-		offsets []int64 // receivedAt - blockTime
-		median  int64
+		samples []sample
+		est     int64
+		n       int
 		skewed  bool
 	}{
-		{"none", nil, 0, false},
-		{"two big samples are not enough", []int64{900, 900}, 900, false},
-		{"three big samples", []int64{900, 900, 900}, 900, true},
-		{"healthy", []int64{5, 12, 8, 30, 2}, 8, false},
-		{"exactly a quarter", []int64{25, 25, 25}, 25, false},
-		{"just over a quarter", []int64{26, 26, 26}, 26, true},
-		{"behind", []int64{-40, -30, -50}, -40, true},
-		{"one liar is outvoted", []int64{5, 6, 100000, 7}, 6, false},
-		{"even count averages", []int64{10, 20, 30, 40}, 25, false},
-		{"old samples age out", append(repeat(500, 15), repeat(3, 8)...), 3, false},
-		{"recent skew wins", append(repeat(3, 15), repeat(-500, 8)...), -500, true},
-		{"absurd values do not overflow", []int64{math.MaxInt64 / 2, math.MaxInt64 / 2, math.MaxInt64 / 2}, maxOffsetMs, true},
+		{"none", nil, 0, 0, false},
+		{"two big samples are not enough", []sample{{1, 900, 0}, {1, 900, 0}}, 900, 2, false},
+		{"three big samples", []sample{{1, 900, 0}, {1, 900, 0}, {2, 900, 0}}, 900, 3, true},
+		{"healthy", []sample{{1, 5, 0}, {2, 12, 0}, {1, 8, 0}, {2, 30, 0}}, 5, 4, false},
+		{"exactly a quarter", []sample{{1, 25, 0}, {1, 25, 0}, {1, 25, 0}}, 25, 3, false},
+		{"just over a quarter", []sample{{1, 26, 0}, {1, 26, 0}, {1, 26, 0}}, 26, 3, true},
+		{"behind", []sample{{1, -40, 0}, {2, -30, 0}, {1, -50, 0}}, -30, 3, true},
+		{"late blocks under load do not look like skew", []sample{{1, 900, 0}, {1, 5, 0}, {1, 700, 0}, {2, 800, 0}}, 5, 4, false},
+		{"one sealer on time outweighs a lying one", []sample{{1, -900, 0}, {1, -900, 0}, {2, 7, 0}}, 7, 3, false},
+		{"stale samples are forgotten", []sample{{1, 900, fresh + 1}, {1, 900, fresh + 1}, {2, 900, fresh + 1}}, 0, 0, false},
+		{"fresh skew counts, stale health does not", []sample{{1, 3, fresh + 5}, {1, 500, 1}, {2, 480, 1}, {2, 490, 1}}, 480, 3, true},
+		{"absurd values do not overflow", []sample{{1, math.MaxInt64 / 2, 0}, {1, math.MaxInt64 / 2, 0}, {1, math.MaxInt64 / 2, 0}}, maxOffsetMs, 3, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := NewClockMonitor(testInterval)
-			for _, o := range c.offsets {
-				if o >= 0 {
-					m.Observe(base, base+uint64(o))
+			now := time.UnixMilli(1_800_000_000_000)
+			for _, s := range c.samples {
+				at := now.Add(-time.Duration(s.ageMs) * time.Millisecond)
+				m.SetNow(func() time.Time { return at })
+				if s.off >= 0 {
+					m.Observe(crypto.Address{s.sealer}, base, base+uint64(s.off))
 				} else {
-					m.Observe(base+uint64(-o), base)
+					m.Observe(crypto.Address{s.sealer}, base+uint64(-s.off), base)
 				}
 			}
+			m.SetNow(func() time.Time { return now })
 			got, n := m.Offset()
-			if n != min(len(c.offsets), clockSamples) || got != c.median {
-				t.Fatalf("Offset() = %d, %d; want %d, %d", got, n, c.median, min(len(c.offsets), clockSamples))
+			if n != c.n || got != c.est {
+				t.Fatalf("Offset() = %d, %d; want %d, %d", got, n, c.est, c.n)
 			}
 			if m.Skewed() != c.skewed {
 				t.Fatalf("Skewed() = %v", !c.skewed)
@@ -47,17 +62,9 @@ func TestClockMonitor(t *testing.T) {
 	}
 	m := NewClockMonitor(testInterval)
 	for range 3 {
-		m.Observe(math.MaxUint64, 0)
+		m.Observe(crypto.Address{1}, math.MaxUint64, 0)
 	}
 	if off, _ := m.Offset(); off != -maxOffsetMs || !m.Skewed() {
 		t.Fatalf("far-behind extreme: %d", off)
 	}
-}
-
-func repeat(v int64, n int) []int64 {
-	s := make([]int64, n)
-	for i := range s {
-		s[i] = v
-	}
-	return s
 }

@@ -108,26 +108,28 @@ func (e *Engine) VerifySeal(b *types.Block) error {
 // left for the chain's block builder.
 func (e *Engine) Prepare(parent *types.Header, parentID types.Hash, slot, nowMs uint64, sealer crypto.Address) types.Header {
 	bm := &e.g.File.BlockMining
-	start, end := e.sched.SlotStart(slot), e.sched.slotEnd(slot)
-	t := nowMs
-	if t < start {
-		t = start
-	}
-	if end > start && t >= end {
-		t = end - 1
-	}
 	return types.Header{
 		Version:    types.HeaderVersion,
 		ChainID:    e.g.ChainID,
 		Number:     parent.Number + 1,
 		Parent:     parentID,
 		Slot:       slot,
-		Time:       t,
+		Time:       e.clampTime(slot, nowMs),
 		Sealer:     sealer,
 		Reward:     bm.Reward,
 		Difficulty: bm.Difficulty,
 		Data:       bm.PlaceholderData.Fill(),
 	}
+}
+
+// clampTime keeps a block time inside its slot's window.
+func (e *Engine) clampTime(slot, nowMs uint64) uint64 {
+	start, end := e.sched.SlotStart(slot), e.sched.slotEnd(slot)
+	t := max(nowMs, start)
+	if end > start && t >= end {
+		t = end - 1
+	}
+	return t
 }
 
 // Seal mines the proof of work of b's header and signs the block with key,

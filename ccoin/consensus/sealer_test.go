@@ -331,12 +331,12 @@ func TestSealerSkips(t *testing.T) {
 	t.Run("skewed clock", func(t *testing.T) {
 		r := newRig(t, g, 2)
 		for range 3 {
-			r.mon.Observe(1000, 1000+60) // 60 ms > 100/4
+			r.mon.Observe(crypto.Address{1}, 1000, 1000+60) // 60 ms > 100/4
 		}
 		stop := r.run(t, k[0])
 		r.stepSlots(t, 4)
 		for range 12 {
-			r.mon.Observe(1000, 1005)
+			r.mon.Observe(crypto.Address{1}, 1000, 1005)
 		}
 		r.stepSlots(t, 3)
 		stop()

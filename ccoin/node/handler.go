@@ -49,6 +49,7 @@ func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verd
 }
 
 func (h handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	now := uint64(h.n.opts.Now().UnixMilli())
 	b, err := types.DecodeBlock(raw)
 	if err != nil {
 		h.n.metrics.rejected.WithLabelValues("block", "malformed").Inc()
@@ -57,12 +58,11 @@ func (h handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error)
 	if h.n.chain.HasBlock(b.ID()) {
 		return p2p.Known, nil
 	}
-	now := uint64(h.n.opts.Now().UnixMilli())
 	v, err := h.n.importBlock(b, raw)
 	// Fresh gossip from another authentic sealer tells us how our clock compares.
 	if v == p2p.Accepted || errors.Is(err, consensus.ErrFuture) || errors.Is(err, consensus.ErrFarFuture) {
 		if b.Header.Sealer != h.n.Address() && h.n.engine.VerifySeal(b) == nil {
-			h.n.clock.Observe(b.Header.Time, now)
+			h.n.clock.Observe(b.Header.Sealer, b.Header.Time, now)
 		}
 	}
 	if v == p2p.Future {
