@@ -321,7 +321,7 @@ func (p *peer) handle(m wire.Message) string {
 	switch m := m.(type) {
 	case *wire.Txs:
 		for _, tx := range m.Txs {
-			p.markKnown(itemKey(tx))
+			p.markKnown(p.n.itemKey(tx))
 		}
 		relay, v, err := n.handler.HandleTxs(p.snapshot(), m.Txs)
 		if v == Rejected {
@@ -334,7 +334,7 @@ func (p *peer) handle(m wire.Message) string {
 			n.BroadcastTxs(relay)
 		}
 	case *wire.Block:
-		p.markKnown(itemKey(m.Block))
+		p.markKnown(p.n.itemKey(m.Block))
 		v, err := n.handler.HandleBlock(p.snapshot(), m.Block)
 		switch v {
 		case Rejected:

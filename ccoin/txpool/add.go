@@ -101,10 +101,10 @@ func sameSignature(a, b *types.Transaction) bool {
 	return bytes.Equal(a.Signature, b.Signature) && bytes.Equal(a.PublicKey, b.PublicKey)
 }
 
-// precheckLocked runs the checks that need no signature work and no state
-// read. The account checks only save RSA work, so they are skipped without
-// it (AddVerified must first refresh the sender's cached state). Caller holds
-// at least the read lock.
+// precheckLocked runs the checks that need no signature work and at most
+// one state read. The account checks only save RSA work, so they are
+// skipped without it (AddVerified must first refresh the sender's cached
+// state). Caller holds at least the read lock.
 func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) error {
 	if t == nil {
 		return fmt.Errorf("%w: %w", ErrBadSignature, types.ErrUnsigned)
@@ -119,8 +119,17 @@ func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) error {
 	if _, ok := p.all[id]; ok {
 		return fmt.Errorf("%w: %s", ErrKnown, id)
 	}
-	if a, ok := p.accts[t.From]; ok && withAccount {
+	if !withAccount {
+		return nil
+	}
+	if a, ok := p.accts[t.From]; ok {
 		return p.checkAccount(a, t, false)
+	}
+	// A sender with nothing pooled: one state read is far cheaper than the
+	// RSA check, and it turns away transactions a block already included
+	// (gossip often delivers them after the block).
+	if st, err := p.st.Account(t.From); err == nil && t.Nonce <= st.Nonce {
+		return fmt.Errorf("%w: nonce %d, account nonce %d", ErrNonceTooLow, t.Nonce, st.Nonce)
 	}
 	return nil
 }
