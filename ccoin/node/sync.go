@@ -24,6 +24,7 @@ const (
 	syncTick        = time.Second
 	progressEvery   = 5 * time.Second
 	defaultBootWait = 3 * time.Second
+	maxRegossip     = 10000
 )
 
 // syncer is the boot -> syncing -> ready state machine. It asks peers for
@@ -107,6 +108,9 @@ func (s *syncer) watchEvents(ctx context.Context) {
 		case ev, ok := <-s.n.net.Events():
 			if !ok {
 				return
+			}
+			if ev.Type == p2p.EventConnected {
+				s.n.regossipPool()
 			}
 			if ev.Type == p2p.EventMissingParent || ev.Type == p2p.EventConnected {
 				select {
@@ -253,6 +257,21 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 		}
 	}
 	return true
+}
+
+// regossipPool offers our pending transactions again when a peer connects:
+// a node that was cut off may hold transactions the others never saw.
+// The network sends each only to peers that do not know it yet.
+func (n *Node) regossipPool() {
+	txs := n.pool.Content(maxRegossip)
+	if len(txs) == 0 {
+		return
+	}
+	raws := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raws[i] = tx.Encode(nil)
+	}
+	n.net.BroadcastTxs(raws)
 }
 
 // runFuture retries held near-future blocks once their slot starts.
