@@ -3,9 +3,9 @@ package wire
 // MaxManifest bounds a snapshot manifest.
 const MaxManifest = 1 << 20
 
-// GetSnapshot (RSM) asks a peer for its latest state snapshot manifest.
-// Snapshot sync is a later feature; the messages are defined now so the wire
-// format does not change when it lands.
+// GetSnapshot (RSM) asks a peer for its latest finalized state snapshot
+// manifest (see package snapshot); a node started with --sync snapshot
+// fetches the manifest, then its chunks with GetChunk.
 type GetSnapshot struct {
 	_msgpack struct{} `msgpack:",as_array"`
 	ReqID    uint64
