@@ -176,7 +176,7 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 		tree:    smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes),
 		log:     cfg.Logger,
 		headers: newLRU[types.Hash, *types.Header](1 << 16),
-		blocks:  newLRU[types.Hash, *types.Block](16), // full blocks can be megabytes each
+		blocks:  newLRU[types.Hash, *types.Block](8), // full blocks can be megabytes each
 		built:   make(map[types.Hash]*built),
 	}
 	gid, err := db.Get(numKey(1), nil)

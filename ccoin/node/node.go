@@ -120,7 +120,7 @@ func New(opts Options) (*Node, error) {
 	if opts.Key == nil {
 		return nil, fmt.Errorf("%w: no account key", ErrConfig)
 	}
-	n := &Node{opts: opts, log: opts.Logger, keys: crypto.NewKeyCache(1 << 16), metrics: newMetrics(), hub: newHub()}
+	n := &Node{opts: opts, log: opts.Logger, keys: crypto.NewKeyCache(8192), metrics: newMetrics(), hub: newHub()}
 	db, err := chain.OpenDB(ChainDir(opts.DataDir))
 	if err != nil {
 		return nil, err
