@@ -23,11 +23,7 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := node.LoadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	dir, err := cfg.DataDir(*datadir)
+	cfg, dir, err := loadConfig(*cfgPath, *datadir)
 	if err != nil {
 		return err
 	}

@@ -19,11 +19,7 @@ func runInitc(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := node.LoadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	dir, err := cfg.DataDir(*datadir)
+	_, dir, err := loadConfig(*cfgPath, *datadir)
 	if err != nil {
 		return err
 	}

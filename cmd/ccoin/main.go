@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
+
+	"ccoin/ccoin/node"
 )
 
 // command is one subcommand; run gets the arguments after its name.
@@ -136,6 +138,32 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// loadConfig reads the node config (none: defaults) and resolves the data
+// directory, --datadir winning over app.base_path.
+func loadConfig(cfgPath, datadir string) (*node.Config, string, error) {
+	cfg, err := node.LoadConfig(cfgPath)
+	if err != nil {
+		return nil, "", err
+	}
+	dir, err := cfg.DataDir(datadir)
+	return cfg, dir, err
+}
+
+// oneArg parses flags followed by exactly one positional argument.
+func oneArg(fs *flag.FlagSet, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", errUsage
+	}
+	return fs.Arg(0), nil
 }
 
 func newLogger(name, level string, json bool) hclog.Logger {

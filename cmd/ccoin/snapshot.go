@@ -52,11 +52,8 @@ func throttled(out io.Writer, verb string) func(done, total uint64) {
 // openNodeDB opens a data directory's chain database; a running node holds
 // its lock, so this fails while one runs.
 func openNodeDB(cfgPath, datadir string) (string, error) {
-	cfg, err := node.LoadConfig(cfgPath)
-	if err != nil {
-		return "", err
-	}
-	return cfg.DataDir(datadir)
+	_, dir, err := loadConfig(cfgPath, datadir)
+	return dir, err
 }
 
 func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error {

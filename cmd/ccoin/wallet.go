@@ -11,7 +11,6 @@ import (
 
 	"ccoin/api/client"
 	"ccoin/ccoin/crypto"
-	"ccoin/ccoin/node"
 	"ccoin/ccoin/types"
 )
 
@@ -51,14 +50,11 @@ func runStatus(ctx context.Context, args []string, out io.Writer) error {
 func runBalance(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("balance", "[--node URL] ADDRESS")
 	url := nodeFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	arg, err := oneArg(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	addr, err := crypto.ParseAddress(fs.Arg(0))
+	addr, err := crypto.ParseAddress(arg)
 	if err != nil {
 		return err
 	}
@@ -73,14 +69,11 @@ func runBalance(ctx context.Context, args []string, out io.Writer) error {
 func runTx(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("tx", "[--node URL] TX_ID")
 	url := nodeFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	arg, err := oneArg(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	id, err := types.ParseHash(fs.Arg(0))
+	id, err := types.ParseHash(arg)
 	if err != nil {
 		return err
 	}
@@ -121,11 +114,7 @@ func runSend(ctx context.Context, args []string, out io.Writer) error {
 	if len(*data) > types.MaxTxData {
 		return fmt.Errorf("--data is %d bytes, at most %d", len(*data), types.MaxTxData)
 	}
-	cfg, err := node.LoadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	dir, err := cfg.DataDir(*datadir)
+	cfg, dir, err := loadConfig(*cfgPath, *datadir)
 	if err != nil {
 		return err
 	}
