@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
+	"ccoin/web/webtest"
 )
 
 // The browser tests drive Chromium headless through chromedp against
@@ -32,184 +31,48 @@ const (
 	waitTimeout = 20 * time.Second
 )
 
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+// Thin wrappers over webtest keep the tests short.
 
-// newBrowser starts one headless Chromium for the calling test; tabs are
-// made from the returned context with newTab.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := findChromium()
-	if path == "" {
-		t.Skip("no chromium binary in PATH: install it (apt-get install -y chromium) to run the browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox, // the tests run as root in CI containers
-		chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// The first Run starts the browser; it must not carry a timeout.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
-}
+func newBrowser(t *testing.T) context.Context { t.Helper(); return webtest.NewBrowser(t) }
 
-// newTab opens a fresh tab with a deadline; it closes when the test ends.
 func newTab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
-	tab, cancelTab := chromedp.NewContext(browser)
-	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
-	t.Cleanup(func() {
-		cancel()
-		cancelTab()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("open tab: %v", err)
-	}
-	watchConsole(t, ctx)
-	return ctx
-}
-
-// watchConsole fails the test on any uncaught exception, unhandled
-// rejection or Content-Security-Policy violation in the page. Failed loads
-// (the fake's 404s) are expected and ignored.
-func watchConsole(t *testing.T, ctx context.Context) {
-	var (
-		mu  sync.Mutex
-		bad []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Source == "security" || strings.Contains(m.Text, "Content Security Policy") {
-				mu.Lock()
-				bad = append(bad, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
-				mu.Unlock()
-			}
-		}
-	}()
-	// Registered after the tab's cleanup, so it runs first, while the tab is
-	// still open.
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, b := range bad {
-			t.Errorf("page console: %s", b)
-		}
-	})
+	return webtest.NewTab(t, browser, 90*time.Second)
 }
 
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("browser: %v\npage: %s", err, pageText(ctx))
-	}
+	webtest.Do(t, ctx, steps...)
 }
 
-func pageText(ctx context.Context) string {
-	c, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href + " error=" + document.getElementById("live-strip")?.dataset.error + "\n" + document.body.innerText`))
-	if err != nil {
-		return "(unavailable: " + err.Error() + ")"
-	}
-	if len(s) > 3000 {
-		s = s[:3000] + "…"
-	}
-	return s
-}
+func pageText(ctx context.Context) string { return webtest.PageText(ctx) }
 
-// waitFor polls a JavaScript expression until it is truthy.
 func waitFor(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
-	var err error
-	for range 3 {
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")",
-			chromedp.WithPollingInterval(50*time.Millisecond),
-			chromedp.WithPollingTimeout(waitTimeout)))
-		// Right after a navigation the poll can land in the old page's
-		// execution context; it is safe to ask again.
-		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("waiting for %s: %v\npage: %s", expr, err, pageText(ctx))
-	}
+	webtest.WaitFor(t, ctx, expr, waitTimeout)
 }
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluate: %v\nexpression: %s\npage: %s", err, expr, pageText(ctx))
-	}
-	return v
+	return webtest.Eval[T](t, ctx, expr)
 }
 
 func text(t *testing.T, ctx context.Context, id string) string {
 	t.Helper()
-	return eval[string](t, ctx, fmt.Sprintf(`(document.getElementById(%q)?.textContent ?? "").trim()`, id))
+	return webtest.Text(t, ctx, id)
 }
 
-// setValue fills a form field as typing would (chromedp.SetValue cannot set
-// an empty string).
 func setValue(t *testing.T, ctx context.Context, id, v string) {
 	t.Helper()
-	ok := eval[bool](t, ctx, fmt.Sprintf(`(() => {
-		const el = document.getElementById(%q);
-		if (!el) return false;
-		el.value = %s;
-		el.dispatchEvent(new Event("input", {bubbles: true}));
-		return true;
-	})()`, id, jsString(v)))
-	if !ok {
-		t.Fatalf("no #%s on the page\npage: %s", id, pageText(ctx))
-	}
+	webtest.SetValue(t, ctx, id, v)
 }
 
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
+func jsString(s string) string { return webtest.JSString(s) }
 
-// open loads the page afresh at route (a hash like "#/wallet") and waits for
-// the app.
+// open loads the page afresh at route (a hash like "#/wallet") and waits for the app.
 func open(t *testing.T, ctx context.Context, base, route string) {
 	t.Helper()
-	// A fresh query each time: a URL that differs only in its hash would not
-	// reload the page, and tests rely on a fresh load.
-	url := fmt.Sprintf("%s/%s&load=%d%s", base, pollQuery, time.Now().UnixNano(), route)
-	var err error
-	for range 3 {
-		// Chromium fails a load with ERR_NETWORK_CHANGED when the host's
-		// interfaces change (containers starting nearby); try again.
-		if err = chromedp.Do(ctx, chromedp.Navigate(url)); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("load %s: %v", url, err)
-	}
-	waitFor(t, ctx, `document.body.dataset.ready === "true"`)
+	webtest.Open(t, ctx, base, pollQuery, route, waitTimeout)
 }
 
 // TestBrowser starts one Chromium (it takes seconds) and runs every browser
