@@ -307,7 +307,10 @@ func (c *cluster) heal() {
 }
 
 // start runs the node (again) on its directory and port.
-func (tn *tnode) start() {
+func (tn *tnode) start() { tn.c.t.Helper(); tn.startWith(nil) }
+
+// startWith is start with the node options changed by mod.
+func (tn *tnode) startWith(mod func(*Options)) {
 	t := tn.c.t
 	t.Helper()
 	tn.mu.Lock()
@@ -323,8 +326,12 @@ func (tn *tnode) start() {
 	tn.starts++
 	log := hclog.New(&hclog.LoggerOptions{Name: fmt.Sprintf("%s#%d", tn.name, tn.starts), Level: tn.c.level,
 		Output: tn.c.out, TimeFormat: "15:04:05.000"})
-	n, err := New(Options{Config: cfg, DataDir: tn.dir, Type: tn.typ, P2PPort: tn.port, HTTPPort: 0, Key: tn.key,
-		Logger: log, Now: tn.now, BootTimeout: 700 * time.Millisecond, AcceptPeer: tn.c.accept(tn.key.Address())})
+	opts := Options{Config: cfg, DataDir: tn.dir, Type: tn.typ, P2PPort: tn.port, HTTPPort: 0, Key: tn.key,
+		Logger: log, Now: tn.now, BootTimeout: 700 * time.Millisecond, AcceptPeer: tn.c.accept(tn.key.Address())}
+	if mod != nil {
+		mod(&opts)
+	}
+	n, err := New(opts)
 	if err != nil {
 		t.Fatalf("start %s: %v", tn.name, err)
 	}

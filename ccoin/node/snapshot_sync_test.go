@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,38 +48,6 @@ func withFiller(t testing.TB, c *cluster, extra int) {
 		t.Fatal(err)
 	}
 	c.raw, c.g = raw, g
-}
-
-// startSnap is tnode.start with options changed by mod.
-func (tn *tnode) startSnap(mod func(*Options)) {
-	t := tn.c.t
-	t.Helper()
-	tn.mu.Lock()
-	defer tn.mu.Unlock()
-	if tn.n != nil {
-		t.Fatalf("%s already running", tn.name)
-	}
-	cfg := DefaultConfig()
-	cfg.DiscoveryService.Disabled = true
-	cfg.HTTP.Disabled = true
-	cfg.P2P.Host = "127.0.0.1"
-	cfg.P2P.BootstrapPeers = slices.Clone(tn.boot)
-	tn.starts++
-	log := hclog.New(&hclog.LoggerOptions{Name: fmt.Sprintf("%s#%d", tn.name, tn.starts), Level: tn.c.level,
-		Output: tn.c.out, TimeFormat: "15:04:05.000"})
-	opts := Options{Config: cfg, DataDir: tn.dir, Type: tn.typ, P2PPort: tn.port, HTTPPort: 0, Key: tn.key,
-		Logger: log, Now: tn.now, BootTimeout: 700 * time.Millisecond, AcceptPeer: tn.c.accept(tn.key.Address())}
-	if mod != nil {
-		mod(&opts)
-	}
-	n, err := New(opts)
-	if err != nil {
-		t.Fatalf("start %s: %v", tn.name, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	tn.n, tn.cancel, tn.done = n, cancel, done
 }
 
 // loneNode declares a node that knows only the given bootstrap addresses.
@@ -133,7 +100,7 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 	j := c.add("J", TypeBasic, outsiderKey(t))
 	serve := func(o *Options) { o.SnapshotChunkAccounts = 200; o.SnapshotEvery = time.Second }
 	for _, v := range vals {
-		v.startSnap(serve)
+		v.startWith(serve)
 	}
 	users := userKeys(t)
 	waitFor(t, 30*time.Second, "validators finalize", func() bool { return vals[0].finalized() >= 6 })
@@ -150,7 +117,7 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 		acc, _ := vals[0].N().Chain().Account(users[0].Address())
 		return acc.Nonce == 5 && vals[0].finalized() >= vals[0].height()-1
 	})
-	j.startSnap(func(o *Options) { serve(o); o.SyncMode = SyncSnapshot; o.SnapshotWait = 30 * time.Second })
+	j.startWith(func(o *Options) { serve(o); o.SyncMode = SyncSnapshot; o.SnapshotWait = 30 * time.Second })
 	waitFor(t, 60*time.Second, "J ready", j.ready)
 	base, _ := j.N().Chain().Base()
 	bh, _ := j.N().Chain().Header(base)
@@ -345,7 +312,7 @@ func TestSnapshotSyncBansForger(t *testing.T) {
 			hnet := startProxy(t, c.g, users[2], honest)
 
 			j := c.loneNode("J", TypeBasic, outsiderKey(t), fnet.Addr(), hnet.Addr())
-			j.startSnap(func(o *Options) { o.SyncMode = SyncSnapshot; o.SnapshotWait = 30 * time.Second })
+			j.startWith(func(o *Options) { o.SyncMode = SyncSnapshot; o.SnapshotWait = 30 * time.Second })
 			waitFor(t, 60*time.Second, "J ready", j.ready)
 			head, _ := sc.Head()
 			waitFor(t, 20*time.Second, "J at the source head", func() bool { return j.height() >= head.Number })
@@ -412,7 +379,7 @@ func TestMeasureSnapshotSync(t *testing.T) {
 	join := func(name, mode string) time.Duration {
 		jn := c.loneNode(name, TypeBasic, outsiderKey(t), h.addr())
 		start := time.Now()
-		jn.startSnap(func(o *Options) { o.SyncMode = mode })
+		jn.startWith(func(o *Options) { o.SyncMode = mode })
 		waitFor(t, 20*time.Minute, name+" ready at the head", func() bool { return jn.ready() && jn.height() >= target })
 		d := time.Since(start)
 		jn.stop()
