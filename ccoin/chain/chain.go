@@ -158,6 +158,29 @@ func StoredGenesis(db *leveldb.DB) ([]byte, error) {
 	return raw, nil
 }
 
+// StoredGenesisBlock returns block 1 as initc wrote it.
+func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
+	id, err := db.Get(numKey(1), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotInitialized
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: read genesis id: %v", ErrCorrupt, err)
+	}
+	if len(id) != 32 {
+		return nil, fmt.Errorf("%w: genesis id of %d bytes", ErrCorrupt, len(id))
+	}
+	raw, err := db.Get(idKey(tBlock, types.Hash(id)), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read genesis block: %v", ErrCorrupt, err)
+	}
+	b, err := types.DecodeBlock(raw)
+	if err != nil || types.Hash(id) != b.ID() {
+		return nil, fmt.Errorf("%w: genesis block does not decode to its id", ErrCorrupt)
+	}
+	return b, nil
+}
+
 // Open loads the chain from an initialised database and checks that the
 // head, the finalized block and the head state are present and agree.
 func Open(db *leveldb.DB, cfg Config) (*Chain, error) {

@@ -158,16 +158,52 @@ func Load(path string) (*Genesis, error) {
 
 // Parse validates genesis JSON and builds its block.
 func Parse(data []byte) (*Genesis, error) {
+	f, err := decodeFile(data)
+	if err != nil {
+		return nil, err
+	}
+	return New(f)
+}
+
+func decodeFile(data []byte) (File, error) {
 	var f File
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return f, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
+		return f, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
 	}
-	return New(f)
+	return f, nil
+}
+
+// Restore rebuilds the genesis a node was initialised with from the file
+// initc stored and the genesis block in the node's own database, without
+// recomputing the state root of the allocation: with a million accounts
+// that takes minutes and gigabytes, and initc already did it. The block
+// must carry this file's parameters (its data is their hash). Alloc is left
+// empty: after initc the state lives in the database.
+func Restore(data []byte, blk *types.Block) (*Genesis, error) {
+	f, err := decodeFile(data)
+	if err != nil {
+		return nil, err
+	}
+	g, err := params(f)
+	if err != nil {
+		return nil, err
+	}
+	cfg := g.ConfigHash()
+	h := &blk.Header
+	if !h.IsGenesis() || !bytes.Equal(h.Data, cfg[:]) || h.Time != g.TimeMs || h.Difficulty != f.GenesisBlock.Difficulty {
+		return nil, invalid("the stored genesis block was not built from the stored genesis file")
+	}
+	if _, err := h.CheckPow(); err != nil {
+		return nil, invalid("stored genesis block: %v", err)
+	}
+	g.Alloc = nil
+	g.Block, g.ChainID = blk, blk.ID()
+	return g, nil
 }
 
 func invalid(format string, args ...any) error {
@@ -176,6 +212,20 @@ func invalid(format string, args ...any) error {
 
 // New validates f and builds the genesis block.
 func New(f File) (*Genesis, error) {
+	g, err := params(f)
+	if err != nil {
+		return nil, err
+	}
+	blk, err := g.buildBlock()
+	if err != nil {
+		return nil, err
+	}
+	g.Block, g.ChainID = blk, blk.ID()
+	return g, nil
+}
+
+// params validates f into consensus parameters, without the block.
+func params(f File) (*Genesis, error) {
 	g := &Genesis{File: f, Alloc: make(map[crypto.Address]types.Account)}
 	if len(f.Miners) == 0 {
 		return nil, invalid("miners is empty")
@@ -238,11 +288,6 @@ func New(f File) (*Genesis, error) {
 		total += a.Balance
 		g.Alloc[addr] = types.Account{Balance: a.Balance, Nonce: a.Nonce}
 	}
-	blk, err := g.buildBlock()
-	if err != nil {
-		return nil, err
-	}
-	g.Block, g.ChainID = blk, blk.ID()
 	return g, nil
 }
 

@@ -84,3 +84,23 @@ func TestQuorum(t *testing.T) {
 		}
 	}
 }
+
+func TestRestore(t *testing.T) {
+	g, err := Load("../../genesis.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile("../../genesis.json")
+	r, err := Restore(raw, g.Block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ChainID != g.ChainID || r.Quorum != g.Quorum || len(r.Miners) != len(g.Miners) {
+		t.Fatal("restored genesis differs")
+	}
+	// A block built from other parameters is refused.
+	other := strings.Replace(string(raw), `"reward": 100`, `"reward": 101`, 1)
+	if _, err := Restore([]byte(other), g.Block); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("want ErrInvalid for a mismatched block, got %v", err)
+	}
+}

@@ -138,7 +138,11 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
-	if n.g, err = genesis.Parse(raw); err != nil {
+	gblk, err := chain.StoredGenesisBlock(n.db)
+	if err != nil {
+		return err
+	}
+	if n.g, err = genesis.Restore(raw, gblk); err != nil {
 		return fmt.Errorf("stored genesis: %w", err)
 	}
 	if n.opts.Type == TypeValidator && !n.g.IsMiner(n.opts.Key.Address()) {
