@@ -185,23 +185,29 @@ func decodeFile(data []byte) (File, error) {
 // must carry this file's parameters (its data is their hash). Alloc is left
 // empty: after initc the state lives in the database.
 func Restore(data []byte, blk *types.Block) (*Genesis, error) {
-	f, err := decodeFile(data)
-	if err != nil {
-		return nil, err
+	// The allocation was validated by initc; decoding it again would only
+	// cost memory the process keeps long after.
+	var skip struct {
+		File
+		Alloc json.RawMessage `json:"alloc"`
 	}
-	g, err := params(f)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&skip); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	g, err := params(skip.File)
 	if err != nil {
 		return nil, err
 	}
 	cfg := g.ConfigHash()
 	h := &blk.Header
-	if !h.IsGenesis() || !bytes.Equal(h.Data, cfg[:]) || h.Time != g.TimeMs || h.Difficulty != f.GenesisBlock.Difficulty {
+	if !h.IsGenesis() || !bytes.Equal(h.Data, cfg[:]) || h.Time != g.TimeMs || h.Difficulty != g.File.GenesisBlock.Difficulty {
 		return nil, invalid("the stored genesis block was not built from the stored genesis file")
 	}
 	if _, err := h.CheckPow(); err != nil {
 		return nil, invalid("stored genesis block: %v", err)
 	}
-	g.Alloc = nil
 	g.Block, g.ChainID = blk, blk.ID()
 	return g, nil
 }
