@@ -20,6 +20,9 @@ test: ## run every test with the race detector (the README's test command)
 
 test-race: test ## alias of test
 
+test-sync: ## the late-joiner test at full size (10,000 blocks; the race detector shrinks it in make test)
+	CCOIN_TEST_SYNC_BLOCKS=10000 $(GO) test -count=1 -v -run '^TestClusterLateJoinerSync$$' ./ccoin/node
+
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
@@ -45,6 +48,6 @@ localnet-stop: ## stop and remove the Docker testnet
 e2e: build ## run the fault-injection suite against the Docker testnet
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
 
-ci: lint test fuzz ## what .ci/run runs
+ci: lint test test-sync fuzz ## what .ci/run runs
 
-.PHONY: help build devnet test test-race lint fuzz bench loadtest localnet-start localnet-stop e2e ci
+.PHONY: help build devnet test test-race test-sync lint fuzz bench loadtest localnet-start localnet-stop e2e ci

@@ -141,6 +141,8 @@ type Genesis struct {
 	ChainID    types.Hash // the genesis block id
 	// Quorum is how many distinct sealers finalize a block.
 	Quorum int
+
+	allocTotal uint64
 }
 
 // Load reads and validates a genesis file and builds its block.
@@ -183,7 +185,7 @@ func decodeFile(data []byte) (File, error) {
 // recomputing the state root of the allocation: with a million accounts
 // that takes minutes and gigabytes, and initc already did it. The block
 // must carry this file's parameters (its data is their hash). Alloc is left
-// empty: after initc the state lives in the database.
+// empty (after initc the state lives in the database); TotalAlloc is kept.
 func Restore(data []byte, blk *types.Block) (*Genesis, error) {
 	// The allocation was validated by initc; decoding it again would only
 	// cost memory the process keeps long after.
@@ -197,6 +199,9 @@ func Restore(data []byte, blk *types.Block) (*Genesis, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	g, err := params(skip.File)
+	if err == nil {
+		g.allocTotal, err = sumAlloc(skip.Alloc)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -294,16 +299,38 @@ func params(f File) (*Genesis, error) {
 		total += a.Balance
 		g.Alloc[addr] = types.Account{Balance: a.Balance, Nonce: a.Nonce}
 	}
+	g.allocTotal = total
 	return g, nil
 }
 
 // TotalAlloc is the sum of the initial balances.
-func (g *Genesis) TotalAlloc() uint64 {
-	var t uint64
-	for _, a := range g.Alloc {
-		t += a.Balance
+func (g *Genesis) TotalAlloc() uint64 { return g.allocTotal }
+
+// sumAlloc adds up the balances of an encoded alloc object one entry at a
+// time, without holding the whole allocation in memory.
+func sumAlloc(raw json.RawMessage) (uint64, error) {
+	if len(raw) == 0 {
+		return 0, nil
 	}
-	return t
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, invalid("alloc is not an object")
+	}
+	var total uint64
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return 0, invalid("alloc: %v", err)
+		}
+		var a Alloc
+		if err := dec.Decode(&a); err != nil {
+			return 0, invalid("alloc: %v", err)
+		}
+		if a.Balance > math.MaxUint64/2-total {
+			return 0, invalid("alloc total exceeds 2^63")
+		}
+		total += a.Balance
+	}
+	return total, nil
 }
 
 // AllocUpdates lists the initial accounts as state tree updates.

@@ -95,7 +95,7 @@ func TestRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ChainID != g.ChainID || r.Quorum != g.Quorum || len(r.Miners) != len(g.Miners) {
+	if r.ChainID != g.ChainID || r.Quorum != g.Quorum || len(r.Miners) != len(g.Miners) || r.TotalAlloc() != g.TotalAlloc() || g.TotalAlloc() != 3_000_000_000 {
 		t.Fatal("restored genesis differs")
 	}
 	// A block built from other parameters is refused.
