@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -106,7 +107,7 @@ func OpenDB(path string) (*leveldb.DB, error) {
 // the same genesis already present it does nothing and reports false; with
 // another it refuses and changes nothing.
 func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
-	id, err := db.Get(keyHead, nil)
+	_, err := db.Get(keyHead, nil)
 	switch {
 	case err == nil:
 		have, err := db.Get(numKey(1), nil)
@@ -116,7 +117,6 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 		if !bytes.Equal(have, g.ChainID[:]) {
 			return false, fmt.Errorf("%w: it has chain id %x, this genesis is %s", ErrGenesisMismatch, have, g.ChainID)
 		}
-		_ = id
 		return false, nil
 	case !errors.Is(err, leveldb.ErrNotFound):
 		return false, fmt.Errorf("read head: %w", err)
@@ -402,11 +402,14 @@ func (c *Chain) TxLocation(id types.Hash) (block types.Hash, index int, err erro
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return block, 0, fmt.Errorf("%w: tx %s", ErrNotFound, id)
 	}
-	if err != nil || len(v) != 36 {
+	if err != nil {
 		return block, 0, c.corrupt("read tx index", err)
 	}
+	if len(v) != 36 {
+		return block, 0, c.corrupt("read tx index", fmt.Errorf("entry of %d bytes", len(v)))
+	}
 	copy(block[:], v)
-	return block, int(uint32(v[32])<<24 | uint32(v[33])<<16 | uint32(v[34])<<8 | uint32(v[35])), nil
+	return block, int(binary.BigEndian.Uint32(v[32:])), nil
 }
 
 // Account reads an account at the head; unknown accounts are zero.
