@@ -31,24 +31,6 @@ func runSnapshot(ctx context.Context, args []string, out io.Writer) error {
 	return errUsage
 }
 
-// throttled returns a progress printer that writes at most once a second
-// and always for the final call (done == total when total is known).
-func throttled(out io.Writer, verb string) func(done, total uint64) {
-	start, last := time.Now(), time.Time{}
-	return func(done, total uint64) {
-		if time.Since(last) < time.Second && (total == 0 || done < total) {
-			return
-		}
-		last = time.Now()
-		rate := float64(done) / max(time.Since(start).Seconds(), 1e-3)
-		if total > 0 {
-			fmt.Fprintf(out, "%s %d/%d accounts (%.0f%%, %.0f/s)\n", verb, done, total, 100*float64(done)/float64(total), rate)
-		} else {
-			fmt.Fprintf(out, "%s %d accounts (%.0f/s)\n", verb, done, rate)
-		}
-	}
-}
-
 // openNodeDB opens a data directory's chain database; a running node holds
 // its lock, so this fails while one runs.
 func openNodeDB(cfgPath, datadir string) (string, error) {
@@ -98,10 +80,11 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 	start := time.Now()
-	prog := throttled(out, "exported")
+	prog := newProgress(out, interactive(), "exported")
 	m, err := snapshot.Export(f, c, g, snapshot.Options{ChunkAccounts: *per, Progress: func(n uint64) {
-		prog(n, 0)
+		prog.Update(n, 0)
 	}})
+	prog.Finish()
 	if err == nil {
 		err = f.Sync()
 	}
@@ -163,7 +146,9 @@ func runSnapshotImport(_ context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	m, err := snapshot.Import(db, g, raw, pos[0], throttled(out, "imported"))
+	prog := newProgress(out, interactive(), "imported")
+	m, err := snapshot.Import(db, g, raw, pos[0], prog.Update)
+	prog.Finish()
 	if err != nil {
 		return err
 	}
