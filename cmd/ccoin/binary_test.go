@@ -289,6 +289,17 @@ func TestNodeWalkthrough(t *testing.T) {
 	if cnt < st.BlockNumber {
 		t.Fatalf("blk/cnt %d below the tx block %d", cnt, st.BlockNumber)
 	}
+	// A light client checks the balance against the genesis alone, and a
+	// genesis of another network makes the same answer fail.
+	out, err := ccoin(t, "verify-account", to, "--node", base, "--genesis", g)
+	if err != nil || !strings.Contains(out, "verified: address="+to+" balance=250 ") {
+		t.Fatalf("verify-account: %v\n%s", err, out)
+	}
+	other := filepath.Join(dir, "other.json")
+	writeGenesis(t, other, addr, addr, 10)
+	if out, err := ccoin(t, "verify-account", to, "--node", base, "--genesis", other); err == nil {
+		t.Fatalf("verify-account accepted a proof against another network's genesis:\n%s", out)
+	}
 	// Clean shutdown on SIGTERM.
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -300,5 +311,46 @@ func TestNodeWalkthrough(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("node did not stop after SIGTERM")
+	}
+	testSnapshotFiles(t, dir, g)
+}
+
+// testSnapshotFiles exports the stopped node's finalized state, imports it
+// into a fresh data directory with the same root, and refuses the file once
+// a byte of it is flipped or it is cut short.
+func testSnapshotFiles(t *testing.T, dir, genesisPath string) {
+	snap := filepath.Join(t.TempDir(), "state.snap")
+	out, err := ccoin(t, "snapshot", "export", "--datadir", dir, "--out", snap, "--chunk-accounts", "1")
+	rootRe := regexp.MustCompile(`state_root=([0-9a-f]{64})`)
+	m := rootRe.FindStringSubmatch(out)
+	if err != nil || m == nil || !strings.Contains(out, "exported ") {
+		t.Fatalf("snapshot export: %v\n%s", err, out)
+	}
+	fresh := t.TempDir()
+	out, err = ccoin(t, "snapshot", "import", snap, "--datadir", fresh, "--genesis", genesisPath)
+	if got := rootRe.FindStringSubmatch(out); err != nil || got == nil || got[1] != m[1] || !strings.Contains(out, "imported ") {
+		t.Fatalf("snapshot import (want root %s): %v\n%s", m[1], err, out)
+	}
+	raw, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(raw)
+	flipped[8+4+10] ^= 1 // past the magic and the first chunk's length, inside its first address
+	for _, c := range []struct {
+		name, why string
+		file      []byte
+	}{
+		{"flipped", "chunk 0 hash mismatch", flipped},
+		{"truncated", "truncated", raw[:len(raw)/2]},
+	} {
+		bad := filepath.Join(t.TempDir(), c.name+".snap")
+		if err := os.WriteFile(bad, c.file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := ccoin(t, "snapshot", "import", bad, "--datadir", t.TempDir(), "--genesis", genesisPath)
+		if err == nil || !strings.Contains(out, c.why) {
+			t.Fatalf("%s snapshot: want an error naming %q, got %v:\n%s", c.name, c.why, err, out)
+		}
 	}
 }
