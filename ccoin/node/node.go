@@ -91,8 +91,9 @@ type Node struct {
 
 	// snapPending: the chain is opened only after a snapshot was fetched
 	// (Run); built is set once the chain and everything on it exist.
-	snapPending bool
-	built       atomic.Bool
+	snapPending  bool
+	built        atomic.Bool
+	journalReady atomic.Bool // the pool journal was restored; see runJournal
 
 	lastHead  atomic.Int64 // unix ms of the last head change, for the interval histogram
 	closeOnce sync.Once
@@ -305,6 +306,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 	start("txpool", n.pool.Run)
+	start("txpool-journal", n.runJournal)
 	start("sync", n.sync.run)
 	start("future-blocks", n.runFuture)
 	start("snapshot-serve", n.snap.run)
@@ -317,6 +319,7 @@ func (n *Node) Run(ctx context.Context) error {
 	<-ctx.Done()
 	n.log.Info("shutting down")
 	wg.Wait()
+	n.saveJournal()
 	select {
 	case err := <-errc:
 		return err

@@ -30,4 +30,8 @@
 // Block validation must repeat every check made here (chain id, data size,
 // signature and key, nonce = account nonce + 1, amount within balance); the
 // pool only lets it skip a signature it verified itself, through Verified.
+//
+// SaveJournal and LoadJournal carry the pool across a restart. Loading goes
+// through Add, so a journaled transaction the chain included or invalidated
+// meanwhile, or one damaged on disk, is dropped rather than trusted.
 package txpool
