@@ -221,12 +221,18 @@ func (n *Node) buildNet() error {
 	if host == "" {
 		host = "0.0.0.0"
 	}
+	slot := time.Duration(n.g.IntervalMs) * time.Millisecond
 	pc := p2p.Config{
 		ListenAddr: net.JoinHostPort(host, strconv.Itoa(p2pPort)), NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID,
 		Key: n.opts.Key, NodeType: n.opts.Type, Version: Version, Validators: n.g.Miners,
 		BootstrapPeers: cfg.P2P.BootstrapPeers, MaxInbound: cfg.P2P.MaxInbound, MaxOutbound: cfg.P2P.MaxOutbound,
 		MaxPerIP: cfg.P2P.MaxPerIP, MaxFrame: cfg.P2P.MaxFrameBytes, Logger: n.log.Named("p2p"),
 		AcceptPeer: n.opts.AcceptPeer,
+		// Keep-alive in slots: a peer silent for a few slots is gone (a cut
+		// link may never deliver a FIN), and redialling it early is what
+		// lets a healed partition seal again within a few slots.
+		PingInterval: min(max(2*slot, time.Second), p2p.DefaultPingInterval),
+		IdleTimeout:  min(max(8*slot, 5*time.Second), p2p.DefaultIdleTimeout),
 	}
 	if cfg.P2P.BanSeconds > 0 {
 		pc.BanDuration = time.Duration(cfg.P2P.BanSeconds) * time.Second

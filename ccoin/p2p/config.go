@@ -51,10 +51,14 @@ type Config struct {
 	ReservedValidatorSlots int // outbound slots only validators may take; default min(4, MaxOutbound/2)
 	MaxPerIP               int // inbound connections per remote IP (loopback exempt); default 8
 
-	MaxFrame         int           // default wire.DefaultMaxFrame
-	BanDuration      time.Duration // default 1h
-	PingInterval     time.Duration // default 15s
-	IdleTimeout      time.Duration // silence after which a peer is dropped; default 60s
+	MaxFrame     int           // default wire.DefaultMaxFrame
+	BanDuration  time.Duration // default 1h
+	PingInterval time.Duration // default 15s
+	IdleTimeout  time.Duration // silence after which a peer is dropped; default 60s
+	// PriorityRedial caps the backoff between failed dials of a bootstrap
+	// or validator address (others back off up to two minutes), so a node
+	// cut off from them reconnects within seconds of the link healing.
+	PriorityRedial   time.Duration // default 4s
 	HandshakeTimeout time.Duration // default 10s
 	RequestTimeout   time.Duration // default 15s
 
@@ -81,6 +85,7 @@ const (
 	DefaultBanDuration    = time.Hour
 	DefaultPingInterval   = 15 * time.Second
 	DefaultIdleTimeout    = 60 * time.Second
+	DefaultPriorityRedial = 4 * time.Second
 	DefaultHandshake      = 10 * time.Second
 	DefaultRequestTimeout = 15 * time.Second
 	DefaultMaxMsgsPerSec  = 1000
@@ -122,6 +127,7 @@ func (c *Config) withDefaults() (Config, error) {
 	defD(&out.BanDuration, DefaultBanDuration)
 	defD(&out.PingInterval, DefaultPingInterval)
 	defD(&out.IdleTimeout, DefaultIdleTimeout)
+	defD(&out.PriorityRedial, DefaultPriorityRedial)
 	defD(&out.HandshakeTimeout, DefaultHandshake)
 	defD(&out.RequestTimeout, DefaultRequestTimeout)
 	if out.Logger == nil {

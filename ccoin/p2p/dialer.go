@@ -205,7 +205,11 @@ func (n *Network) dialDone(addr string, err error) {
 	default:
 		c.failures++
 		back := dialBaseBackoff << min(c.failures, 10)
-		back = min(back, dialMaxBackoff)
+		if c.bootstrap || c.validator {
+			back = min(back, n.cfg.PriorityRedial)
+		} else {
+			back = min(back, dialMaxBackoff)
+		}
 		back += time.Duration(rand.Int64N(int64(back)/4 + 1))
 		c.next = now.Add(back)
 	}

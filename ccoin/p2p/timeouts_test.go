@@ -1,6 +1,8 @@
 package p2p
 
 import (
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +57,28 @@ func TestEvents(t *testing.T) {
 	a.Ban(b.ID(), "test ban")
 	if ev := next(); ev.Type != EventDisconnected || ev.Reason != "banned: test ban" {
 		t.Fatalf("event %v %q", ev.Type, ev.Reason)
+	}
+}
+
+// A bootstrap peer that was unreachable for a while is redialled within
+// PriorityRedial of coming back (an uncapped backoff would wait 8 s or more).
+func TestPriorityRedial(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // down until b listens here
+	a := startNode(t, 0, func(c *Config) {
+		c.BootstrapPeers = []string{addr}
+		c.PriorityRedial = 300 * time.Millisecond
+	})
+	// After four failures the uncapped backoff is 8 s or more.
+	waitFor(t, "four failed dials", func() bool { return strings.Count(a.logs.String(), "dial failed") >= 4 })
+	b := startNode(t, 1, func(c *Config) { c.ListenAddr = addr })
+	start := time.Now()
+	waitFor(t, "redial", func() bool { return a.hasPeer(b) })
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("bootstrap peer redialled %v after it came back", d)
 	}
 }
