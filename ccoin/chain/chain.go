@@ -121,10 +121,13 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 	case !errors.Is(err, leveldb.ErrNotFound):
 		return false, fmt.Errorf("read head: %w", err)
 	}
-	b := new(leveldb.Batch)
+	b, err := openBulk(db)
+	if err != nil {
+		return false, err
+	}
+	defer b.Discard()
 	gid := g.ChainID
-	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).
-		Update(smt.Hash{}, g.AllocUpdates(), smt.BatchWriter{Batch: b, Prefix: prefixNode})
+	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, g.AllocUpdates(), b)
 	if err != nil {
 		return false, err
 	}
@@ -140,7 +143,7 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 	b.Put(keyHead, gid[:])
 	b.Put(keyFinalized, gid[:])
 	b.Put(keyGenesis, raw)
-	if err := db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := b.Commit(); err != nil {
 		return false, fmt.Errorf("write genesis: %w", err)
 	}
 	return true, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
@@ -37,7 +36,7 @@ type AccountSource func(fn func(a crypto.Address, acc types.Account) error) erro
 // of a finalized block: it rebuilds the state tree from accounts, checks its
 // root against base's state_root and then writes the flat account table,
 // the base header and seal, the canonical index entry and the head and
-// finalized pointers in one synced batch. The caller has verified sealed
+// finalized pointers in one synced transaction. The caller has verified sealed
 // (base's header with its seal) and the base's finality; this function only
 // checks that sealed encodes base and that the state matches it.
 //
@@ -65,22 +64,14 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 	}
 
 	tree := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
-	final := new(leveldb.Batch)
-	// The flat table is replaced as a whole: genesis accounts the snapshot
-	// lacks must not survive.
-	it := db.NewIterator(&ldbRange{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
-	for it.Next() {
-		final.Delete(bytes.Clone(it.Key()))
+	type row struct {
+		addr crypto.Address
+		acc  types.Account
 	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("read account table: %w", err)
-	}
-
 	var (
 		root  smt.Hash
 		ups   = make([]smt.Update, 0, snapshotBatch)
-		last  crypto.Address
+		rows  []row // the flat table, written with the pointers at the end
 		count uint64
 	)
 	flush := func() error {
@@ -102,13 +93,12 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil
 	}
 	err = accounts(func(a crypto.Address, acc types.Account) error {
-		if count > 0 && bytes.Compare(a[:], last[:]) <= 0 {
+		if count > 0 && bytes.Compare(a[:], rows[len(rows)-1].addr[:]) <= 0 {
 			return fmt.Errorf("%w: account %s out of order", ErrBadStateRoot, a)
 		}
-		last = a
 		count++
 		ups = append(ups, smt.Update{Key: a, Value: acc.Encode(nil)})
-		putAccount(final, a, acc)
+		rows = append(rows, row{a, acc})
 		if len(ups) == snapshotBatch {
 			return flush()
 		}
@@ -123,12 +113,33 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 	if root != base.StateRoot {
 		return nil, fmt.Errorf("%w: snapshot rebuilds %s, block %d has %s", ErrBadStateRoot, types.Hash(root), base.Number, base.StateRoot)
 	}
+
+	final, err := openBulk(db)
+	if err != nil {
+		return nil, err
+	}
+	defer final.Discard()
+	// The flat table is replaced as a whole: genesis accounts the snapshot
+	// lacks must not survive.
+	it := db.NewIterator(&ldbRange{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
+	for it.Next() {
+		final.Delete(bytes.Clone(it.Key()))
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read account table: %w", err)
+	}
+	for _, r := range rows {
+		if r.acc != (types.Account{}) {
+			final.Put(accountKey(r.addr), r.acc.Encode(nil))
+		}
+	}
 	final.Put(idKey(tHeader, id), base.Encode(nil))
 	final.Put(numKey(base.Number), id[:])
 	final.Put(keyBase, sealed)
 	final.Put(keyHead, id[:])
 	final.Put(keyFinalized, id[:])
-	if err := db.Write(final, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := final.Commit(); err != nil {
 		return nil, fmt.Errorf("write snapshot: %w", err)
 	}
 	return base, nil
