@@ -1,8 +1,11 @@
 package node
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -11,7 +14,6 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/snapshot"
-	"ccoin/ccoin/types"
 )
 
 const (
@@ -23,14 +25,24 @@ const (
 	servedSnapshots = 2
 )
 
-// servedSnap is a snapshot this node offers: its manifest and the first
-// address of every chunk. Chunks are cut again from the state tree on
-// request (the tree keeps every finalized root), so a snapshot costs 52
-// bytes per chunk in memory instead of the whole state.
+// servedSnap is a snapshot this node offers: its manifest and its chunks,
+// written once to a file in the data directory when it is built. Cutting
+// each chunk again from the state tree on request would cost a database
+// read per tree node, which made a million-account snapshot slower to
+// serve than to import; the file costs about 40 bytes per account on disk
+// and 8 bytes per chunk in memory.
 type servedSnap struct {
-	m      *snapshot.Manifest
-	enc    []byte
-	firsts []crypto.Address
+	m    *snapshot.Manifest
+	enc  []byte
+	file *os.File
+	offs []int64 // chunk i is file[offs[i]:offs[i+1]]
+}
+
+// release closes and removes the chunk file once a peer still reading from
+// it has had time to finish its request.
+func (sn *servedSnap) release() {
+	os.Remove(sn.file.Name())
+	time.AfterFunc(snapshotChunkTimeout, func() { sn.file.Close() })
 }
 
 // snapServer builds the node's snapshot lazily (when a peer first asks,
@@ -41,6 +53,7 @@ type snapServer struct {
 	log   hclog.Logger
 	per   int
 	every time.Duration
+	dir   string
 	kick  chan struct{}
 
 	mu    sync.Mutex
@@ -48,13 +61,17 @@ type snapServer struct {
 	last  time.Time     // start of the last build
 }
 
+// SnapshotDir holds the chunk files of the snapshots a node serves; it is
+// a cache, emptied at every start.
+func SnapshotDir(datadir string) string { return filepath.Join(datadir, "snapshots") }
+
 func newSnapServer(n *Node) *snapServer {
 	every := n.opts.SnapshotEvery
 	if every <= 0 {
 		every = defaultSnapshotEvery
 	}
 	return &snapServer{n: n, log: n.log.Named("snapshot-serve"), per: n.opts.SnapshotChunkAccounts, every: every,
-		kick: make(chan struct{}, 1)}
+		dir: SnapshotDir(n.opts.DataDir), kick: make(chan struct{}, 1)}
 }
 
 // manifest returns the newest snapshot's manifest (nil while none is built)
@@ -80,8 +97,9 @@ func (s *snapServer) manifest() []byte {
 	return cur.enc
 }
 
-// chunk cuts chunk index of the served snapshot at height from the state
-// and checks it against the manifest before it leaves the node.
+// chunk reads chunk index of the served snapshot at height and checks it
+// against the manifest before it leaves the node, so local disk damage
+// makes it answer nothing rather than get it banned.
 func (s *snapServer) chunk(height, index uint64) ([]byte, error) {
 	s.mu.Lock()
 	var sn *servedSnap
@@ -91,41 +109,35 @@ func (s *snapServer) chunk(height, index uint64) ([]byte, error) {
 		}
 	}
 	s.mu.Unlock()
-	if sn == nil || index >= uint64(len(sn.firsts)) {
+	if sn == nil || index >= uint64(len(sn.m.Chunks)) {
 		return nil, nil
 	}
-	m := sn.m
-	want := uint64(m.ChunkAccounts)
-	if index == uint64(len(m.Chunks)-1) {
-		want = m.Accounts - index*uint64(m.ChunkAccounts)
+	enc := make([]byte, sn.offs[index+1]-sn.offs[index])
+	if _, err := sn.file.ReadAt(enc, sn.offs[index]); err != nil {
+		s.log.Warn("read snapshot chunk", "height", height, "index", index, "error", err)
+		return nil, nil
 	}
-	c := &snapshot.Chunk{Number: m.Number, Index: uint32(index), Addrs: make([]crypto.Address, 0, want),
-		Accounts: make([]types.Account, 0, want)}
-	errFull := errors.New("full")
-	err := s.n.chain.Tree().IterateFrom(m.StateRoot, sn.firsts[index], func(k [20]byte, v []byte) error {
-		if uint64(len(c.Addrs)) == want {
-			return errFull
-		}
-		acc, err := types.DecodeAccount(v)
-		if err != nil {
-			return err
-		}
-		c.Addrs, c.Accounts = append(c.Addrs, k), append(c.Accounts, acc)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errFull) {
-		return nil, err
-	}
-	enc := c.Encode()
-	if snapshot.ChunkHash(enc) != m.Chunks[index] {
+	if snapshot.ChunkHash(enc) != sn.m.Chunks[index] {
 		s.log.Error("served snapshot chunk does not match its manifest", "height", height, "index", index)
 		return nil, nil
 	}
 	return enc, nil
 }
 
-// run builds snapshots when asked until ctx ends.
+// run builds snapshots when asked until ctx ends, then removes their files.
 func (s *snapServer) run(ctx context.Context) error {
+	if err := os.RemoveAll(s.dir); err != nil {
+		return err
+	}
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, sn := range s.snaps {
+			sn.file.Close()
+		}
+		s.snaps = nil
+		os.RemoveAll(s.dir)
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,30 +157,61 @@ func (s *snapServer) run(ctx context.Context) error {
 
 func (s *snapServer) build(ctx context.Context) {
 	start := time.Now()
-	var firsts []crypto.Address
-	m, err := snapshot.Build(s.n.chain, s.n.g, snapshot.Options{ChunkAccounts: s.per}, func(_ int, first crypto.Address, _ []byte) error {
-		firsts = append(firsts, first)
-		return ctx.Err()
-	})
+	sn, err := s.write(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("cannot build a snapshot to serve", "error", err)
 		}
 		return
 	}
-	sn := &servedSnap{m: m, enc: m.Encode(), firsts: firsts}
+	m := sn.m
+	var evicted []*servedSnap
 	s.mu.Lock()
 	if n := len(s.snaps); n > 0 && s.snaps[n-1].m.Number == m.Number {
+		evicted = append(evicted, s.snaps[n-1])
 		s.snaps[n-1] = sn
 	} else {
 		s.snaps = append(s.snaps, sn)
 	}
-	if len(s.snaps) > servedSnapshots {
-		s.snaps = s.snaps[len(s.snaps)-servedSnapshots:]
+	if n := len(s.snaps) - servedSnapshots; n > 0 {
+		evicted = append(evicted, s.snaps[:n]...)
+		s.snaps = slices.Delete(s.snaps, 0, n)
 	}
 	s.mu.Unlock()
+	for _, e := range evicted {
+		e.release()
+	}
 	s.log.Info("snapshot ready to serve", "height", m.Number, "accounts", m.Accounts, "chunks", len(m.Chunks),
 		"took", time.Since(start).Round(time.Millisecond))
+}
+
+// write walks the finalized state into a new chunk file.
+func (s *snapServer) write(ctx context.Context) (*servedSnap, error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(s.dir, "*.chunks")
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	offs := []int64{0}
+	m, err := snapshot.Build(s.n.chain, s.n.g, snapshot.Options{ChunkAccounts: s.per}, func(_ int, _ crypto.Address, enc []byte) error {
+		if _, err := w.Write(enc); err != nil {
+			return err
+		}
+		offs = append(offs, offs[len(offs)-1]+int64(len(enc)))
+		return ctx.Err()
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &servedSnap{m: m, enc: m.Encode(), file: f, offs: offs}, nil
 }
 
 // netView is the Chain the network serves from. Until the chain is open

@@ -137,6 +137,29 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "J serves a snapshot", func() bool { return j.N().snap.manifest() != nil })
 	t.Logf("J joined from the snapshot at %d and follows at %d", bh.Number, j.height())
+
+	// A server keeps the chunk files of its two newest snapshots only, and
+	// removes them when it stops.
+	a := vals[0]
+	built := map[uint64]bool{}
+	waitFor(t, 30*time.Second, "three snapshots built", func() bool {
+		if enc := a.N().snap.manifest(); enc != nil {
+			m, err := snapshot.DecodeManifest(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			built[m.Number] = true
+		}
+		return len(built) >= 3
+	})
+	files, err := filepath.Glob(filepath.Join(SnapshotDir(a.dir), "*.chunks"))
+	if err != nil || len(files) == 0 || len(files) > servedSnapshots {
+		t.Fatalf("chunk files after %d builds: %v, %v", len(built), files, err)
+	}
+	a.stop()
+	if _, err := os.Stat(SnapshotDir(a.dir)); !os.IsNotExist(err) {
+		t.Fatalf("snapshot directory left after stop: %v", err)
+	}
 }
 
 // proxy is a bare p2p endpoint that serves a chain read from a database

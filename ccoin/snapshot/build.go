@@ -10,8 +10,7 @@ import (
 // Build walks the state of c's finalized block as Export does, but hands
 // each chunk to emit (its index, first address and encoding) instead of
 // writing a file, and returns the manifest. A node serving snapshots over
-// P2P keeps only the manifest and each chunk's first address, and cuts a
-// chunk again from the state tree when a peer asks for it.
+// P2P stores the chunks it is handed and serves them from there.
 func Build(c Chain, g *genesis.Genesis, opts Options, emit func(index int, first crypto.Address, enc []byte) error) (*Manifest, error) {
 	headers, err := FinalityHeaders(c, g)
 	if err != nil {
