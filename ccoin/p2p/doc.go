@@ -14,4 +14,10 @@
 // length-checked before allocation (package wire), every queue and map fed by
 // peers is bounded, a per-peer token bucket stops floods, and one bad or slow
 // peer is dropped without stalling the others.
+//
+// A cut link often delivers no FIN, so liveness is the peer's own: PNG every
+// PingInterval, and a peer silent for IdleTimeout is dropped (the node sets
+// both in slots). Bootstrap and validator addresses are then redialled with
+// a backoff capped at PriorityRedial, so a healed partition reconnects within
+// seconds rather than when TCP's retransmit backoff next fires.
 package p2p
