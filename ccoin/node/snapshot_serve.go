@@ -38,8 +38,8 @@ type servedSnap struct {
 	offs []int64 // chunk i is file[offs[i]:offs[i+1]]
 }
 
-// release closes and removes the chunk file once a peer still reading from
-// it has had time to finish its request.
+// release removes the chunk file at once and closes it once a peer still
+// reading from it has had time to finish its request.
 func (sn *servedSnap) release() {
 	os.Remove(sn.file.Name())
 	time.AfterFunc(snapshotChunkTimeout, func() { sn.file.Close() })
