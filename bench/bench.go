@@ -29,7 +29,7 @@ type runner struct {
 	slot    time.Duration
 	keys    []*crypto.PrivateKey
 	recs    []*txRec
-	batches [][]*batch // per node
+	lanes   []lane
 	led     *ledger
 	rep     *Report
 }
@@ -224,9 +224,19 @@ func joinArray(objs [][]byte) []byte {
 	return append(b, ']')
 }
 
+// lane is one submitter's share of one node's transfers. Every transfer of
+// a sender goes through the same lane, in nonce order: submitters sharing a
+// sender could deliver a later batch first, and a node refuses nonces too
+// far ahead of the pool (nonce_gap), which measures the generator rather
+// than the network.
+type lane struct {
+	node    int
+	batches []*batch
+}
+
 // presign signs and renders every transfer: transfer i is from sender
 // i mod A with nonce i/A+1, to another sender, and goes to node
-// (sender mod nodes). Then it cuts each node's stream into batches.
+// (sender mod nodes). Then it cuts each lane's stream into batches.
 func (r *runner) presign(ctx context.Context) error {
 	a := len(r.keys)
 	n := r.cfg.Txs
@@ -261,30 +271,35 @@ func (r *runner) presign(ctx context.Context) error {
 	}
 	fmt.Fprintf(r.cfg.Out, "signed %d transfers in %.1fs (%.0f sig/s on %d workers)\n", n, el.Seconds(), r.rep.SignRate, r.cfg.Workers)
 
-	r.batches = make([][]*batch, len(r.clients))
-	cur := make([]*batch, len(r.clients))
-	curObjs := make([][][]byte, len(r.clients))
-	flush := func(k int) {
-		if cur[k] == nil {
+	nodes, subs := len(r.clients), max(r.cfg.Submitters, 1)
+	r.lanes = make([]lane, nodes*subs)
+	for l := range r.lanes {
+		r.lanes[l].node = l % nodes
+	}
+	cur := make([]*batch, len(r.lanes))
+	curObjs := make([][][]byte, len(r.lanes))
+	flush := func(l int) {
+		if cur[l] == nil {
 			return
 		}
-		cur[k].body = joinArray(curObjs[k])
-		r.batches[k] = append(r.batches[k], cur[k])
-		cur[k], curObjs[k] = nil, nil
+		cur[l].body = joinArray(curObjs[l])
+		r.lanes[l].batches = append(r.lanes[l].batches, cur[l])
+		cur[l], curObjs[l] = nil, nil
 	}
 	for i, rec := range r.recs {
-		k := rec.node
-		if cur[k] == nil {
-			cur[k] = &batch{}
+		s := i % a
+		l := s%nodes + nodes*((s/nodes)%subs) // so r.lanes[l].node == rec.node
+		if cur[l] == nil {
+			cur[l] = &batch{}
 		}
-		cur[k].recs = append(cur[k].recs, rec)
-		curObjs[k] = append(curObjs[k], objs[i])
-		if len(cur[k].recs) == r.cfg.Batch {
-			flush(k)
+		cur[l].recs = append(cur[l].recs, rec)
+		curObjs[l] = append(curObjs[l], objs[i])
+		if len(cur[l].recs) == r.cfg.Batch {
+			flush(l)
 		}
 	}
-	for k := range cur {
-		flush(k)
+	for l := range cur {
+		flush(l)
 	}
 	r.led = newLedger(r.recs)
 	return nil
@@ -373,25 +388,21 @@ func (r *runner) submitAll(ctx context.Context) {
 		bkt = newBucket(r.cfg.Rate, r.cfg.Batch, r.cfg.Now)
 	}
 	var wg sync.WaitGroup
-	for k, bs := range r.batches {
-		var next atomic.Int64
-		for range r.cfg.Submitters {
-			wg.Go(func() {
-				for ctx.Err() == nil && r.cfg.Now().Before(deadline) {
-					i := int(next.Add(1) - 1)
-					if i >= len(bs) {
-						return
-					}
-					if bkt != nil && !bkt.take(ctx, len(bs[i].recs)) {
-						return
-					}
-					if !r.cfg.Now().Before(deadline) {
-						return
-					}
-					r.send(ctx, k, bs[i])
+	for _, ln := range r.lanes {
+		wg.Go(func() {
+			for _, b := range ln.batches {
+				if ctx.Err() != nil || !r.cfg.Now().Before(deadline) {
+					return
 				}
-			})
-		}
+				if bkt != nil && !bkt.take(ctx, len(b.recs)) {
+					return
+				}
+				if !r.cfg.Now().Before(deadline) {
+					return
+				}
+				r.send(ctx, ln.node, b)
+			}
+		})
 	}
 	wg.Wait()
 }
