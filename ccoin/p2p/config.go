@@ -62,7 +62,9 @@ type Config struct {
 	HandshakeTimeout time.Duration // default 10s
 	RequestTimeout   time.Duration // default 15s
 
-	// Flood limits per peer (token buckets with a two-second burst).
+	// Flood limits per peer (token buckets with a two-second burst). Over
+	// the message rate a peer is banned; the byte rate is kept by pausing
+	// reads, because honest peers under load exceed it too.
 	MaxMsgsPerSec  int // default 1000
 	MaxBytesPerSec int // default 32 MiB
 

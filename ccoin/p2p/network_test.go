@@ -430,3 +430,31 @@ func TestNoGoroutineLeak(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A peer that sends valid data faster than MaxBytesPerSec (an honest
+// validator gossiping large blocks under load) is slowed down by pausing
+// reads, not banned, and everything it sent arrives.
+func TestByteRateThrottledNotBanned(t *testing.T) {
+	const rate = 1 << 20
+	a := startNode(t, 0, func(c *Config) { c.MaxBytesPerSec = rate; c.MaxFrame = 64 << 10 })
+	rp, ack := dialRaw(t, a.Addr(), signedHello(t, testKey(t, 2), testNetworkID, testChainID, "127.0.0.1:41002", 11))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	const frames, perFrame = 64, 60 // 64 frames of 60 KB: about 3.75 MiB, 1.75 MiB over the 2 s burst
+	start := time.Now()
+	for f := range frames {
+		txs := make([][]byte, perFrame)
+		for i := range txs {
+			txs[i] = bytes.Repeat([]byte{byte(f), byte(i)}, 500)
+		}
+		rp.send(t, &wire.Txs{Txs: txs})
+	}
+	waitFor(t, "every transaction delivered", func() bool { return a.h.txCount() == frames*perFrame })
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("%d bytes over the burst arrived in %v: not throttled to %d B/s", frames*perFrame*1000-2*rate, d, rate)
+	}
+	if contains(a.logs.String(), "flood") || contains(a.logs.String(), "banned") {
+		t.Fatalf("peer punished for its byte rate:\n%s", a.logs.String())
+	}
+}

@@ -296,9 +296,17 @@ func (p *peer) readLoop() {
 			}
 			return
 		}
-		if !lim.allow(time.Now(), len(body)+wire.FrameOverhead) {
-			p.misbehave("flood: message or byte rate over the limit")
+		ok, pause := lim.take(time.Now(), len(body)+wire.FrameOverhead)
+		if !ok {
+			p.misbehave("flood: message rate over the limit")
 			return
+		}
+		if pause > 0 {
+			select {
+			case <-time.After(pause):
+			case <-p.closed:
+				return
+			}
 		}
 		m, err := wire.Decode(h, body)
 		if err != nil {
@@ -428,7 +436,12 @@ func (s *keySet) add(k uint64) bool {
 }
 
 // limiter is a pair of token buckets (messages and bytes) with a two-second
-// burst; only the reader goroutine uses it.
+// burst; only the reader goroutine uses it. The two are enforced
+// differently. Many small frames cost per-message work and are what a
+// hostile peer sends, so going over the message rate is misbehaviour. Many
+// bytes are what an honest validator sends under load (multi-megabyte
+// blocks and transaction gossip), so the byte rate is kept by pausing the
+// reader, which TCP turns into backpressure on the sender.
 type limiter struct {
 	msgs, bytes       float64
 	msgRate, byteRate float64
@@ -444,7 +457,10 @@ func newLimiter(msgsPerSec, bytesPerSec, maxFrame int) *limiter {
 	return l
 }
 
-func (l *limiter) allow(now time.Time, size int) bool {
+// take charges one frame of size bytes. It reports false when the message
+// rate is exceeded, and otherwise how long to pause before the next read
+// so that the byte rate holds (at most one frame's worth of time).
+func (l *limiter) take(now time.Time, size int) (ok bool, pause time.Duration) {
 	if !l.last.IsZero() {
 		dt := now.Sub(l.last).Seconds()
 		l.msgs = min(l.msgMax, l.msgs+dt*l.msgRate)
@@ -453,5 +469,11 @@ func (l *limiter) allow(now time.Time, size int) bool {
 	l.last = now
 	l.msgs--
 	l.bytes -= float64(size)
-	return l.msgs >= 0 && l.bytes >= 0
+	if l.msgs < 0 {
+		return false, 0
+	}
+	if l.bytes < 0 {
+		pause = time.Duration(-l.bytes / l.byteRate * float64(time.Second))
+	}
+	return true, pause
 }
