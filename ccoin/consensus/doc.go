@@ -16,7 +16,9 @@
 //     for a slot, even after kill -9 and restart (the failure that split
 //     Aura networks).
 //   - ClockMonitor estimates this node's clock offset from the timestamps of
-//     other sealers' blocks; a validator whose clock is off by more than a
-//     quarter slot stops sealing and says so loudly instead of producing
-//     blocks the others hold as future or reject.
+//     other sealers' blocks; a validator whose clock is behind by more than
+//     a quarter slot stops sealing and says so loudly instead of sealing
+//     into the next leader's slot. A clock that looks ahead only gets a
+//     warning: it cannot be told apart from blocks arriving late, and
+//     stopping on it halted every validator of an overloaded devnet.
 package consensus

@@ -65,6 +65,8 @@ type Sealer struct {
 	log  hclog.Logger
 	now  func() time.Time
 	aftr func(time.Duration) <-chan time.Time
+
+	aheadWarned time.Time // rate-limits the clock-ahead warning (wall clock)
 }
 
 // NewSealer checks cfg and refuses a key that is not a genesis miner.
@@ -148,9 +150,15 @@ func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {
 	}
 	if s.cfg.Clock != nil && s.cfg.Clock.Skewed() {
 		off, n := s.cfg.Clock.Offset()
-		log.Error("skipping own slot: local clock is skewed against other sealers; fix the system clock (NTP)",
+		log.Error("skipping own slot: local clock is behind the other sealers; fix the system clock (NTP)",
 			"offset-ms", off, "samples", n, "limit-ms", sched.IntervalMs/4)
 		return
+	}
+	if s.cfg.Clock != nil && s.cfg.Clock.Ahead() && time.Since(s.aheadWarned) > time.Minute {
+		s.aheadWarned = time.Now()
+		off, n := s.cfg.Clock.Offset()
+		log.Warn("other sealers' blocks arrive late: the local clock may be ahead (check NTP) or the network is overloaded; sealing anyway",
+			"offset-ms", off, "samples", n, "limit-ms", sched.IntervalMs/4)
 	}
 	// Empty blocks are only sealed when allowed, even with min_bound 0.
 	need := bm.MinBound
