@@ -3,8 +3,10 @@ package node
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,4 +209,73 @@ func TestClusterLateJoinerSync(t *testing.T) {
 		}
 	}
 	checkSupply(t, b.N())
+}
+
+// A peer whose chain leaves our finalized block is neither synced from nor
+// banned: under overload honest nodes can briefly finalize different blocks
+// (rolling finality assumes blocks arrive within a slot), and banning an
+// honest validator for that cut a devnet node off it for an hour.
+func TestSyncSkipsPeerOffOurFinalizedChain(t *testing.T) {
+	spec := defaultSpec(t)
+	const nBlocks = 16
+	spec.Timestamp = uint64(time.Now().Unix()) - uint64(float64(nBlocks)*spec.IntervalS) - 60
+	c := newCluster(t, spec)
+	users := userKeys(t)
+	// A longer chain that differs from J's from block 2 on.
+	other := filepath.Join(c.base, "other")
+	initDataDir(t, other, c.g, c.raw)
+	buildHistory(t, other, c.g, validatorKeys(t), nBlocks, func(number uint64) []*types.Transaction {
+		if number != 2 {
+			return nil
+		}
+		return []*types.Transaction{c.transfer(users[0], fillerAddr(1), 1, 3)}
+	})
+	db, err := chain.OpenDB(ChainDir(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	oc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkey := users[1]
+	pnet := startProxy(t, c.g, pkey, &proxy{c: oc})
+
+	j := c.loneNode("J", TypeBasic, outsiderKey(t), pnet.Addr())
+	buildHistory(t, j.dir, c.g, validatorKeys(t), nBlocks/2, func(uint64) []*types.Transaction { return nil })
+	j.start()
+	final := j.finalized()
+	if final < 3 {
+		t.Fatalf("J finalized only %d: too small a test", final)
+	}
+	head, _ := j.head()
+	connected := func() bool {
+		for _, p := range j.N().Network().Peers() {
+			if p.NodeAddress == pkey.Address() {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, 10*time.Second, "J connected to the other chain's peer", connected)
+	if c.out == c.sink {
+		waitFor(t, 10*time.Second, "J tried to sync from it", func() bool {
+			return strings.Contains(c.sink.String(), "does not contain our finalized block")
+		})
+	} else {
+		time.Sleep(3 * time.Second)
+	}
+	for range 20 {
+		if !connected() {
+			t.Fatal("J dropped the peer whose chain leaves its finalized block")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if h, _ := j.head(); j.finalized() != final || h.Number < head.Number {
+		t.Fatalf("J moved from head %d finalized %d to %d, %d", head.Number, final, h.Number, j.finalized())
+	}
+	if strings.Contains(c.sink.String(), "peer banned") {
+		t.Fatalf("a ban was logged:\n%s", c.sink.String())
+	}
 }

@@ -226,7 +226,15 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 				if from > final.Number+1 {
 					from, forked = final.Number+1, true
 				} else {
-					s.n.net.Ban(p.id, "served blocks that do not attach to the finalized chain")
+					// Its chain leaves our finalized block. Rolling finality
+					// assumes blocks arrive within a slot; under overload two
+					// honest nodes can briefly finalize different blocks and
+					// one then reorganises. Banning an honest validator for
+					// that cut a devnet node off it for an hour, so skip it
+					// for a while instead: nothing of its branch is imported.
+					s.n.log.Warn("peer's chain does not contain our finalized block; not syncing from it for a minute",
+						"peer", p.id, "finalized", final.Number)
+					s.failed[p.id] = time.Now()
 					return false
 				}
 			case p2p.Future:
