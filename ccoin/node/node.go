@@ -313,6 +313,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	start("txpool", n.pool.Run)
 	start("txpool-journal", n.runJournal)
+	start("txpool-regossip", n.runRegossip)
 	start("sync", n.sync.run)
 	start("future-blocks", n.runFuture)
 	start("snapshot-serve", n.snap.run)

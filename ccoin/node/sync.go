@@ -25,6 +25,7 @@ const (
 	progressEvery   = 5 * time.Second
 	defaultBootWait = 3 * time.Second
 	maxRegossip     = 10000
+	regossipSlots   = 5 // a pending transaction older than this is offered again
 )
 
 // syncer is the boot -> syncing -> ready state machine. It asks peers for
@@ -270,8 +271,27 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 // regossipPool offers our pending transactions again when a peer connects:
 // a node that was cut off may hold transactions the others never saw.
 // The network sends each only to peers that do not know it yet.
-func (n *Node) regossipPool() {
-	txs := n.pool.Content(maxRegossip)
+func (n *Node) regossipPool() { n.offerTxs(n.pool.Content(maxRegossip)) }
+
+// runRegossip re-offers, every regossipSlots slots, the pending transactions
+// that have waited that long. Without it, transactions whose only copy left
+// this node on a connection that was then dropped (a peer too slow for the
+// load) stayed here until some peer reconnected.
+func (n *Node) runRegossip(ctx context.Context) error {
+	every := max(time.Duration(regossipSlots*n.g.IntervalMs)*time.Millisecond, time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n.offerTxs(n.pool.Stale(every, maxRegossip))
+		}
+	}
+}
+
+func (n *Node) offerTxs(txs []*types.Transaction) {
 	if len(txs) == 0 {
 		return
 	}

@@ -224,7 +224,7 @@ func (p *Pool) insertLocked(t *types.Transaction, now time.Time) error {
 		return fmt.Errorf("%w: %d queued", ErrQueueFull, p.queuedN)
 	}
 
-	e := &entry{tx: t, id: id, added: now}
+	e := &entry{tx: t, id: id, added: now, offered: now}
 	p.all[id] = e
 	a.committed += t.Amount
 	if future {

@@ -55,9 +55,10 @@ type Stats struct {
 }
 
 type entry struct {
-	tx    *types.Transaction
-	id    types.Hash
-	added time.Time
+	tx      *types.Transaction
+	id      types.Hash
+	added   time.Time
+	offered time.Time // added, or last returned by Stale
 }
 
 // account is one sender's pooled transactions and its cached head state.
@@ -244,6 +245,36 @@ func (p *Pool) pendingLocked(max int) []*types.Transaction {
 			}
 		}
 		active = keep
+	}
+	return out
+}
+
+// Stale returns up to max pending transactions that have waited at least
+// age since they were added or last returned by Stale, and restarts their
+// wait. A node re-offers them to its peers: a transaction still pending
+// after a few slots may be missing from every validator's pool, for
+// instance when the only peer it was sent to was dropped as slow. Each
+// call moves on to transactions not recently returned, so repeated calls
+// cover a pool larger than max.
+func (p *Pool) Stale(age time.Duration, max int) []*types.Transaction {
+	if max <= 0 {
+		return nil
+	}
+	cutoff := p.now().Add(-age)
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*types.Transaction
+	for a := p.head; a != nil && len(out) < max; a = a.next {
+		for _, e := range a.pending {
+			if len(out) == max {
+				break
+			}
+			if !e.offered.After(cutoff) {
+				e.offered = now
+				out = append(out, e.tx)
+			}
+		}
 	}
 	return out
 }
