@@ -260,8 +260,8 @@ func (p *Pool) Stale(age time.Duration, max int) []*types.Transaction {
 	if max <= 0 {
 		return nil
 	}
-	cutoff := p.now().Add(-age)
 	now := p.now()
+	cutoff := now.Add(-age)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*types.Transaction
