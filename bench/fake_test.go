@@ -13,6 +13,7 @@ import (
 
 	"ccoin/api"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/types"
 )
 
@@ -203,31 +204,9 @@ func (f *fakeChain) run(period time.Duration) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-// test keys: RSA generation is slow, more so under -race, so a few keys are
-// made once and handed out round-robin.
-var (
-	keysOnce sync.Once
-	testKeys []*crypto.PrivateKey
-	keysErr  error
-)
-
-func keys(t *testing.T) []*crypto.PrivateKey {
-	t.Helper()
-	keysOnce.Do(func() {
-		for range 7 {
-			k, err := crypto.GenerateKey()
-			if err != nil {
-				keysErr = err
-				return
-			}
-			testKeys = append(testKeys, k)
-		}
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
-	}
-	return testKeys
-}
+// keys returns 7 test keys, generated once per test binary (RSA generation
+// is slow, more so under -race).
+func keys(t *testing.T) []*crypto.PrivateKey { return cryptotest.Keys(t, 7) }
 
 // keySource hands out keys[1:] in turn (keys[0] is the faucet).
 func keySource(ks []*crypto.PrivateKey) func() (*crypto.PrivateKey, error) {

@@ -13,45 +13,10 @@ import (
 	"time"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 )
 
-// RSA-2048 generation is slow, so the test binary makes a few keys once.
-const numTestKeys = 12
-
-var (
-	keysOnce sync.Once
-	keysPool []*crypto.PrivateKey
-	keysErr  error
-)
-
-func testKeys(t testing.TB, n int) []*crypto.PrivateKey {
-	t.Helper()
-	if n > numTestKeys {
-		t.Fatalf("asked for %d test keys, pool has %d", n, numTestKeys)
-	}
-	keysOnce.Do(func() {
-		keysPool = make([]*crypto.PrivateKey, numTestKeys)
-		errs := make([]error, numTestKeys)
-		var wg sync.WaitGroup
-		for i := range keysPool {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				keysPool[i], errs[i] = crypto.GenerateKey()
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				keysErr = err
-			}
-		}
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
-	}
-	return keysPool[:n]
-}
+func testKeys(t testing.TB, n int) []*crypto.PrivateKey { return cryptotest.Keys(t, n) }
 
 // fakeClock is a settable clock.
 type fakeClock struct {

@@ -2,37 +2,18 @@ package chain
 
 import (
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/types"
 )
 
-var (
-	keysOnce sync.Once
-	testKeys []*crypto.PrivateKey
-)
-
 // keys returns n RSA keys, generated once per test binary (slow).
-func keys(t testing.TB, n int) []*crypto.PrivateKey {
-	keysOnce.Do(func() {
-		for range 6 {
-			k, err := crypto.GenerateKey()
-			if err != nil {
-				panic(err)
-			}
-			testKeys = append(testKeys, k)
-		}
-	})
-	if n > len(testKeys) {
-		t.Fatalf("only %d test keys", len(testKeys))
-	}
-	return testKeys[:n]
-}
+func keys(t testing.TB, n int) []*crypto.PrivateKey { return cryptotest.Keys(t, n) }
 
 // linkVerifier checks only what the chain itself cannot: nothing. The
 // consensus engine's rules are tested in package consensus and at the node.

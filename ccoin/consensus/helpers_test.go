@@ -1,43 +1,18 @@
 package consensus
 
 import (
-	"sync"
 	"testing"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/types"
 )
 
 // Keys 0..2 are the miners in schedule order, key 3 is an outsider.
-var (
-	keysOnce sync.Once
-	keys     [4]*crypto.PrivateKey
-	keysErr  error
-)
-
 func testKeys(tb testing.TB) [4]*crypto.PrivateKey {
 	tb.Helper()
-	keysOnce.Do(func() {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for i := range keys {
-			wg.Go(func() {
-				k, err := crypto.GenerateKey()
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					keysErr = err
-				}
-				keys[i] = k
-			})
-		}
-		wg.Wait()
-	})
-	if keysErr != nil {
-		tb.Fatal(keysErr)
-	}
-	return keys
+	return [4]*crypto.PrivateKey(cryptotest.Keys(tb, 4))
 }
 
 const (

@@ -26,6 +26,7 @@ import (
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/types"
@@ -38,38 +39,9 @@ const (
 	nTestKeys   = nValidators + nUsers + 1
 )
 
-var (
-	testKeysOnce sync.Once
-	testKeyList  []*crypto.PrivateKey
-	testKeysErr  error
-)
-
 // allKeys returns the test binary's RSA keys, generated once in parallel
 // (RSA-2048 generation is slow, more so under -race).
-func allKeys(t testing.TB) []*crypto.PrivateKey {
-	t.Helper()
-	testKeysOnce.Do(func() {
-		testKeyList = make([]*crypto.PrivateKey, nTestKeys)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for i := range testKeyList {
-			wg.Go(func() {
-				k, err := crypto.GenerateKey()
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					testKeysErr = err
-				}
-				testKeyList[i] = k
-			})
-		}
-		wg.Wait()
-	})
-	if testKeysErr != nil {
-		t.Fatal(testKeysErr)
-	}
-	return testKeyList
-}
+func allKeys(t testing.TB) []*crypto.PrivateKey { return cryptotest.Keys(t, nTestKeys) }
 
 func validatorKeys(t testing.TB) []*crypto.PrivateKey { return allKeys(t)[:nValidators] }
 func userKeys(t testing.TB) []*crypto.PrivateKey {

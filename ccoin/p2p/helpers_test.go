@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/p2p/wire"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,25 +22,8 @@ const testNetworkID = 77
 
 var testChainID = [32]byte{1, 2, 3}
 
-// Keys are slow to generate, so tests share a few.
-var (
-	keysMu sync.Mutex
-	keys   []*crypto.PrivateKey
-)
-
-func testKey(t testing.TB, i int) *crypto.PrivateKey {
-	t.Helper()
-	keysMu.Lock()
-	defer keysMu.Unlock()
-	for len(keys) <= i {
-		k, err := crypto.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	return keys[i]
-}
+// testKey is the i-th of the keys the tests share (generation is slow).
+func testKey(t testing.TB, i int) *crypto.PrivateKey { return cryptotest.Keys(t, i+1)[i] }
 
 // fakeChain serves a fixed chain of blocks.
 type fakeChain struct {

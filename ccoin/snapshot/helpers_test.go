@@ -3,7 +3,6 @@ package snapshot
 import (
 	"context"
 	"encoding/binary"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,34 +13,14 @@ import (
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/types"
 )
 
-var (
-	keysOnce sync.Once
-	testKeys []*crypto.PrivateKey
-	keysErr  error
-)
-
 // keys returns 5 RSA keys generated once per test binary (slow): three
 // miners, a user and an outsider.
-func keys(t testing.TB) []*crypto.PrivateKey {
-	keysOnce.Do(func() {
-		for range 5 {
-			k, err := crypto.GenerateKey()
-			if err != nil {
-				keysErr = err
-				return
-			}
-			testKeys = append(testKeys, k)
-		}
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
-	}
-	return testKeys
-}
+func keys(t testing.TB) []*crypto.PrivateKey { return cryptotest.Keys(t, 5) }
 
 // synthetic returns the i-th filler address.
 func synthetic(i int) crypto.Address {

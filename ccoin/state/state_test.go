@@ -5,10 +5,10 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"sync"
 	"testing"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/types"
 )
 
@@ -264,21 +264,8 @@ func TestChangesCodec(t *testing.T) {
 	}
 }
 
-var (
-	sigKeysOnce sync.Once
-	sigKeys     [2]*crypto.PrivateKey
-)
-
 func signed(t *testing.T, n int) []*types.Transaction {
-	sigKeysOnce.Do(func() {
-		for i := range sigKeys {
-			k, err := crypto.GenerateKey()
-			if err != nil {
-				panic(err)
-			}
-			sigKeys[i] = k
-		}
-	})
+	sigKeys := cryptotest.Keys(t, 2)
 	txs := make([]*types.Transaction, n)
 	for i := range txs {
 		k := sigKeys[i%2]

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/types"
 )
 
@@ -18,12 +19,8 @@ var (
 
 func benchSigned(b *testing.B) []*types.Transaction {
 	b.Helper()
+	keys := cryptotest.Keys(b, 200)
 	benchOnce.Do(func() {
-		keys, err := genKeys(200)
-		if err != nil {
-			benchErr = err
-			return
-		}
 		benchTxs = make([]*types.Transaction, 0, 1000)
 		for n := uint64(1); n <= 5; n++ {
 			for _, k := range keys {

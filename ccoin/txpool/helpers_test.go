@@ -8,45 +8,14 @@ import (
 	"time"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/types"
 )
 
 var testChain = types.Hash{0xcc, 1}
 
-// RSA key generation is slow, so the tests share a few keys.
-var (
-	keysOnce sync.Once
-	keysErr  error
-	keyPool  []*crypto.PrivateKey
-)
-
-const numTestKeys = 4
-
-func testKeys(tb testing.TB) []*crypto.PrivateKey {
-	tb.Helper()
-	keysOnce.Do(func() { keyPool, keysErr = genKeys(numTestKeys) })
-	if keysErr != nil {
-		tb.Fatal(keysErr)
-	}
-	return keyPool
-}
-
-// genKeys generates n keys in parallel.
-func genKeys(n int) ([]*crypto.PrivateKey, error) {
-	out := make([]*crypto.PrivateKey, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { out[i], errs[i] = crypto.GenerateKey() })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+// testKeys returns the 4 keys the tests share (RSA generation is slow).
+func testKeys(tb testing.TB) []*crypto.PrivateKey { return cryptotest.Keys(tb, 4) }
 
 // fakeState is an in-memory head state.
 type fakeState struct {
