@@ -50,7 +50,7 @@ func TestBrowserDevnet(t *testing.T) {
 	// 1. The dashboard shows the head, and it moves.
 	openPage(t, ctx, base, "#/")
 	waitJS(t, ctx, `/^\d+$/.test(document.getElementById("height")?.textContent ?? "")`)
-	h0 := jsEval[string](t, ctx, `document.getElementById("height").textContent`)
+	h0 := webtest.Eval[string](t, ctx, `document.getElementById("height").textContent`)
 	waitJS(t, ctx, `Number(document.getElementById("height")?.textContent) > `+h0)
 	waitJS(t, ctx, `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length > 0`)
 	shots.take(t, ctx, "devnet-dashboard")
@@ -62,10 +62,10 @@ func TestBrowserDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET /blocks/%d: %v", fin, err)
 	}
-	run(t, ctx, chromedp.SetValue(chromedp.CSS("#search"), strconv.FormatUint(fin, 10)), chromedp.Click(chromedp.CSS("#search-submit")))
+	webtest.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#search"), strconv.FormatUint(fin, 10)), chromedp.Click(chromedp.CSS("#search-submit")))
 	waitJS(t, ctx, fmt.Sprintf(`location.hash === "#/block/%d"`, fin))
 	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("block-number")?.textContent === "%d"`, fin))
-	if got := textOf(t, ctx, "block-id"); got != want.Block.ID().String() {
+	if got := webtest.Text(t, ctx, "block-id"); got != want.Block.ID().String() {
 		t.Errorf("block %d: page shows id %q, API says %s", fin, got, want.Block.ID())
 	}
 	waitJS(t, ctx, `document.getElementById("block-finalized")?.dataset.status === "finalized"`)
@@ -73,9 +73,9 @@ func TestBrowserDevnet(t *testing.T) {
 
 	// 3. A new wallet.
 	openPage(t, ctx, base, "#/wallet")
-	run(t, ctx, chromedp.Click(chromedp.CSS("#wallet-create")))
+	webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-create")))
 	waitJS(t, ctx, `document.getElementById("wallet-address")`)
-	addrText := textOf(t, ctx, "wallet-address")
+	addrText := webtest.Text(t, ctx, "wallet-address")
 	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(addrText) {
 		t.Fatalf("wallet address %q", addrText)
 	}
@@ -92,7 +92,7 @@ func TestBrowserDevnet(t *testing.T) {
 		t.Fatalf("faucet transfer %s not finalized: %v", fundTx.ID(), err)
 	}
 	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("wallet-balance")?.dataset.value === "%d"`, funded))
-	if got := textOf(t, ctx, "wallet-nonce"); got != "1" {
+	if got := webtest.Text(t, ctx, "wallet-nonce"); got != "1" {
 		t.Errorf("wallet next nonce = %q, want 1", got)
 	}
 
@@ -105,12 +105,12 @@ func TestBrowserDevnet(t *testing.T) {
 	recipient := rk.Address()
 	before := balance(t, c1, recipient)
 	const sent = 1234
-	setField(t, ctx, "send-to", recipient.String())
-	setField(t, ctx, "send-amount", strconv.Itoa(sent))
-	setField(t, ctx, "send-data", "from the browser ☕")
-	run(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
+	webtest.SetValue(t, ctx, "send-to", recipient.String())
+	webtest.SetValue(t, ctx, "send-amount", strconv.Itoa(sent))
+	webtest.SetValue(t, ctx, "send-data", "from the browser ☕")
+	webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
 	waitJS(t, ctx, `document.getElementById("sent-tx-id")?.dataset.value`)
-	idText := jsEval[string](t, ctx, `document.getElementById("sent-tx-id").dataset.value`)
+	idText := webtest.Eval[string](t, ctx, `document.getElementById("sent-tx-id").dataset.value`)
 	id, err := types.ParseHash(idText)
 	if err != nil {
 		t.Fatalf("page shows tx id %q: %v", idText, err)
@@ -145,10 +145,10 @@ func TestBrowserDevnet(t *testing.T) {
 		if s.mobile {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
-		run(t, ctx, chromedp.EmulateViewport(s.width, s.height, opts...))
+		webtest.Do(t, ctx, chromedp.EmulateViewport(s.width, s.height, opts...))
 		openPage(t, ctx, base, "#/")
 		waitJS(t, ctx, `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length > 0 && document.getElementById("bpm").textContent !== "—"`)
-		if over := jsEval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+		if over := webtest.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
 			t.Errorf("dashboard at %d px scrolls sideways by %d px", s.width, over)
 		}
 		shots.take(t, ctx, "devnet-dashboard-"+s.name)
@@ -354,7 +354,7 @@ func newShots(t *testing.T) *shotDirs {
 
 func (s *shotDirs) take(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -377,29 +377,9 @@ func (s *shotDirs) log(t *testing.T) {
 
 // Thin wrappers over webtest keep the steps short.
 
-func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	webtest.Do(t, ctx, steps...)
-}
-
 func waitJS(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
 	webtest.WaitFor(t, ctx, expr, browserWait)
-}
-
-func jsEval[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	return webtest.Eval[T](t, ctx, expr)
-}
-
-func textOf(t *testing.T, ctx context.Context, id string) string {
-	t.Helper()
-	return webtest.Text(t, ctx, id)
-}
-
-func setField(t *testing.T, ctx context.Context, id, v string) {
-	t.Helper()
-	webtest.SetValue(t, ctx, id, v)
 }
 
 func openPage(t *testing.T, ctx context.Context, base, route string) {

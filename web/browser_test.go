@@ -31,45 +31,18 @@ const (
 	waitTimeout = 20 * time.Second
 )
 
-// Thin wrappers over webtest keep the tests short.
-
-func newBrowser(t *testing.T) context.Context { t.Helper(); return webtest.NewBrowser(t) }
+// newTab and waitFor bind this file's timeouts to the webtest helpers.
 
 func newTab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
 	return webtest.NewTab(t, browser, 90*time.Second)
 }
 
-func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	webtest.Do(t, ctx, steps...)
-}
-
-func pageText(ctx context.Context) string { return webtest.PageText(ctx) }
-
 func waitFor(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
 	webtest.WaitFor(t, ctx, expr, waitTimeout)
 }
 
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	return webtest.Eval[T](t, ctx, expr)
-}
-
-func text(t *testing.T, ctx context.Context, id string) string {
-	t.Helper()
-	return webtest.Text(t, ctx, id)
-}
-
-func setValue(t *testing.T, ctx context.Context, id, v string) {
-	t.Helper()
-	webtest.SetValue(t, ctx, id, v)
-}
-
-func jsString(s string) string { return webtest.JSString(s) }
-
-// open loads the page afresh at route (a hash like "#/wallet") and waits for the app.
 func open(t *testing.T, ctx context.Context, base, route string) {
 	t.Helper()
 	webtest.Open(t, ctx, base, pollQuery, route, waitTimeout)
@@ -78,7 +51,7 @@ func open(t *testing.T, ctx context.Context, base, route string) {
 // TestBrowser starts one Chromium (it takes seconds) and runs every browser
 // test in it, each in its own tab against its own fake API.
 func TestBrowser(t *testing.T) {
-	browser := newBrowser(t)
+	browser := webtest.NewBrowser(t)
 	tests := []struct {
 		name string
 		run  func(*testing.T, context.Context)
@@ -105,20 +78,20 @@ func testBrowserDashboard(t *testing.T, browser context.Context) {
 		waitFor(t, ctx, `document.getElementById("height")?.textContent === "42"`)
 		waitFor(t, ctx, `document.getElementById("finalized-height")?.textContent === "40"`)
 		waitFor(t, ctx, `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length === 20`)
-		if got := text(t, ctx, "sync"); got != "ready" {
+		if got := webtest.Text(t, ctx, "sync"); got != "ready" {
 			t.Errorf("sync = %q", got)
 		}
-		if got := eval[string](t, ctx, `document.getElementById("leader").dataset.value`); got != sealerA {
+		if got := webtest.Eval[string](t, ctx, `document.getElementById("leader").dataset.value`); got != sealerA {
 			t.Errorf("leader = %q", got)
 		}
-		if got := eval[string](t, ctx, `document.getElementById("next-leader").dataset.value`); got != sealerB {
+		if got := webtest.Eval[string](t, ctx, `document.getElementById("next-leader").dataset.value`); got != sealerB {
 			t.Errorf("next leader = %q", got)
 		}
 		// Fake blocks are 5 s apart: 12 per minute.
-		if got := text(t, ctx, "bpm"); got != "12" {
+		if got := webtest.Text(t, ctx, "bpm"); got != "12" {
 			t.Errorf("blocks per minute = %q, want 12", got)
 		}
-		if got := text(t, ctx, "peers"); got != "2" {
+		if got := webtest.Text(t, ctx, "peers"); got != "2" {
 			t.Errorf("peers = %q", got)
 		}
 		// The stream connects; a head event shows up without a poll.
@@ -151,7 +124,7 @@ func testBrowserDashboard(t *testing.T, browser context.Context) {
 		open(t, ctx, srv.URL, "#/")
 		waitFor(t, ctx, `document.getElementById("height")?.textContent === "42"`)
 		for _, id := range []string{"leader", "next-leader", "pool-size", "slot"} {
-			if got := text(t, ctx, id); got != "—" {
+			if got := webtest.Text(t, ctx, id); got != "—" {
 				t.Errorf("#%s = %q, want a placeholder", id, got)
 			}
 		}
@@ -168,7 +141,7 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 
 	search := func(q string) {
 		t.Helper()
-		do(t, ctx, chromedp.SetValue(chromedp.CSS("#search"), q), chromedp.Click(chromedp.CSS("#search-submit")))
+		webtest.Do(t, ctx, chromedp.SetValue(chromedp.CSS("#search"), q), chromedp.Click(chromedp.CSS("#search-submit")))
 	}
 
 	tests := []struct {
@@ -182,7 +155,7 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			search(tc.query)
-			waitFor(t, ctx, "location.hash === "+jsString(tc.wantHash))
+			waitFor(t, ctx, "location.hash === "+webtest.JSString(tc.wantHash))
 			waitFor(t, ctx, tc.readyExpr)
 		})
 	}
@@ -190,22 +163,22 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 	t.Run("block page", func(t *testing.T) {
 		open(t, ctx, srv.URL, "#/block/7")
 		waitFor(t, ctx, `document.getElementById("block-number")?.textContent === "7"`)
-		if got := text(t, ctx, "block-id"); got != fakeBlockID(7) {
+		if got := webtest.Text(t, ctx, "block-id"); got != fakeBlockID(7) {
 			t.Errorf("block id = %q", got)
 		}
-		if got := eval[string](t, ctx, `document.getElementById("block-finalized").dataset.status`); got != "finalized" {
+		if got := webtest.Eval[string](t, ctx, `document.getElementById("block-finalized").dataset.status`); got != "finalized" {
 			t.Errorf("finality = %q", got)
 		}
-		if got := eval[string](t, ctx, `document.querySelector("#block-txs tr[data-test=tx-row]")?.dataset.id`); got != vec.Transaction.ID {
+		if got := webtest.Eval[string](t, ctx, `document.querySelector("#block-txs tr[data-test=tx-row]")?.dataset.id`); got != vec.Transaction.ID {
 			t.Errorf("block tx = %q", got)
 		}
 		// Data from the network is text, never markup.
-		if n := eval[int](t, ctx, `document.querySelectorAll("#block-data b").length`); n != 0 {
+		if n := webtest.Eval[int](t, ctx, `document.querySelectorAll("#block-data b").length`); n != 0 {
 			t.Error("block data was rendered as HTML")
 		}
-		do(t, ctx, chromedp.Click(chromedp.CSS("#block-next")))
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#block-next")))
 		waitFor(t, ctx, `document.getElementById("block-number")?.textContent === "8"`)
-		if got := eval[string](t, ctx, `document.getElementById("block-finalized").dataset.status`); got != "finalized" {
+		if got := webtest.Eval[string](t, ctx, `document.getElementById("block-finalized").dataset.status`); got != "finalized" {
 			t.Errorf("block 8 finality = %q", got)
 		}
 		open(t, ctx, srv.URL, "#/block/41")
@@ -215,7 +188,7 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 	t.Run("unknown block", func(t *testing.T) {
 		open(t, ctx, srv.URL, "#/block/999")
 		waitFor(t, ctx, `document.getElementById("view-error")?.dataset.code === "unknown_block"`)
-		if got := text(t, ctx, "view-error"); got != "No such block on this node." {
+		if got := webtest.Text(t, ctx, "view-error"); got != "No such block on this node." {
 			t.Errorf("error text = %q", got)
 		}
 	})
@@ -223,10 +196,10 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 	t.Run("tx page", func(t *testing.T) {
 		open(t, ctx, srv.URL, "#/tx/"+vec.Transaction.ID)
 		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
-		if got := text(t, ctx, "tx-confirmations"); got != "36" {
+		if got := webtest.Text(t, ctx, "tx-confirmations"); got != "36" {
 			t.Errorf("confirmations = %q", got)
 		}
-		if got := text(t, ctx, "tx-data"); got != vec.Transaction.Data {
+		if got := webtest.Text(t, ctx, "tx-data"); got != vec.Transaction.Data {
 			t.Errorf("data = %q", got)
 		}
 	})
@@ -257,7 +230,7 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 		if g := gets(); g < 3 {
 			t.Fatalf("page looked %d times, want pending, included, finalized", g)
 		}
-		if got := text(t, ctx, "tx-confirmations"); got != "3" {
+		if got := webtest.Text(t, ctx, "tx-confirmations"); got != "3" {
 			t.Errorf("confirmations = %q", got)
 		}
 		// Final means final: the page stops asking.
@@ -298,7 +271,7 @@ func testBrowserEncoderVectors(t *testing.T, browser context.Context) {
 		JSON      string `json:"json"`
 		VectorOK  bool   `json:"vectorOK"`
 	}
-	r := eval[result](t, ctx, `(async () => {
+	r := webtest.Eval[result](t, ctx, `(async () => {
 		const tx = await import("/static/ccoin-tx.js");
 		const v = `+string(raw)+`;
 		const w = await tx.importPrivateKeyPEM(v.key.private_key_pem);
@@ -395,7 +368,7 @@ func testBrowserEncoderVectors(t *testing.T, browser context.Context) {
 			in = append(in, jsCase{vec.Transaction.ChainID, fmt.Sprint(c.Nonce), vec.Transaction.From, vec.Transaction.To, fmt.Sprint(c.Amount), c.Data, fmt.Sprint(c.Time)})
 		}
 		js, _ := json.Marshal(in)
-		got := eval[[]string](t, ctx, `(async () => {
+		got := webtest.Eval[[]string](t, ctx, `(async () => {
 			const tx = await import("/static/ccoin-tx.js");
 			return `+string(js)+`.map((c) => tx.bytesToHex(tx.encodeUnsigned(c)));
 		})()`)
@@ -414,7 +387,7 @@ func testBrowserEncoderVectors(t *testing.T, browser context.Context) {
 	})
 
 	t.Run("refuses bad input", func(t *testing.T) {
-		refused := eval[[]bool](t, ctx, `(async () => {
+		refused := webtest.Eval[[]bool](t, ctx, `(async () => {
 			const tx = await import("/static/ccoin-tx.js");
 			const base = `+fmt.Sprintf(`{chain_id: %q, nonce: 1, from: %q, to: %q, amount: 1, data: "", time: 1}`, vec.Transaction.ChainID, vec.Transaction.From, vec.Transaction.To)+`;
 			const bad = [
@@ -433,7 +406,7 @@ func testBrowserEncoderVectors(t *testing.T, browser context.Context) {
 				t.Errorf("bad input %d was encoded", i)
 			}
 		}
-		errs := eval[[]string](t, ctx, `(async () => {
+		errs := webtest.Eval[[]string](t, ctx, `(async () => {
 			const tx = await import("/static/ccoin-tx.js");
 			const out = [];
 			for (const pem of ["", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----",
@@ -460,23 +433,23 @@ func testBrowserWallet(t *testing.T, browser context.Context) {
 		srv := f.start()
 		ctx := newTab(t, browser)
 		open(t, ctx, srv.URL, "#/wallet")
-		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-create")))
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-create")))
 		waitFor(t, ctx, `document.getElementById("wallet-address")`)
-		addr := text(t, ctx, "wallet-address")
+		addr := webtest.Text(t, ctx, "wallet-address")
 		if !addrRE.MatchString(addr) {
 			t.Fatalf("wallet address %q", addr)
 		}
 		waitFor(t, ctx, `document.getElementById("wallet-balance")?.dataset.value === "1000000"`)
-		if got := text(t, ctx, "wallet-nonce"); got != "1" {
+		if got := webtest.Text(t, ctx, "wallet-nonce"); got != "1" {
 			t.Errorf("next nonce = %q", got)
 		}
 		// Not remembered without consent.
-		if got := eval[bool](t, ctx, `localStorage.length === 0`); !got {
+		if got := webtest.Eval[bool](t, ctx, `localStorage.length === 0`); !got {
 			t.Error("key stored without consent")
 		}
-		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-export")))
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-export")))
 		waitFor(t, ctx, `document.getElementById("wallet-pem")?.value.includes("BEGIN PRIVATE KEY")`)
-		pem := eval[string](t, ctx, `document.getElementById("wallet-pem").value`)
+		pem := webtest.Eval[string](t, ctx, `document.getElementById("wallet-pem").value`)
 		k, err := crypto.DecodePrivateKeyPEM([]byte(pem), nil)
 		if err != nil {
 			t.Fatalf("exported PEM does not load in Go: %v", err)
@@ -486,11 +459,11 @@ func testBrowserWallet(t *testing.T, browser context.Context) {
 		}
 
 		// Consent stores it; a reload brings it back; forgetting removes it.
-		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-remember")))
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-remember")))
 		waitFor(t, ctx, `localStorage.length === 1`)
 		open(t, ctx, srv.URL, "#/wallet")
-		waitFor(t, ctx, `document.getElementById("wallet-address")?.textContent === `+jsString(addr))
-		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-forget")), chromedp.Click(chromedp.CSS("#wallet-forget")))
+		waitFor(t, ctx, `document.getElementById("wallet-address")?.textContent === `+webtest.JSString(addr))
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-forget")), chromedp.Click(chromedp.CSS("#wallet-forget")))
 		waitFor(t, ctx, `document.getElementById("wallet-create") && localStorage.length === 0`)
 	})
 
@@ -499,19 +472,19 @@ func testBrowserWallet(t *testing.T, browser context.Context) {
 		srv := f.start()
 		ctx := newTab(t, browser)
 		open(t, ctx, srv.URL, "#/wallet")
-		do(t, ctx,
+		webtest.Do(t, ctx,
 			chromedp.SetValue(chromedp.CSS("#wallet-import-pem"), vec.Key.PrivateKeyPEM),
 			chromedp.Click(chromedp.CSS("#wallet-import")),
 		)
-		waitFor(t, ctx, `document.getElementById("wallet-address")?.textContent === `+jsString(vec.Key.Address))
+		waitFor(t, ctx, `document.getElementById("wallet-address")?.textContent === `+webtest.JSString(vec.Key.Address))
 
 		to := strings.Repeat("cd", 20)
 		send := func(to, amount, data string) {
 			t.Helper()
-			setValue(t, ctx, "send-to", to)
-			setValue(t, ctx, "send-amount", amount)
-			setValue(t, ctx, "send-data", data)
-			do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
+			webtest.SetValue(t, ctx, "send-to", to)
+			webtest.SetValue(t, ctx, "send-amount", amount)
+			webtest.SetValue(t, ctx, "send-data", data)
+			webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
 		}
 		send(to, "250", "coffee ☕")
 		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
@@ -529,13 +502,13 @@ func testBrowserWallet(t *testing.T, browser context.Context) {
 		if tx.From.String() != vec.Key.Address || tx.To.String() != to || tx.Amount != 250 || string(tx.Data) != "coffee ☕" || tx.Nonce != 1 || tx.ChainID.String() != vec.Transaction.ChainID {
 			t.Fatalf("posted %+v", tx)
 		}
-		if got := text(t, ctx, "sent-tx-id"); got != tx.ID().String() {
+		if got := webtest.Text(t, ctx, "sent-tx-id"); got != tx.ID().String() {
 			t.Errorf("page shows id %s, posted %s", got, tx.ID())
 		}
 
 		// The second transaction takes the next nonce.
 		send("0x"+strings.ToUpper(to), "5", "")
-		waitFor(t, ctx, `document.getElementById("sent-tx-id")?.textContent !== `+jsString(tx.ID().String()))
+		waitFor(t, ctx, `document.getElementById("sent-tx-id")?.textContent !== `+webtest.JSString(tx.ID().String()))
 		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
 		posted, _ = f.postedTxs()
 		if len(posted) != 2 || posted[1].Nonce != 2 || posted[1].Amount != 5 || posted[1].VerifySignature(nil) != nil {
@@ -555,15 +528,15 @@ func testBrowserWallet(t *testing.T, browser context.Context) {
 		for _, r := range refusals {
 			t.Run(r.name, func(t *testing.T) {
 				send(r.to, r.amount, "")
-				waitFor(t, ctx, `document.getElementById("send-message")?.dataset.code === `+jsString(r.code))
-				if got := text(t, ctx, "send-message"); !strings.Contains(got, r.words) {
+				waitFor(t, ctx, `document.getElementById("send-message")?.dataset.code === `+webtest.JSString(r.code))
+				if got := webtest.Text(t, ctx, "send-message"); !strings.Contains(got, r.words) {
 					t.Errorf("message %q lacks %q", got, r.words)
 				}
-				if got := eval[string](t, ctx, `document.getElementById("send-message").dataset.kind`); got != "error" {
+				if got := webtest.Eval[string](t, ctx, `document.getElementById("send-message").dataset.kind`); got != "error" {
 					t.Errorf("message kind %q", got)
 				}
 				// Clear the code so the next case waits for its own.
-				do(t, ctx, chromedp.Evaluate[chromedp.Void](`delete document.getElementById("send-message").dataset.code`))
+				webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`delete document.getElementById("send-message").dataset.code`))
 			})
 		}
 		if posted, _ := f.postedTxs(); len(posted) != 2 {
@@ -597,13 +570,13 @@ func testBrowserScreens(t *testing.T, browser context.Context) {
 		{"wide", 1280, 900, false},
 	}
 	sendFromWallet := func(t *testing.T) {
-		setValue(t, ctx, "wallet-import-pem", vec.Key.PrivateKeyPEM)
-		do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-import")))
+		webtest.SetValue(t, ctx, "wallet-import-pem", vec.Key.PrivateKeyPEM)
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-import")))
 		waitFor(t, ctx, `document.getElementById("wallet-balance")?.dataset.value`)
-		setValue(t, ctx, "send-to", vec.Transaction.To)
-		setValue(t, ctx, "send-amount", "250")
-		setValue(t, ctx, "send-data", "lunch")
-		do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
+		webtest.SetValue(t, ctx, "send-to", vec.Transaction.To)
+		webtest.SetValue(t, ctx, "send-amount", "250")
+		webtest.SetValue(t, ctx, "send-data", "lunch")
+		webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#send-submit")))
 		waitFor(t, ctx, `document.getElementById("tx-status")?.dataset.status === "finalized"`)
 	}
 	pages := []struct {
@@ -623,15 +596,15 @@ func testBrowserScreens(t *testing.T, browser context.Context) {
 			if s.mobile {
 				opts = append(opts, chromedp.EmulateMobile)
 			}
-			do(t, ctx, chromedp.EmulateViewport(s.width, s.height, opts...))
+			webtest.Do(t, ctx, chromedp.EmulateViewport(s.width, s.height, opts...))
 			for _, p := range pages {
 				open(t, ctx, srv.URL, p.route)
 				waitFor(t, ctx, p.ready)
 				if p.setup != nil {
 					p.setup(t)
 				}
-				do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
-				if over := eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+				webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+				if over := webtest.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
 					t.Errorf("%s at %d px scrolls sideways by %d px", p.name, s.width, over)
 				}
 				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
