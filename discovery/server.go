@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"ccoin/ccoin/atomicfile"
 	"ccoin/ccoin/crypto"
 )
 
@@ -222,7 +223,7 @@ func (s *Server) save(force bool) error {
 	s.mu.Unlock()
 	data, err := json.Marshal(sf)
 	if err == nil {
-		err = writeFileAtomic(s.cfg.StatePath, data)
+		err = atomicfile.WriteFile(s.cfg.StatePath, data)
 	}
 	if err != nil {
 		s.mu.Lock()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ccoin/ccoin/atomicfile"
 )
 
 func TestSignedAddGetRemove(t *testing.T) {
@@ -602,7 +604,7 @@ func TestRestartKeepsLiveEntries(t *testing.T) {
 func TestCorruptStateRefused(t *testing.T) {
 	path := t.TempDir() + "/discovery.json"
 	for _, content := range []string{"{not json", `{"version":99,"entries":[]}`} {
-		if err := writeFileAtomic(path, []byte(content)); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		_, err := NewServer(ServerConfig{StatePath: path})
@@ -616,7 +618,7 @@ func TestCorruptStateRefused(t *testing.T) {
 	e.Host = "6.6.6.6"
 	sf := stateFile{Version: stateVersion, Entries: []stateRecord{{Entry: e, Seen: time.Now().UnixMilli(), Range: "x"}}}
 	data, _ := jsonMarshal(sf)
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewServer(ServerConfig{StatePath: path})

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"ccoin/ccoin/atomicfile"
 	"ccoin/ccoin/types"
 )
 
@@ -27,38 +27,24 @@ const maxJournalRecord = 8 << 10
 const addBatch = 1024
 
 // SaveJournal writes every pooled transaction, each sender's in nonce order,
-// to path through a synced temporary file and a rename, so a crash leaves
-// either the previous journal or this one. It returns how many it wrote.
+// to path atomically, so a crash leaves either the previous journal or this
+// one. It returns how many it wrote.
 func (p *Pool) SaveJournal(path string) (int, error) {
 	txs := p.Content(p.cfg.MaxTotal)
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	_, err = w.Write(journalMagic[:])
-	var buf []byte
-	for _, t := range txs {
-		if err != nil {
-			break
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(journalMagic[:]); err != nil {
+			return err
 		}
-		buf = t.Encode(append(buf[:0], 0, 0, 0, 0))
-		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-		_, err = w.Write(buf)
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+		var buf []byte
+		for _, t := range txs {
+			buf = t.Encode(append(buf[:0], 0, 0, 0, 0))
+			binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("save pool journal: %w", err)
 	}

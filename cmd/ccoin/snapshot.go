@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"ccoin/ccoin/atomicfile"
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/genesis"
@@ -73,31 +74,21 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	tmp := *outPath + ".partial"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp) // a no-op once renamed
 	start := time.Now()
 	prog := newProgress(out, interactive(), "exported")
-	m, err := snapshot.Export(f, c, g, snapshot.Options{ChunkAccounts: *per, Progress: func(n uint64) {
-		prog.Update(n, 0)
-	}})
+	var m *snapshot.Manifest
+	err = atomicfile.Write(*outPath, func(w io.Writer) error {
+		var err error
+		m, err = snapshot.Export(w, c, g, snapshot.Options{ChunkAccounts: *per, Progress: func(n uint64) {
+			prog.Update(n, 0)
+		}})
+		if err == nil {
+			err = ctx.Err() // interrupted: keep no file
+		}
+		return err
+	})
 	prog.Finish()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, *outPath); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(*outPath)
