@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
-
-	"ccoin/ccoin/state/smt"
 )
 
 // bulkWriter makes one large atomic write: a genesis or snapshot with a
@@ -37,11 +35,6 @@ func (w *bulkWriter) Delete(key []byte) {
 	if w.err == nil {
 		w.err = w.tr.Delete(key, nil)
 	}
-}
-
-// PutNode implements smt.NodeWriter.
-func (w *bulkWriter) PutNode(h smt.Hash, enc []byte) {
-	w.Put(append(append(make([]byte, 0, len(prefixNode)+len(h)), prefixNode...), h[:]...), enc)
 }
 
 // Commit makes every write durable at once, or none on error.

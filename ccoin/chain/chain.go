@@ -127,7 +127,8 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 	}
 	defer b.Discard()
 	gid := g.ChainID
-	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, g.AllocUpdates(), b)
+	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, g.AllocUpdates(),
+		smt.BatchWriter{Batch: b, Prefix: prefixNode})
 	if err != nil {
 		return false, err
 	}

@@ -91,10 +91,11 @@ func (s LevelStore) GetNode(h Hash) ([]byte, error) {
 	return enc, nil
 }
 
-// BatchWriter puts nodes into a goleveldb batch under key Prefix ‖ hash, so
-// the caller commits them atomically with the block that made them.
+// BatchWriter puts nodes into a goleveldb batch (or anything with its Put,
+// such as a transaction wrapper) under key Prefix ‖ hash, so the caller
+// commits them atomically with the block that made them.
 type BatchWriter struct {
-	Batch  *leveldb.Batch
+	Batch  interface{ Put(key, value []byte) }
 	Prefix []byte
 }
 
