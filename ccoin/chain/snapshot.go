@@ -66,12 +66,13 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 	tree := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
 	type row struct {
 		addr crypto.Address
-		acc  types.Account
+		enc  []byte // the account's encoding, also the tree leaf
 	}
 	var (
 		root  smt.Hash
 		ups   = make([]smt.Update, 0, snapshotBatch)
-		rows  []row // the flat table, written with the pointers at the end
+		rows  []row // the flat table (non-empty accounts), written with the pointers at the end
+		last  crypto.Address
 		count uint64
 	)
 	flush := func() error {
@@ -93,12 +94,16 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil
 	}
 	err = accounts(func(a crypto.Address, acc types.Account) error {
-		if count > 0 && bytes.Compare(a[:], rows[len(rows)-1].addr[:]) <= 0 {
+		if count > 0 && bytes.Compare(a[:], last[:]) <= 0 {
 			return fmt.Errorf("%w: account %s out of order", ErrBadStateRoot, a)
 		}
+		last = a
 		count++
-		ups = append(ups, smt.Update{Key: a, Value: acc.Encode(nil)})
-		rows = append(rows, row{a, acc})
+		enc := acc.Encode(nil)
+		ups = append(ups, smt.Update{Key: a, Value: enc})
+		if acc != (types.Account{}) {
+			rows = append(rows, row{a, enc})
+		}
 		if len(ups) == snapshotBatch {
 			return flush()
 		}
@@ -130,9 +135,7 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil, fmt.Errorf("read account table: %w", err)
 	}
 	for _, r := range rows {
-		if r.acc != (types.Account{}) {
-			final.Put(accountKey(r.addr), r.acc.Encode(nil))
-		}
+		final.Put(accountKey(r.addr), r.enc)
 	}
 	final.Put(idKey(tHeader, id), base.Encode(nil))
 	final.Put(numKey(base.Number), id[:])
