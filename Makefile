@@ -3,6 +3,7 @@ GO       ?= go
 BIN      := bin/ccoin
 PKGS     := ./...
 FUZZTIME ?= 10s
+SEEDS    ?= 100
 
 .DEFAULT_GOAL := help
 
@@ -33,6 +34,16 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME) ./ccoin/p2p/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./ccoin/p2p/wire
 
+sim: ## deterministic fault simulator over SEEDS schedules; SEED=S replays one (KEEP=i,j its minimised faults, SIMFLAGS=... its shape)
+	@if [ -n "$(SEED)" ]; then \
+		$(GO) run ./cmd/ccoin-sim -seed $(SEED) $(if $(KEEP),-keep $(KEEP)) $(SIMFLAGS); \
+	else \
+		$(GO) run ./cmd/ccoin-sim -seeds $(SEEDS) $(SIMFLAGS); \
+	fi
+
+test-sim: ## the simulator's test sweep at CI size (200 seeds; rolling-finality splits are reported as known)
+	CCOIN_SIM_SEEDS=200 $(GO) test -count=1 -v -run '^TestSweep$$' ./ccoin/sim
+
 bench: ## run the Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./ccoin/types ./ccoin/state/... ./ccoin/chain ./ccoin/txpool ./ccoin/p2p/wire ./ccoin/consensus
 
@@ -48,6 +59,6 @@ localnet-stop: ## stop and remove the Docker testnet
 e2e: build ## run the fault-injection suite against the Docker testnet
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
 
-ci: lint test test-sync fuzz ## what .ci/run runs
+ci: lint test test-sync test-sim fuzz ## what .ci/run runs
 
-.PHONY: help build devnet test test-race test-sync lint fuzz bench loadtest localnet-start localnet-stop e2e ci
+.PHONY: help build devnet test test-race test-sync test-sim sim lint fuzz bench loadtest localnet-start localnet-stop e2e ci

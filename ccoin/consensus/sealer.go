@@ -130,6 +130,13 @@ func (s *Sealer) Run(ctx context.Context) error {
 	}
 }
 
+// SealSlot does the work of one slot now, on the caller's goroutine. Run
+// calls it at each slot start; the deterministic simulator (ccoin/sim)
+// calls it directly from its event loop, so both exercise the same rules.
+func (s *Sealer) SealSlot(ctx context.Context, slot uint64) {
+	s.sealSlot(ctx, slot, unixMs(s.now()))
+}
+
 // sealSlot does the work of one slot; every outcome is logged, none stops
 // the loop.
 func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {

@@ -1,0 +1,101 @@
+package sim
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// threeValidators is the shape of the rolling-finality regression: the
+// split needs only three honest validators and asymmetric delays.
+var threeValidators = Shape{MinValidators: 3, MaxValidators: 3, MaxBasic: 2, Finality: "majority", Slots: 300, MaxFaults: 8}
+
+func TestRunIsDeterministic(t *testing.T) {
+	s := Generate(1036, threeValidators)
+	a, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Trace != b.Trace || a.Blocks != b.Blocks || a.Final != b.Final || len(a.Violations) != len(b.Violations) {
+		t.Fatalf("one seed, two runs: trace %x/%x blocks %d/%d final %d/%d violations %d/%d",
+			a.Trace, b.Trace, a.Blocks, b.Blocks, a.Final, b.Final, len(a.Violations), len(b.Violations))
+	}
+}
+
+// TestRollingFinalitySplit keeps the minimised schedule that random search
+// found (seed 1036 of the three-validator shape, faults 2 and 3): v1's
+// blocks reach the others 3.6 s late, then v2 hears everyone 3.5 s late,
+// and v0 and v2 finalize different blocks at one height. Rolling finality
+// (counting distinct sealers on a branch) is unsafe, so today this asserts
+// the split IS found: it shows the simulator has teeth. When finality by
+// votes lands (issue 14) the expectation flips to "no violation".
+func TestRollingFinalitySplit(t *testing.T) {
+	s := Generate(1036, threeValidators).Keep([]int{2, 3})
+	r, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Violations) == 0 || !strings.Contains(r.Violations[0], "conflicting finality") {
+		t.Fatalf("the rolling-finality split was not reproduced (violations %q, liveness %q):\n%s", r.Violations, r.Liveness, s)
+	}
+	t.Logf("known unsafe until finality by votes: %s", r.Violations[0])
+}
+
+// TestBrokenQuorumIsCaught plants a bug (finality one signer short of the
+// quorum) and requires the simulator to report it.
+func TestBrokenQuorumIsCaught(t *testing.T) {
+	for seed := uint64(1); seed <= 10; seed++ {
+		r, err := Run(Generate(seed, threeValidators), Options{Broken: "quorum"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range r.Violations {
+			if strings.Contains(v, "conflicting finality") {
+				t.Logf("caught after %d seeds: %s", seed, v)
+				return
+			}
+		}
+	}
+	t.Fatal("a quorum one short was not caught in 10 seeds")
+}
+
+// TestSweep runs a band of seeds and holds every invariant except the one
+// rolling finality is known to break: a conflicting-finality split (and
+// what follows from it: nodes that never converge, transfers on the losing
+// branch) is reported as known until issue 14, anything else fails.
+func TestSweep(t *testing.T) {
+	n := 40
+	if raceEnabled || testing.Short() {
+		n = 3
+	}
+	if v, err := strconv.Atoi(os.Getenv("CCOIN_SIM_SEEDS")); err == nil {
+		n = v
+	}
+	sum, err := Sweep(1, n, DefaultShape, Options{}, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := 0
+	for _, f := range sum.Failures {
+		r := f.Result
+		if len(r.Violations) > 0 && strings.Contains(r.Violations[0], "conflicting finality") {
+			known++
+			continue
+		}
+		t.Errorf("seed %d: violations %q, liveness %q (replay: %s)", r.Seed, r.Violations, r.Liveness, f.Replay())
+	}
+	t.Logf("%s; %d known rolling-finality splits", sum.Line(), known)
+}
+
+func BenchmarkSchedule(b *testing.B) {
+	for i := 0; b.Loop(); i++ {
+		if _, err := Run(Generate(uint64(i%5+1), DefaultShape), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
