@@ -39,6 +39,11 @@ type Config struct {
 	Verifier HeaderVerifier
 	Pool     TxSource // optional
 	Keys     *crypto.KeyCache
+	// Finality, when set, decides finality and the justified part of fork
+	// choice by votes (DESIGN section 5). Nil keeps the first version's
+	// rule, distinct sealers on a branch, which is unsafe under delays
+	// (the simulator finds the split); it stays only until the node votes.
+	Finality Finality
 	Logger   hclog.Logger
 	Now      func() time.Time
 	// OnEvent is called after each commit that moved the head or finality;

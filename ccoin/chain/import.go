@@ -228,11 +228,24 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 		return nil, c.corrupt("read slot index", err)
 	}
 
+	batch.Put(childKey(h.Parent, id), nil)
+
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
 	c.mu.RUnlock()
+	newHead, newHeadID := head, headID
 	newFinal, newFinalID := final, finalID
-	if Better(h, id, head, headID) {
+	if c.cfg.Finality != nil {
+		best, root, err := c.forkChoice(final, finalID, &pendingBlock{id: id, h: h})
+		if err != nil {
+			return nil, err
+		}
+		if err := c.moveHead(batch, best, root, head, headID, final, finalID, b, changes, res); err != nil {
+			return nil, err
+		}
+		newHead, newHeadID, newFinal, newFinalID = best.h, best.id, root.h, root.id
+	} else if Better(h, id, head, headID) {
+		newHead, newHeadID = h, id
 		res.Head = true
 		var err error
 		if h.Parent == headID {
@@ -254,9 +267,9 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 	}
 	c.headers.add(id, h)
 	c.blocks.add(id, b)
-	if res.Head {
+	if res.Head || res.Finalized != nil {
 		c.mu.Lock()
-		c.head, c.headID = h, id
+		c.head, c.headID = newHead, newHeadID
 		c.final, c.finalID = newFinal, newFinalID
 		c.mu.Unlock()
 	}
@@ -414,11 +427,12 @@ func (c *Chain) emit(res *Result, oldHead types.Hash) {
 	if c.cfg.OnEvent == nil {
 		return
 	}
+	head, headID := c.Head()
 	if res.Reorg != nil {
-		c.cfg.OnEvent(Event{Kind: "reorg", Header: res.Header, ID: res.ID, OldHead: oldHead, Depth: res.Reorg.Depth})
+		c.cfg.OnEvent(Event{Kind: "reorg", Header: head, ID: headID, OldHead: oldHead, Depth: res.Reorg.Depth})
 	}
 	if res.Head {
-		c.cfg.OnEvent(Event{Kind: "head", Header: res.Header, ID: res.ID})
+		c.cfg.OnEvent(Event{Kind: "head", Header: head, ID: headID})
 	}
 	if res.Finalized != nil {
 		c.cfg.OnEvent(Event{Kind: "finalized", Header: res.Finalized, ID: res.FinalizedID})

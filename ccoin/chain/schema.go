@@ -13,6 +13,8 @@ var (
 	keyGenesis   = []byte("m/genesis")   // genesis.json as given to initc
 	keyHead      = []byte("m/head")      // id of the canonical head
 	keyFinalized = []byte("m/finalized") // id of the finalized block
+	keyCert      = []byte("m/cert")      // newest finality certificate
+	keyLastVote  = []byte("m/lastvote")  // this validator's last signed vote (fsynced before it is sent)
 	prefixNode   = []byte("s")           // s ‖ hash  -> state tree node
 )
 
@@ -25,7 +27,27 @@ const (
 	tUndo     = 'u' // u ‖ id          -> state.EncodeChanges record
 	tSlot     = 'q' // q ‖ slot(8) ‖ sealer -> first block id seen
 	tEvidence = 'v' // v ‖ slot(8) ‖ sealer -> two header encodings
+	tChild    = 'c' // c ‖ parent id ‖ child id -> empty: the block tree, for fork choice
+	tVote     = 'V' // V ‖ target epoch(8) ‖ vote id -> vote, while above the final epoch
+	tJustify  = 'J' // J ‖ epoch(8) ‖ block id -> the quorum votes that justified it
+	tOffence  = 'O' // O ‖ target epoch(8) ‖ vote id -> two votes: a double or surround vote
 )
+
+func childKey(parent, child types.Hash) []byte {
+	k := make([]byte, 65)
+	k[0] = tChild
+	copy(k[1:], parent[:])
+	copy(k[33:], child[:])
+	return k
+}
+
+func epochKey(t byte, epoch uint64, id types.Hash) []byte {
+	k := make([]byte, 41)
+	k[0] = t
+	binary.BigEndian.PutUint64(k[1:], epoch)
+	copy(k[9:], id[:])
+	return k
+}
 
 func idKey(t byte, id types.Hash) []byte {
 	k := make([]byte, 33)

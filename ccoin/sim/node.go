@@ -48,12 +48,16 @@ type node struct {
 	pool   *txpool.Pool
 	guard  *consensus.SlotGuard
 	sealer *consensus.Sealer
+	ffg    *consensus.Finality
+	voter  *consensus.Voter
+	record consensus.VoteRecord // the broken "forget-votes" mode keeps it in memory only
 
-	orphans map[types.Hash][]held // by missing parent
-	norphan int
-	future  []held
-	seenBlk map[types.Hash]bool // relayed once
-	seenTx  map[types.Hash]bool
+	orphans  map[types.Hash][]held // by missing parent
+	norphan  int
+	future   []held
+	seenBlk  map[types.Hash]bool // relayed once
+	seenTx   map[types.Hash]bool
+	seenVote map[types.Hash]bool
 
 	finalNum uint64 // highest final height seen, across restarts
 	finalID  types.Hash
@@ -75,15 +79,38 @@ func (n *node) start() error {
 		db.Close()
 		return fmt.Errorf("%s: init: %w", n.name, err)
 	}
-	c, err := chain.Open(db, chain.Config{Genesis: n.s.g, Verifier: n.s.engine, Keys: n.s.keys, Now: n.now})
+	store := chain.NewVoteStore(db)
+	hdrs := &lateHeaders{}
+	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: n.s.g, Auth: simAuth{}, Headers: hdrs, DB: store})
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("%s: finality: %w", n.name, err)
+	}
+	pool := &poolRef{}
+	cfg := chain.Config{Genesis: n.s.g, Verifier: n.s.engine, Keys: n.s.keys, Now: n.now, Finality: ffg, Pool: pool}
+	if n.s.opts.Rolling {
+		cfg.Finality = nil
+	}
+	c, err := chain.Open(db, cfg)
 	if err != nil {
 		db.Close()
 		return fmt.Errorf("%s: open chain: %w", n.name, err)
 	}
-	n.db, n.chain = db, c
+	hdrs.c = c
+	n.db, n.chain, n.ffg = db, c, ffg
+	if n.key != nil && !n.s.opts.Rolling {
+		rec := consensus.VoteRecord(store)
+		if n.s.opts.Broken == "forget-votes" {
+			rec = &memRecord{}
+		}
+		if n.voter, err = consensus.NewVoter(n.key.Address(), ffg, c, rec, simAuth{}); err != nil {
+			return fmt.Errorf("%s: %w", n.name, err)
+		}
+	}
 	n.pool = txpool.New(txpool.Config{ChainID: n.s.g.ChainID, Now: n.now}, c)
+	pool.p = n.pool
 	n.orphans, n.norphan, n.future = make(map[types.Hash][]held), 0, nil
-	n.seenBlk, n.seenTx = make(map[types.Hash]bool), make(map[types.Hash]bool)
+	n.seenBlk, n.seenTx, n.seenVote = make(map[types.Hash]bool), make(map[types.Hash]bool), make(map[types.Hash]bool)
 	if n.key != nil {
 		if n.guard, err = consensus.OpenSlotGuard(filepath.Join(n.guardDir, "slot-guard")); err != nil {
 			return fmt.Errorf("%s: %w", n.name, err)
@@ -113,7 +140,7 @@ func (n *node) crash() {
 	if n.guard != nil {
 		_ = n.guard.Close()
 	}
-	n.db, n.chain, n.pool, n.guard, n.sealer = nil, nil, nil, nil, nil
+	n.db, n.chain, n.pool, n.guard, n.sealer, n.ffg, n.voter = nil, nil, nil, nil, nil, nil, nil
 }
 
 func (n *node) close() {
@@ -146,6 +173,9 @@ func (n *node) tick(slot uint64) {
 	if n.sealer != nil && slot <= n.s.sched.Slots {
 		n.sealer.SealSlot(context.Background(), slot)
 	}
+	if n.voter != nil {
+		n.s.at(n.s.now+int64(n.s.sched.IntervalMs*2/3), func() { n.vote(slot) })
+	}
 }
 
 // receiveBlock handles a block from peer from (or -1 for none).
@@ -166,6 +196,10 @@ func (n *node) receiveBlock(from int, raw []byte) {
 	case err == nil:
 		n.afterImport(res, prevFinal, head.Number)
 		n.relayBlock(from, id, raw)
+		n.retryVotes()
+		if n.voter != nil && b.Header.Slot == n.localSlot() {
+			n.vote(b.Header.Slot) // the leader's block is in: no need to wait
+		}
 		n.adoptOrphans(id)
 	case errors.Is(err, chain.ErrKnownBlock):
 	case errors.Is(err, chain.ErrUnknownParent):
@@ -230,12 +264,11 @@ func (n *node) afterImport(res *chain.Result, prevFinal, oldHead uint64) {
 			n.pool.AddVerified(res.Reorg.Abandoned)
 		}
 	}
-	if !res.Head {
-		return
-	}
-	n.pool.Reset(res.Touched)
 	if res.Finalized != nil {
 		n.noteFinal(res.Finalized, res.FinalizedID, "import")
+	}
+	if res.Head {
+		n.pool.Reset(res.Touched)
 	}
 }
 
@@ -337,3 +370,134 @@ func (b broadcaster) BroadcastBlock(raw []byte) {
 		}
 	}
 }
+
+func (n *node) localSlot() uint64 { return n.s.engine.Schedule().SlotAt(n.nowMs()) }
+
+// vote casts this validator's vote for epoch, if the rule allows one.
+func (n *node) vote(epoch uint64) {
+	if !n.up || n.voter == nil {
+		return
+	}
+	_, headID := n.chain.Head()
+	v, err := n.voter.Vote(epoch, headID)
+	if err != nil {
+		if !errors.Is(err, consensus.ErrNoVote) {
+			n.s.fail(n, "vote for epoch %d: %v", epoch, err)
+		}
+		return
+	}
+	n.s.checkVote(n, v)
+	raw := v.Encode(nil)
+	n.receiveVote(-1, raw)
+}
+
+// receiveVote counts a vote from peer from (-1: our own) and relays it
+// once.
+func (n *node) receiveVote(from int, raw []byte) {
+	v, err := types.DecodeVote(raw)
+	if err != nil {
+		n.s.fail(n, "undecodable vote: %v", err)
+		return
+	}
+	id := v.ID()
+	if n.seenVote[id] {
+		return
+	}
+	ch, err := n.ffg.AddVote(v, n.localSlot())
+	switch {
+	case err == nil:
+	case errors.Is(err, consensus.ErrVoteUnknownBlock):
+		if from >= 0 {
+			for _, bid := range []types.Hash{v.Target.ID, v.Source.ID} {
+				if !n.chain.HasBlock(bid) {
+					n.s.send(n.idx, from, msg{kind: mGetBlock, id: bid})
+				}
+			}
+		}
+	case errors.Is(err, consensus.ErrVoteKnown), errors.Is(err, consensus.ErrVoteStale), errors.Is(err, consensus.ErrVoteFarFuture):
+		n.seenVote[id] = true
+		return
+	default:
+		n.s.fail(n, "refused a vote from %d: %v", from, err)
+		return
+	}
+	n.seenVote[id] = true
+	for j := range n.s.nodes {
+		if j != n.idx && j != from {
+			n.s.send(n.idx, j, msg{kind: mVote, raw: raw})
+		}
+	}
+	if ch.NeedSource != nil && from >= 0 {
+		n.s.send(n.idx, from, msg{kind: mGetJust, cp: *ch.NeedSource})
+	}
+	if len(ch.Justified) > 0 || ch.Final {
+		n.refresh()
+	}
+}
+
+// retryVotes counts votes that waited for blocks.
+func (n *node) retryVotes() {
+	if !n.ffg.HasPending() {
+		return
+	}
+	ch, err := n.ffg.Retry()
+	if err != nil {
+		n.s.fail(n, "retry votes: %v", err)
+		return
+	}
+	if len(ch.Justified) > 0 || ch.Final {
+		n.refresh()
+	}
+}
+
+// refresh re-runs fork choice after finality learned something.
+func (n *node) refresh() {
+	prevFinal := n.finalNum
+	head, _ := n.chain.Head()
+	res, err := n.chain.Refresh()
+	if err != nil {
+		n.s.fail(n, "refresh: %v", err)
+		return
+	}
+	if res != nil {
+		n.afterImport(res, prevFinal, head.Number)
+	}
+}
+
+func (n *node) receiveCert(from int, raw []byte) {
+	c, err := types.DecodeCertificate(raw)
+	if err != nil {
+		n.s.fail(n, "undecodable certificate: %v", err)
+		return
+	}
+	advanced, err := n.ffg.AddCertificate(c)
+	if err != nil {
+		n.s.fail(n, "refused a certificate from %d: %v", from, err)
+		return
+	}
+	if !advanced {
+		return
+	}
+	if id := c.Header.ID(); !n.chain.HasBlock(id) {
+		n.s.send(n.idx, from, msg{kind: mGetBlock, id: id})
+	}
+	n.refresh()
+}
+
+// lateHeaders lets finality read headers from a chain opened after it.
+type lateHeaders struct{ c *chain.Chain }
+
+func (l *lateHeaders) Header(id types.Hash) (*types.Header, error) { return l.c.Header(id) }
+
+// memRecord forgets the last vote at every restart: the planted bug of
+// the "forget-votes" mode.
+type memRecord struct{ last *types.Vote }
+
+func (m *memRecord) LastVote() (*types.Vote, error) { return m.last, nil }
+func (m *memRecord) SaveVote(v *types.Vote) error   { m.last = v; return nil }
+
+// poolRef lets the chain skip signatures its pool already checked, as the
+// node wires it (the pool is built on the chain, so after it).
+type poolRef struct{ p *txpool.Pool }
+
+func (r *poolRef) Get(id types.Hash) (*types.Transaction, bool) { return r.p.Get(id) }

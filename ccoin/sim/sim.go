@@ -23,8 +23,13 @@ import (
 type Options struct {
 	// Broken plants a known bug so a test can show the simulator catches
 	// it. "quorum": every node finalizes with one signer fewer than the
-	// rule says.
+	// rule says. "forget-votes": a validator keeps its last vote only in
+	// memory, so after a restart it may vote against its earlier votes.
 	Broken string
+	// Rolling runs the first version's finality rule (distinct sealers on
+	// a branch, no votes) instead of finality by votes, to show that the
+	// simulator finds the split it allowed.
+	Rolling bool
 	// Trace, when set, gets a line per notable event.
 	Trace io.Writer
 }
@@ -50,6 +55,10 @@ const (
 	mGetBlock
 	mTxs
 	mStatus
+	mVote
+	mGetJust // ask for the votes that justified cp
+	mGetCert // ask for the newest certificate
+	mCert
 )
 
 type msg struct {
@@ -57,6 +66,7 @@ type msg struct {
 	raw  []byte
 	raws [][]byte
 	id   types.Hash
+	cp   types.Checkpoint
 }
 
 type event struct {
@@ -113,6 +123,7 @@ type sim struct {
 
 	finalAt    map[uint64]finalRec
 	sealedBy   map[sealKey]types.Hash
+	votesBy    map[crypto.Address][]*types.Vote // every vote each validator signed
 	acceptedTx map[types.Hash]*types.Transaction
 	acceptOrd  []types.Hash
 	nextNonce  []uint64 // per user: the client's next nonce
@@ -163,11 +174,12 @@ func newSim(sched Schedule, opts Options) (*sim, error) {
 		rng:        rand.New(rand.NewPCG(sched.Seed, 0xfeed)),
 		finalAt:    make(map[uint64]finalRec),
 		sealedBy:   make(map[sealKey]types.Hash),
+		votesBy:    make(map[crypto.Address][]*types.Vote),
 		acceptedTx: make(map[types.Hash]*types.Transaction),
 		res:        &Result{Seed: sched.Seed},
 		hash:       fnvOffset,
 	}
-	s.engine = consensus.NewEngine(g, s.keys)
+	s.engine = consensus.NewEngine(g, s.keys).WithSealAuth(simSeals{})
 	s.nextNonce = make([]uint64, nUsers)
 	for i := range s.nextNonce {
 		s.nextNonce[i] = 1
@@ -270,6 +282,24 @@ func (s *sim) checkSeal(n *node, b *types.Block) {
 	s.sealedBy[k] = id
 }
 
+// checkVote holds honest validators to the voting rule directly: no two
+// votes with one target epoch, none surrounding another (RELIABILITY.md:
+// checking offences is sharper than waiting for conflicting finality).
+func (s *sim) checkVote(n *node, v *types.Vote) {
+	s.mix(uint64(n.idx), v.Source.Epoch, v.Target.Epoch, uint64(v.Target.ID[0]))
+	s.trace("%s votes %s -> %s", n.name, v.Source, v.Target)
+	for _, o := range s.votesBy[v.Voter] {
+		switch {
+		case o.Target.Epoch == v.Target.Epoch:
+			s.fail(n, "double vote for epoch %d: %s -> %s and %s -> %s", v.Target.Epoch, o.Source, o.Target, v.Source, v.Target)
+		case o.Source.Epoch < v.Source.Epoch && v.Target.Epoch < o.Target.Epoch,
+			v.Source.Epoch < o.Source.Epoch && o.Target.Epoch < v.Target.Epoch:
+			s.fail(n, "surround vote: %s -> %s and %s -> %s", o.Source, o.Target, v.Source, v.Target)
+		}
+	}
+	s.votesBy[v.Voter] = append(s.votesBy[v.Voter], v)
+}
+
 func (s *sim) accept(tx *types.Transaction) {
 	id := tx.ID()
 	if _, ok := s.acceptedTx[id]; !ok {
@@ -333,6 +363,21 @@ func (s *sim) deliver(n *node, from int, m msg) {
 		if !n.chain.HasBlock(m.id) {
 			s.send(n.idx, from, msg{kind: mGetBlock, id: m.id})
 		}
+		if m.cp.Epoch > n.ffg.Final().Epoch {
+			s.send(n.idx, from, msg{kind: mGetCert})
+		}
+	case mVote:
+		n.receiveVote(from, m.raw)
+	case mGetJust:
+		for _, v := range n.ffg.Justification(m.cp) {
+			s.send(n.idx, from, msg{kind: mVote, raw: v.Encode(nil)})
+		}
+	case mGetCert:
+		if c := n.ffg.Certificate(); c != nil {
+			s.send(n.idx, from, msg{kind: mCert, raw: c.Encode(nil)})
+		}
+	case mCert:
+		n.receiveCert(from, m.raw)
 	}
 }
 
@@ -416,9 +461,10 @@ func (s *sim) announce() {
 			continue
 		}
 		_, id := n.chain.Head()
+		fin := n.ffg.Final()
 		for j := range s.nodes {
 			if j != i {
-				s.send(i, j, msg{kind: mStatus, id: id})
+				s.send(i, j, msg{kind: mStatus, id: id, cp: fin})
 			}
 		}
 	}

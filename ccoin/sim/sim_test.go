@@ -99,3 +99,11 @@ func BenchmarkSchedule(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSeed41(b *testing.B) {
+	for b.Loop() {
+		if _, err := Run(Generate(41, DefaultShape), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package chain
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"ccoin/ccoin/state"
+	"ccoin/ccoin/types"
+)
+
+// Finality is the vote-based finality gadget (consensus.Finality) as the
+// chain sees it: the newest final checkpoint, and the blocks of justified
+// checkpoints with their highest epochs.
+type Finality interface {
+	Final() types.Checkpoint
+	JustifiedBlocks() map[types.Hash]uint64
+}
+
+// choice is a fork-choice candidate: a tip and the highest justified
+// epoch lying on its chain.
+type choice struct {
+	id     types.Hash
+	h      *types.Header
+	jEpoch uint64
+}
+
+// beats is DESIGN section 5's order after "contains the final block": the
+// highest justified epoch on the chain, then height, then the lower head
+// slot, then the lower id.
+func (a choice) beats(b choice) bool {
+	if a.jEpoch != b.jEpoch {
+		return a.jEpoch > b.jEpoch
+	}
+	return Better(a.h, a.id, b.h, b.id)
+}
+
+// pendingBlock is a block being committed, not yet readable from the
+// database: fork choice sees it as if it were.
+type pendingBlock struct {
+	id types.Hash
+	h  *types.Header
+}
+
+// children lists the stored children of id, plus the pending block.
+func (c *Chain) children(id types.Hash, extra *pendingBlock) ([]types.Hash, error) {
+	var out []types.Hash
+	prefix := make([]byte, 33)
+	prefix[0] = tChild
+	copy(prefix[1:], id[:])
+	it := c.db.NewIterator(util.BytesPrefix(prefix), nil)
+	for it.Next() {
+		var kid types.Hash
+		copy(kid[:], it.Key()[33:])
+		out = append(out, kid)
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return nil, c.corrupt("read block tree", err)
+	}
+	if extra != nil && extra.h.Parent == id {
+		out = append(out, extra.id)
+	}
+	return out, nil
+}
+
+// finalRoot is the block fork choice starts from: the gadget's final block
+// when this node has it and it extends the local final block, else the
+// local final block.
+func (c *Chain) finalRoot(final *types.Header, finalID types.Hash, extra *pendingBlock) (types.Hash, *types.Header) {
+	cp := c.cfg.Finality.Final()
+	if cp.ID == finalID {
+		return finalID, final
+	}
+	h, err := c.headerOr(cp.ID, extra)
+	if err != nil || h.Number <= final.Number {
+		return finalID, final
+	}
+	// It must descend from the local final block; a certificate for a
+	// conflicting block means the fault bound was broken: keep ours, loudly.
+	id, cur := cp.ID, h
+	for cur.Number > final.Number {
+		id = cur.Parent
+		if cur, err = c.headerOr(id, extra); err != nil {
+			return finalID, final
+		}
+	}
+	if id != finalID {
+		c.log.Error("finality certificate names a block that conflicts with the local final block",
+			"certified", cp.ID, "certified-number", h.Number, "local-final", finalID, "local-final-number", final.Number)
+		return finalID, final
+	}
+	return cp.ID, h
+}
+
+func (c *Chain) headerOr(id types.Hash, extra *pendingBlock) (*types.Header, error) {
+	if extra != nil && id == extra.id {
+		return extra.h, nil
+	}
+	return c.Header(id)
+}
+
+// forkChoice walks the block tree from the final root and returns the best
+// tip and the root (the new final block).
+func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
+	rootID, rootH := c.finalRoot(final, finalID, extra)
+	just := c.cfg.Finality.JustifiedBlocks()
+	root = choice{id: rootID, h: rootH, jEpoch: just[rootID]}
+	best = root
+	type item struct{ choice }
+	stack := []item{{root}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		kids, err := c.children(it.id, extra)
+		if err != nil {
+			return best, root, err
+		}
+		if len(kids) == 0 && it.beats(best) {
+			best = it.choice
+		}
+		for _, k := range kids {
+			h, err := c.headerOr(k, extra)
+			if err != nil {
+				return best, root, err
+			}
+			e := it.jEpoch
+			if je, ok := just[k]; ok && je > e {
+				e = je
+			}
+			stack = append(stack, item{choice{id: k, h: h, jEpoch: e}})
+		}
+	}
+	return best, root, nil
+}
+
+// moveHead switches the head to best (reorganising if needed) and the
+// final block to root, in batch. b/changes are the block being committed
+// (nil for Refresh).
+func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.Header, headID types.Hash,
+	final *types.Header, finalID types.Hash, b *types.Block, changes []state.Change, res *Result) error {
+	if best.id != headID {
+		res.Head = true
+		switch {
+		case b != nil && best.id == b.ID() && b.Header.Parent == headID:
+			c.applyForward(batch, best.id, b, changes, res)
+		default:
+			tip, tipChanges := b, changes
+			if b == nil || best.id != b.ID() {
+				var err error
+				if tip, err = c.Block(best.id); err != nil {
+					return err
+				}
+				if tipChanges, err = c.undo(best.id); err != nil {
+					return c.corrupt("read undo record", err)
+				}
+			}
+			if err := c.reorg(batch, tip, best.id, tipChanges, head, headID, res); err != nil {
+				return err
+			}
+		}
+		batch.Put(keyHead, best.id[:])
+	}
+	if root.id != finalID {
+		// Undo records at or below the new final block are never needed:
+		// no reorganisation reaches them.
+		id, h := root.id, root.h
+		for h.Number > final.Number {
+			id = h.Parent
+			var err error
+			if h, err = c.Header(id); err != nil {
+				return err
+			}
+			batch.Delete(idKey(tUndo, id))
+		}
+		batch.Put(keyFinalized, root.id[:])
+		res.Finalized, res.FinalizedID = root.h, root.id
+	}
+	return nil
+}
+
+// Refresh re-runs fork choice and finality after the finality gadget
+// learned something (a justified or final checkpoint) without a new block.
+// It returns nil when nothing changed.
+func (c *Chain) Refresh() (*Result, error) {
+	if c.cfg.Finality == nil {
+		return nil, nil
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.mu.RLock()
+	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
+	c.mu.RUnlock()
+	best, root, err := c.forkChoice(final, finalID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if best.id == headID && root.id == finalID {
+		return nil, nil
+	}
+	res := &Result{ID: best.id, Header: best.h}
+	batch := new(leveldb.Batch)
+	if err := c.moveHead(batch, best, root, head, headID, final, finalID, nil, nil, res); err != nil {
+		return nil, err
+	}
+	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		return nil, fmt.Errorf("commit fork choice: %w", err)
+	}
+	c.mu.Lock()
+	if res.Head {
+		c.head, c.headID = best.h, best.id
+	}
+	if res.Finalized != nil {
+		c.final, c.finalID = root.h, root.id
+	}
+	c.mu.Unlock()
+	c.emit(res, headID)
+	return res, nil
+}
+
+// IsAncestor reports whether block a is b or one of b's ancestors.
+func (c *Chain) IsAncestor(a, b types.Hash) (bool, error) {
+	ah, err := c.Header(a)
+	if err != nil {
+		return false, err
+	}
+	bh, err := c.Header(b)
+	if err != nil {
+		return false, err
+	}
+	for bh.Number > ah.Number {
+		b = bh.Parent
+		if bh, err = c.Header(b); err != nil {
+			return false, err
+		}
+	}
+	return bytes.Equal(a[:], b[:]), nil
+}
