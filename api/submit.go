@@ -1,0 +1,309 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"ccoin/ccoin/types"
+)
+
+// submitTxs is POST /txs: one transaction object or an array of them. Only
+// a body that is not JSON at all (or too big, or too many items) fails as a
+// whole; each item gets its own result, so one bad transaction never sinks a
+// batch, except that checking stops at the first bad signature: the items
+// after it are answered "skipped" without any work.
+//
+// What a client can make the node spend is bounded at each step: the body
+// must be declared JSON (a cross-origin page can post text/plain without a
+// preflight, never application/json); only MaxSubmits requests run at once;
+// items are counted while the body streams in, so an over-long batch is
+// refused before the rest is read; each client IP has a budget of signature
+// checks per second; and a request whose deadline passed stops its work.
+func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
+	if e := requireJSON(r); e != nil {
+		writeError(w, e)
+		return
+	}
+	select {
+	case s.submits <- struct{}{}:
+		defer func() { <-s.submits }()
+	default:
+		retryAfter(w, 0)
+		writeError(w, errorf(http.StatusServiceUnavailable, CodeBusy, "%d transaction submissions are in progress; retry shortly", s.cfg.MaxSubmits))
+		return
+	}
+	ctx := r.Context()
+	limit := int64(MaxBatchBody)
+	if s.cfg.MaxBody > limit {
+		limit = s.cfg.MaxBody
+	}
+	items, e := decodeBatch(ctx, http.MaxBytesReader(w, r.Body, limit), limit)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+
+	results := make([]SubmitResultJSON, len(items))
+	txs := make([]*types.Transaction, 0, len(items))
+	slots := make([]int, 0, len(items)) // result index of each tx still in the running
+	chainID := s.chainID()
+	for i, raw := range items {
+		items[i] = nil // let the bytes go as soon as they are parsed
+		t, res := parseItem(raw)
+		if t != nil && t.ChainID.String() != chainID {
+			// Cheap, and a wrong chain id also makes the signature fail:
+			// say what is really wrong, with no RSA work.
+			res = SubmitResultJSON{ID: t.ID().String(), Error: &ErrorBody{Code: CodeWrongChain,
+				Message: fmt.Sprintf("chain id %s, this node is on %s", t.ChainID, chainID)}}
+			t = nil
+		}
+		results[i] = res
+		if t != nil {
+			txs = append(txs, t)
+			slots = append(slots, i)
+		}
+	}
+
+	if len(txs) > 0 {
+		client := clientKey(r.RemoteAddr)
+		if ok, wait := s.verify.take(client, len(txs)); !ok {
+			retryAfter(w, wait)
+			writeError(w, errorf(http.StatusTooManyRequests, CodeRateLimited,
+				"this batch needs %d signature checks; a client may cause %.0f per second (%d at once); retry after %s",
+				len(txs), s.cfg.VerifyRate, s.cfg.VerifyBurst, w.Header().Get("Retry-After")+"s"))
+			return
+		}
+		bad, badErr, checked := s.verifyInOrder(ctx, txs)
+		s.verify.give(client, len(txs)-checked)
+		if ctx.Err() != nil {
+			return // the timeout middleware has answered
+		}
+		if bad < len(txs) {
+			e := toError(badErr, CodeBadRequest)
+			results[slots[bad]].Accepted = false
+			results[slots[bad]].Error = &ErrorBody{Code: e.Code, Message: e.Message}
+			for k := bad + 1; k < len(txs); k++ {
+				results[slots[k]].Accepted = false
+				results[slots[k]].Error = &ErrorBody{Code: CodeSkipped,
+					Message: fmt.Sprintf("not checked: item %d of this batch has a bad signature", slots[bad])}
+			}
+			txs, slots = txs[:bad], slots[:bad]
+		}
+	}
+
+	if len(txs) > 0 {
+		errs := s.b.SubmitVerifiedTxs(txs)
+		for k, i := range slots {
+			var err error
+			if k < len(errs) {
+				err = errs[k]
+			}
+			if err != nil {
+				e := toError(err, CodeBadRequest)
+				if e.Status >= 500 {
+					s.log.Error("submitting transaction", "id", results[i].ID, "error", err)
+				}
+				results[i].Accepted = false
+				results[i].Error = &ErrorBody{Code: e.Code, Message: e.Message}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, SubmitResponseJSON{Results: results})
+}
+
+// requireJSON refuses a body not declared application/json (parameters such
+// as charset are allowed).
+func requireJSON(r *http.Request) *Error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
+			"Content-Type must be application/json, got %q", truncate(ct, 80))
+	}
+	return nil
+}
+
+// parseItem turns one batch item into a transaction, or into the result
+// that refuses it.
+func parseItem(raw json.RawMessage) (*types.Transaction, SubmitResultJSON) {
+	var j TxJSON
+	if t := strings.TrimLeft(string(raw[:min(len(raw), 64)]), " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, SubmitResultJSON{Error: &ErrorBody{Code: CodeBadJSON, Message: "want a transaction object"}}
+	}
+	if e := decodeStrict(raw, &j); e != nil {
+		return nil, SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
+	}
+	t, err := TxFromJSON(j)
+	if err != nil {
+		e := toError(err, CodeBadRequest)
+		res := SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
+		if isHex64(j.ID) {
+			res.ID = strings.ToLower(j.ID)
+		}
+		return nil, res
+	}
+	return t, SubmitResultJSON{ID: t.ID().String(), Accepted: true}
+}
+
+// decodeBatch reads a transaction object or an array of them as the body
+// streams in, returning each item's bytes. It counts items as it goes and
+// refuses the batch as soon as there are more than MaxBatchTxs, without
+// reading the rest, and it stops when ctx ends.
+func decodeBatch(ctx context.Context, body io.Reader, limit int64) ([]json.RawMessage, *Error) {
+	br := bufio.NewReader(ctxReader{ctx, body})
+	first, err := firstByte(br)
+	if err != nil {
+		return nil, readError(ctx, err, limit)
+	}
+	dec := json.NewDecoder(br)
+	switch first {
+	case '{':
+		var one json.RawMessage
+		if err := dec.Decode(&one); err != nil {
+			return nil, readError(ctx, err, limit)
+		}
+		if e := expectEOF(ctx, dec, limit); e != nil {
+			return nil, e
+		}
+		return []json.RawMessage{one}, nil
+	case '[':
+		if _, err := dec.Token(); err != nil {
+			return nil, readError(ctx, err, limit)
+		}
+		var items []json.RawMessage
+		for dec.More() {
+			if len(items) == MaxBatchTxs {
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "more than %d transactions in one batch", MaxBatchTxs)
+			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, readError(ctx, err, limit)
+			}
+			items = append(items, raw)
+		}
+		if _, err := dec.Token(); err != nil { // the closing ]
+			return nil, readError(ctx, err, limit)
+		}
+		if e := expectEOF(ctx, dec, limit); e != nil {
+			return nil, e
+		}
+		if items == nil {
+			items = []json.RawMessage{}
+		}
+		return items, nil
+	default:
+		return nil, errorf(http.StatusBadRequest, CodeBadJSON, "want a transaction object or an array of them")
+	}
+}
+
+// firstByte peeks at the first byte that is not JSON white space.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.ReadByte()
+		default:
+			return b[0], nil
+		}
+	}
+}
+
+func expectEOF(ctx context.Context, dec *json.Decoder, limit int64) *Error {
+	_, err := dec.Token()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return readError(ctx, err, limit)
+	}
+	return errorf(http.StatusBadRequest, CodeBadJSON, "body must hold exactly one JSON value")
+}
+
+// readError classifies a failure to read or decode the body.
+func readError(ctx context.Context, err error, limit int64) *Error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body exceeds %d bytes", limit)
+	case ctx.Err() != nil:
+		return errorf(http.StatusRequestTimeout, CodeTimeout, "request ended before the body was read")
+	}
+	return errorf(http.StatusBadRequest, CodeBadJSON, "%s", jsonErrorMessage(err))
+}
+
+// ctxReader fails reads once ctx ends, so a timed-out request stops reading
+// its body (the timeout middleware also wakes a read blocked on the network).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// verifyInOrder checks signatures in batch order on all cores and stops at
+// the first bad one. It returns that index (len(txs) if none), its error,
+// and how many checks were made. A check already running when a bad
+// signature turns up finishes, so a few past it may be checked; none of
+// them counts. It also stops when ctx ends.
+func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction) (bad int, badErr error, checked int) {
+	var (
+		next   atomic.Int64
+		first  atomic.Int64 // lowest bad index so far
+		count  atomic.Int64
+		mu     sync.Mutex
+		errs   = map[int]error{}
+		wg     sync.WaitGroup
+		worker = func() {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(txs) || int64(k) > first.Load() || ctx.Err() != nil {
+					return
+				}
+				count.Add(1)
+				if err := txs[k].VerifySignature(s.keys); err != nil {
+					mu.Lock()
+					errs[k] = err
+					mu.Unlock()
+					for {
+						f := first.Load()
+						if int64(k) >= f || first.CompareAndSwap(f, int64(k)) {
+							break
+						}
+					}
+				}
+			}
+		}
+	)
+	first.Store(int64(len(txs)))
+	for range min(runtime.GOMAXPROCS(0), len(txs)) {
+		wg.Go(worker)
+	}
+	wg.Wait()
+	bad = int(first.Load())
+	return bad, errs[bad], int(count.Load())
+}
+
+// chainID is the node's chain id, read once: it never changes.
+func (s *Server) chainID() string {
+	s.chainOnce.Do(func() { s.chain = s.b.Status().ChainID })
+	return s.chain
+}
