@@ -47,18 +47,14 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.MaxBody > limit {
 		limit = s.cfg.MaxBody
 	}
-	items, e := decodeBatch(ctx, http.MaxBytesReader(w, r.Body, limit), limit)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-
-	results := make([]SubmitResultJSON, len(items))
-	txs := make([]*types.Transaction, 0, len(items))
-	slots := make([]int, 0, len(items)) // result index of each tx still in the running
+	// Each item is parsed as soon as it is read, and its bytes dropped.
+	var (
+		results []SubmitResultJSON
+		txs     []*types.Transaction
+		slots   []int // result index of each tx still in the running
+	)
 	chainID := s.chainID()
-	for i, raw := range items {
-		items[i] = nil // let the bytes go as soon as they are parsed
+	e := decodeBatch(ctx, http.MaxBytesReader(w, r.Body, limit), limit, func(raw json.RawMessage) {
 		t, res := parseItem(raw)
 		if t != nil && t.ChainID.String() != chainID {
 			// Cheap, and a wrong chain id also makes the signature fail:
@@ -67,11 +63,18 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 				Message: fmt.Sprintf("chain id %s, this node is on %s", t.ChainID, chainID)}}
 			t = nil
 		}
-		results[i] = res
 		if t != nil {
 			txs = append(txs, t)
-			slots = append(slots, i)
+			slots = append(slots, len(results))
 		}
+		results = append(results, res)
+	})
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if results == nil {
+		results = []SubmitResultJSON{}
 	}
 
 	if len(txs) > 0 {
@@ -155,55 +158,82 @@ func parseItem(raw json.RawMessage) (*types.Transaction, SubmitResultJSON) {
 	return t, SubmitResultJSON{ID: t.ID().String(), Accepted: true}
 }
 
+// maxItemBytes bounds one item of a batch, white space before it included.
+// A transaction is under 8 KiB of JSON even with its 1 KiB of data written
+// as \u escapes; without a bound, one 8 MiB string item would be buffered
+// and copied whole.
+const maxItemBytes = 64 << 10
+
+var errItemTooLarge = errors.New("item too large")
+
 // decodeBatch reads a transaction object or an array of them as the body
-// streams in, returning each item's bytes. It counts items as it goes and
-// refuses the batch as soon as there are more than MaxBatchTxs, without
-// reading the rest, and it stops when ctx ends.
-func decodeBatch(ctx context.Context, body io.Reader, limit int64) ([]json.RawMessage, *Error) {
+// streams in, handing each item's bytes to item. It counts items as it goes
+// and refuses the batch as soon as there are more than MaxBatchTxs, or an
+// item is over maxItemBytes, without reading the rest; it stops when ctx
+// ends.
+func decodeBatch(ctx context.Context, body io.Reader, limit int64, item func(json.RawMessage)) *Error {
 	br := bufio.NewReader(ctxReader{ctx, body})
 	first, err := firstByte(br)
 	if err != nil {
-		return nil, readError(ctx, err, limit)
+		return readError(ctx, err, limit)
 	}
-	dec := json.NewDecoder(br)
+	lr := &itemReader{r: br}
+	dec := json.NewDecoder(lr)
+	// next allows the decoder maxItemBytes past what it has consumed.
+	next := func() { lr.max = dec.InputOffset() + maxItemBytes }
+	next()
 	switch first {
 	case '{':
 		var one json.RawMessage
 		if err := dec.Decode(&one); err != nil {
-			return nil, readError(ctx, err, limit)
+			return readError(ctx, err, limit)
 		}
-		if e := expectEOF(ctx, dec, limit); e != nil {
-			return nil, e
-		}
-		return []json.RawMessage{one}, nil
+		item(one)
+		next()
+		return expectEOF(ctx, dec, limit)
 	case '[':
 		if _, err := dec.Token(); err != nil {
-			return nil, readError(ctx, err, limit)
+			return readError(ctx, err, limit)
 		}
-		var items []json.RawMessage
-		for dec.More() {
-			if len(items) == MaxBatchTxs {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "more than %d transactions in one batch", MaxBatchTxs)
+		n := 0
+		for next(); dec.More(); next() {
+			if n == MaxBatchTxs {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "more than %d transactions in one batch", MaxBatchTxs)
 			}
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
-				return nil, readError(ctx, err, limit)
+				return readError(ctx, err, limit)
 			}
-			items = append(items, raw)
+			n++
+			item(raw)
 		}
 		if _, err := dec.Token(); err != nil { // the closing ]
-			return nil, readError(ctx, err, limit)
+			return readError(ctx, err, limit)
 		}
-		if e := expectEOF(ctx, dec, limit); e != nil {
-			return nil, e
-		}
-		if items == nil {
-			items = []json.RawMessage{}
-		}
-		return items, nil
+		next()
+		return expectEOF(ctx, dec, limit)
 	default:
-		return nil, errorf(http.StatusBadRequest, CodeBadJSON, "want a transaction object or an array of them")
+		return errorf(http.StatusBadRequest, CodeBadJSON, "want a transaction object or an array of them")
 	}
+}
+
+// itemReader lets the decoder read up to max bytes in all.
+type itemReader struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *itemReader) Read(p []byte) (int, error) {
+	room := l.max - l.n
+	if room <= 0 {
+		return 0, errItemTooLarge
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
 }
 
 // firstByte peeks at the first byte that is not JSON white space.
@@ -239,6 +269,8 @@ func readError(ctx context.Context, err error, limit int64) *Error {
 	switch {
 	case errors.As(err, &mbe):
 		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body exceeds %d bytes", limit)
+	case errors.Is(err, errItemTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "an item of the body is over %d bytes", maxItemBytes)
 	case ctx.Err() != nil:
 		return errorf(http.StatusRequestTimeout, CodeTimeout, "request ended before the body was read")
 	}
