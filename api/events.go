@@ -14,7 +14,7 @@ import (
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	// The node serves at most 1,024 streams in all; a per-client cap below
 	// that keeps one client from taking every slot.
-	client := clientKey(r.RemoteAddr)
+	client, _ := clientKey(r.RemoteAddr)
 	if !s.streams.acquire(client) {
 		retryAfter(w, 5*time.Second)
 		writeError(w, errorf(http.StatusTooManyRequests, CodeTooManyStreams,

@@ -246,7 +246,7 @@ func joinItems(items ...[]byte) []byte {
 // bad signatures were verified (0.2-0.4 s of CPU) before any was refused.
 func TestSubmitStopsAtFirstBadSignature(t *testing.T) {
 	const n = 2000
-	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 0.001; c.VerifyBurst = n })
+	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 0.001; c.VerifyBurst = n; c.LimitLoopback = true })
 	f := e.f
 	good := mustJSON(t, api.TxToJSON(f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")))
 	bad := badSigJSON(t, f, 6)
@@ -281,7 +281,7 @@ func TestSubmitStopsAtFirstBadSignature(t *testing.T) {
 // is refused with 429 rate_limited and Retry-After, before any RSA work.
 func TestSubmitVerifyBudget(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 10; c.VerifyBurst = 20; c.Now = clock.now })
+	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 10; c.VerifyBurst = 20; c.Now = clock.now; c.LimitLoopback = true })
 	f := e.f
 	var items [][]byte
 	for i := range 15 {
@@ -459,7 +459,7 @@ func TestSlowloris(t *testing.T) {
 // The Retry-After of a busy submission and the budget's are whole seconds.
 func TestRetryAfterIsSeconds(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 0.5; c.VerifyBurst = 1; c.Now = clock.now })
+	e := newEnv(t, func(c *api.Config) { c.VerifyRate = 0.5; c.VerifyBurst = 1; c.Now = clock.now; c.LimitLoopback = true })
 	f := e.f
 	tx := mustJSON(t, api.TxToJSON(f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")))
 	if st, p := e.do(http.MethodPost, "/txs", tx, nil); st != 200 {
@@ -468,5 +468,50 @@ func TestRetryAfterIsSeconds(t *testing.T) {
 	resp, p := post(t, e, "application/json", bytes.NewReader(tx))
 	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || err != nil || n != 2 {
 		t.Fatalf("%d %s Retry-After %q, want 429 and 2", resp.StatusCode, p, resp.Header.Get("Retry-After"))
+	}
+}
+
+// TestSubmitVerifyBudgetScope: copies of one transaction in a batch cost one
+// check, and loopback clients (ccoin bench on the node's machine) are not
+// limited unless LimitLoopback is set.
+func TestSubmitVerifyBudgetScope(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	e := newEnv(t, func(c *api.Config) {
+		c.VerifyRate = 0.001
+		c.VerifyBurst = 3
+		c.Now = clock.now
+		c.LimitLoopback = true
+	})
+	f := e.f
+	one := mustJSON(t, api.TxToJSON(f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")))
+	var items [][]byte
+	for range 100 {
+		items = append(items, one)
+	}
+	for i := range 3 { // 3 tokens, one check per batch
+		st, p := e.do(http.MethodPost, "/txs", joinItems(items...), nil)
+		if st != 200 {
+			t.Fatalf("batch %d of 100 copies: %d %.200s", i, st, p)
+		}
+		res := decode[api.SubmitResponseJSON](t, p).Results
+		if i == 0 && !res[0].Accepted {
+			t.Fatalf("first copy: %+v", res[0])
+		}
+		for k, r := range res[1:] {
+			if r.Accepted || r.Error == nil || r.Error.Code != "known" {
+				t.Fatalf("batch %d copy %d: %+v", i, k+1, r)
+			}
+		}
+	}
+	if st, _ := e.do(http.MethodPost, "/txs", one, nil); st != 429 {
+		t.Fatalf("fourth check: %d, want 429", st)
+	}
+
+	lo := newEnv(t, func(c *api.Config) { c.VerifyRate = 0.001; c.VerifyBurst = 1; c.Now = clock.now })
+	for i := range 5 {
+		tx := mustJSON(t, api.TxToJSON(lo.f.MustSign(lo.f.Keys.Alice, uint64(5+i), lo.f.Keys.Bob.Address(), 1, "")))
+		if st, p := lo.do(http.MethodPost, "/txs", tx, nil); st != 200 {
+			t.Fatalf("loopback, check %d: %d %s", i, st, p)
+		}
 	}
 }

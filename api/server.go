@@ -53,6 +53,7 @@ type Config struct {
 	MaxSubmits      int     // concurrent POST /txs; more get 503 with Retry-After
 	VerifyRate      float64 // signature checks per second one client IP may cause; beyond, 429 with Retry-After
 	VerifyBurst     int     // ... and at once; at least MaxBatchTxs for any batch to pass
+	LimitLoopback   bool    // apply VerifyRate to loopback clients too (by default the node's own machine, e.g. ccoin bench, is not limited)
 	MaxStreamsPerIP int     // open /events streams per client IP; more get 429
 	MaxConns        int     // open connections to Addr; more wait to be accepted
 

@@ -78,16 +78,22 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if len(txs) > 0 {
-		client := clientKey(r.RemoteAddr)
-		if ok, wait := s.verify.take(client, len(txs)); !ok {
-			retryAfter(w, wait)
-			writeError(w, errorf(http.StatusTooManyRequests, CodeRateLimited,
-				"this batch needs %d signature checks; a client may cause %.0f per second (%d at once); retry after %s",
-				len(txs), s.cfg.VerifyRate, s.cfg.VerifyBurst, w.Header().Get("Retry-After")+"s"))
-			return
+		client, loopback := clientKey(r.RemoteAddr)
+		limited := !loopback || s.cfg.LimitLoopback
+		skip, need := copies(txs)
+		if limited {
+			if ok, wait := s.verify.take(client, need); !ok {
+				retryAfter(w, wait)
+				writeError(w, errorf(http.StatusTooManyRequests, CodeRateLimited,
+					"this batch needs %d signature checks; a client may cause %.0f per second (%d at once); retry after %ss",
+					need, s.cfg.VerifyRate, s.cfg.VerifyBurst, w.Header().Get("Retry-After")))
+				return
+			}
 		}
-		bad, badErr, checked := s.verifyInOrder(ctx, txs)
-		s.verify.give(client, len(txs)-checked)
+		bad, badErr, checked := s.verifyInOrder(ctx, txs, skip)
+		if limited {
+			s.verify.give(client, need-checked)
+		}
 		if ctx.Err() != nil {
 			return // the timeout middleware has answered
 		}
@@ -295,8 +301,10 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // the first bad one. It returns that index (len(txs) if none), its error,
 // and how many checks were made. A check already running when a bad
 // signature turns up finishes, so a few past it may be checked; none of
-// them counts. It also stops when ctx ends.
-func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction) (bad int, badErr error, checked int) {
+// them counts. A copy of an earlier item (same id, key and signature) is
+// not checked again (skip, from copies): its verdict is the earlier one's,
+// and the pool answers it known. It also stops when ctx ends.
+func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction, skip []bool) (bad int, badErr error, checked int) {
 	var (
 		next   atomic.Int64
 		first  atomic.Int64 // lowest bad index so far
@@ -309,6 +317,9 @@ func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction) (b
 				k := int(next.Add(1) - 1)
 				if k >= len(txs) || int64(k) > first.Load() || ctx.Err() != nil {
 					return
+				}
+				if skip[k] {
+					continue
 				}
 				count.Add(1)
 				if err := txs[k].VerifySignature(s.keys); err != nil {
@@ -338,4 +349,21 @@ func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction) (b
 func (s *Server) chainID() string {
 	s.chainOnce.Do(func() { s.chain = s.b.Status().ChainID })
 	return s.chain
+}
+
+// copies marks each transaction that repeats an earlier one of the batch
+// (same id, key and signature) and counts the others, the checks needed.
+func copies(txs []*types.Transaction) (skip []bool, distinct int) {
+	type sig struct {
+		id       types.Hash
+		key, sig string
+	}
+	seen := make(map[sig]bool, len(txs))
+	skip = make([]bool, len(txs))
+	for k, t := range txs {
+		x := sig{t.ID(), string(t.PublicKey), string(t.Signature)}
+		skip[k] = seen[x]
+		seen[x] = true
+	}
+	return skip, len(seen)
 }
