@@ -594,7 +594,7 @@ func (s *Server) checkHost(ctx context.Context, host, remote string) error {
 		if same(a) {
 			return nil
 		}
-		return fmt.Errorf("%w: host %s is not the address the registration came from (%s)", ErrHostMismatch, host, src)
+		return fmt.Errorf("%w: host %s is not the address the registration came from (%s); advertise that address (p2p.advertise_host), or run the registry with --any-host", ErrHostMismatch, host, src)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HostCheckTimeout)
 	defer cancel()
@@ -607,7 +607,7 @@ func (s *Server) checkHost(ctx context.Context, host, remote string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: host %.64q does not resolve to the address the registration came from (%s)", ErrHostMismatch, host, src)
+	return fmt.Errorf("%w: host %.64q does not resolve to the address the registration came from (%s); advertise that address (p2p.advertise_host), or run the registry with --any-host", ErrHostMismatch, host, src)
 }
 
 func (s *Server) peers(limit int, f filter) []Entry {
