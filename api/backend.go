@@ -25,6 +25,7 @@ type Backend interface {
 	AccountsAt(number uint64, after *crypto.Address, limit int) (accounts []AccountInfo, more bool, err error) // state at a canonical block, key order, paged
 	AccountProof(a crypto.Address) (AccountProof, error)                                                       // state at the finalized block with its proofs; ErrProofUnavailable
 	SubmitTxs(txs []*types.Transaction) []error                                                                // pool + gossip; nil or txpool error kinds per tx
+	SubmitVerifiedTxs(txs []*types.Transaction) []error                                                        // as SubmitTxs for transactions whose signatures the API has checked
 	SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error)                   // the node's own key (POST txn/)
 	Pool(limit int) (txs []*types.Transaction, pending, queued int)
 	Peers() []PeerInfo

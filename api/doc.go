@@ -7,7 +7,11 @@
 // be tested against an in-memory fake (see package apitest). Everything a
 // client sends is treated as hostile: bodies are size-limited, JSON is decoded
 // strictly, every failure is a 4xx JSON error with a stable code, requests time
-// out, and a panic is caught and logged rather than taking the node down.
+// out (and stop their work), and a panic is caught and logged rather than
+// taking the node down. What one client can make the node hold or spend is
+// bounded too (limits.go): connections in all, concurrent submissions,
+// signature checks per client IP and second, event streams per client IP, and
+// POST /txs counts its items while the body streams in.
 //
 // The JSON <-> types conversions (TxToJSON, TxFromJSON, BlockFromJSON) are
 // exported so the Go client, the tests and other tools share one definition

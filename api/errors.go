@@ -34,8 +34,13 @@ const (
 	CodeBodyTooLarge      = "body_too_large"
 	CodeUnauthorized      = "unauthorized"
 	CodeTimeout           = "timeout"
-	CodeNotReady          = "not_ready" // readyz only, with 503
-	CodeInternal          = "internal"  // a bug or a backend failure, never client input
+	CodeUnsupportedMedia  = "unsupported_media_type" // 415: POST /txs wants Content-Type: application/json
+	CodeBusy              = "busy"                   // 503 + Retry-After: too many submissions in progress
+	CodeRateLimited       = "rate_limited"           // 429 + Retry-After: this client's signature-check budget is spent
+	CodeTooManyStreams    = "too_many_streams"       // 429 + Retry-After: this client has too many /events streams open
+	CodeSkipped           = "skipped"                // a batch item after the first bad signature, not checked
+	CodeNotReady          = "not_ready"              // readyz only, with 503
+	CodeInternal          = "internal"               // a bug or a backend failure, never client input
 )
 
 // Error is an API error: the HTTP status, a stable code and a message.

@@ -12,6 +12,16 @@ import (
 // that stops reading is dropped), and the stream ends when the client goes
 // or the server shuts down.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	// The node serves at most 1,024 streams in all; a per-client cap below
+	// that keeps one client from taking every slot.
+	client, _ := clientKey(r.RemoteAddr)
+	if !s.streams.acquire(client) {
+		retryAfter(w, 5*time.Second)
+		writeError(w, errorf(http.StatusTooManyRequests, CodeTooManyStreams,
+			"this client has %d event streams open, the most allowed", s.cfg.MaxStreamsPerIP))
+		return
+	}
+	defer s.streams.release(client)
 	rc := http.NewResponseController(w)
 	// The server's read and write timeouts are for ordinary requests; a
 	// stream sets a deadline per write instead.

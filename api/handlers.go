@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"ccoin/ccoin/types"
 
@@ -246,89 +243,6 @@ func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
 		out.Evidence[i] = EvidenceJSON{Sealer: e.Sealer, Slot: e.Slot, A: HeaderToJSON(&e.A), B: HeaderToJSON(&e.B)}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// submitTxs takes one transaction object or an array of them. Only a body
-// that is not JSON at all (or too big) fails as a whole; each item gets its
-// own result, so one bad transaction never sinks a batch.
-func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
-	limit := int64(MaxBatchBody)
-	if s.cfg.MaxBody > limit {
-		limit = s.cfg.MaxBody
-	}
-	body, e := readBody(w, r, limit)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	var items []json.RawMessage
-	switch {
-	case len(trimmed) > 0 && trimmed[0] == '[':
-		if e := decodeStrict(body, &items); e != nil {
-			writeError(w, e)
-			return
-		}
-		if len(items) > MaxBatchTxs {
-			writeError(w, errorf(http.StatusBadRequest, CodeBadRequest, "%d transactions in one batch, the limit is %d", len(items), MaxBatchTxs))
-			return
-		}
-	case len(trimmed) > 0 && trimmed[0] == '{':
-		var one json.RawMessage
-		if e := decodeStrict(body, &one); e != nil {
-			writeError(w, e)
-			return
-		}
-		items = []json.RawMessage{one}
-	default:
-		writeError(w, errorf(http.StatusBadRequest, CodeBadJSON, "want a transaction object or an array of them"))
-		return
-	}
-
-	results := make([]SubmitResultJSON, len(items))
-	txs := make([]*types.Transaction, 0, len(items))
-	slots := make([]int, 0, len(items)) // result index of each tx handed to the backend
-	for i, raw := range items {
-		var j TxJSON
-		if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: CodeBadJSON, Message: "want a transaction object"}}
-			continue
-		}
-		if e := decodeStrict(raw, &j); e != nil {
-			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
-			continue
-		}
-		t, err := TxFromJSON(j)
-		if err != nil {
-			e := toError(err, CodeBadRequest)
-			results[i] = SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}}
-			if isHex64(j.ID) {
-				results[i].ID = strings.ToLower(j.ID)
-			}
-			continue
-		}
-		results[i] = SubmitResultJSON{ID: t.ID().String(), Accepted: true}
-		txs = append(txs, t)
-		slots = append(slots, i)
-	}
-	if len(txs) > 0 {
-		errs := s.b.SubmitTxs(txs)
-		for k, i := range slots {
-			var err error
-			if k < len(errs) {
-				err = errs[k]
-			}
-			if err != nil {
-				e := toError(err, CodeBadRequest)
-				if e.Status >= 500 {
-					s.log.Error("submitting transaction", "id", results[i].ID, "error", err)
-				}
-				results[i].Accepted = false
-				results[i].Error = &ErrorBody{Code: e.Code, Message: e.Message}
-			}
-		}
-	}
-	writeJSON(w, http.StatusOK, SubmitResponseJSON{Results: results})
 }
 
 func isHex64(s string) bool {

@@ -169,6 +169,13 @@ func (s *Server) timeout(next http.Handler) http.Handler {
 			bw.mu.Lock()
 			bw.timedOut = true
 			bw.mu.Unlock()
+			// The handler sees its context end; a body read blocked on the
+			// network wakes up too, so a client that stalls mid-body cannot
+			// keep the handler (and its submission slot) past the deadline.
+			// The connection is then closed after the 408, as its deadline
+			// would end the next request on it at once.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			w.Header().Set("Connection", "close")
 			writeError(w, errorf(http.StatusRequestTimeout, CodeTimeout, "request took longer than %s", s.cfg.RequestTimeout))
 		}
 	})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"ccoin"
 
@@ -55,11 +56,20 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
-// notFound answers unknown routes, or hands GET/HEAD to the web explorer.
+// notFound answers unknown routes with the JSON error openapi.yaml
+// describes, except that GET/HEAD of the explorer's own paths go to the web
+// explorer: a client that mistypes an API path gets an error it can parse,
+// not the explorer's plain-text 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+	if s.cfg.Web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && explorerPath(r.URL.Path) {
 		s.cfg.Web.ServeHTTP(w, r)
 		return
 	}
 	writeError(w, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s", r.Method, truncate(r.URL.Path, 200)))
+}
+
+// explorerPath reports whether p is one the web explorer serves: the page at
+// "/" or "/index.html" and its assets under "/static/" (see package web).
+func explorerPath(p string) bool {
+	return p == "/" || p == "/index.html" || strings.HasPrefix(p, "/static/")
 }

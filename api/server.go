@@ -47,6 +47,17 @@ type Config struct {
 
 	RequestTimeout time.Duration // per request, except /events; default 15 s
 	KeepAlive      time.Duration // /events comment interval; default 15 s
+
+	// Limits on what clients can make the node do; zero takes the Default
+	// of the same name (limits.go).
+	MaxSubmits      int     // concurrent POST /txs; more get 503 with Retry-After
+	VerifyRate      float64 // signature checks per second one client IP may cause; beyond, 429 with Retry-After
+	VerifyBurst     int     // ... and at once; at least MaxBatchTxs for any batch to pass
+	LimitLoopback   bool    // apply VerifyRate to loopback clients too (by default the node's own machine, e.g. ccoin bench, is not limited)
+	MaxStreamsPerIP int     // open /events streams per client IP; more get 429
+	MaxConns        int     // open connections to Addr; more wait to be accepted
+
+	Now func() time.Time // the rate limits' clock; default time.Now
 }
 
 // Server serves the API.
@@ -59,6 +70,14 @@ type Server struct {
 	handler http.Handler
 	latency *prometheus.HistogramVec
 	gather  prometheus.Gatherer
+
+	keys    *crypto.KeyCache // parsed public keys of submitted transactions
+	submits chan struct{}    // one slot per POST /txs in progress
+	verify  *budget          // signature checks per client
+	streams *counter         // /events streams per client
+
+	chainOnce sync.Once
+	chain     string
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown begins, so event streams end
@@ -83,7 +102,20 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	s := &Server{cfg: cfg, b: b, log: cfg.Logger, stopping: make(chan struct{})}
+	setDefault(&cfg.MaxSubmits, DefaultMaxSubmits)
+	setDefault(&cfg.VerifyRate, DefaultVerifyRate)
+	setDefault(&cfg.VerifyBurst, DefaultVerifyBurst)
+	setDefault(&cfg.MaxStreamsPerIP, DefaultMaxStreamsPerIP)
+	setDefault(&cfg.MaxConns, DefaultMaxConns)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, b: b, log: cfg.Logger, stopping: make(chan struct{}),
+		keys:    crypto.NewKeyCache(4096),
+		submits: make(chan struct{}, cfg.MaxSubmits),
+		verify:  newBudget(cfg.VerifyRate, cfg.VerifyBurst, cfg.Now),
+		streams: newCounter(cfg.MaxStreamsPerIP),
+	}
 	s.node = cfg.NodeAddress.String()
 	if err := s.initMetrics(); err != nil {
 		return nil, err
@@ -180,7 +212,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("HTTP API ENDPOINT Started got up and listening on port: " + strconv.Itoa(port))
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() { errc <- srv.Serve(newLimitListener(s.ln, s.cfg.MaxConns)) }()
 	select {
 	case err := <-errc:
 		s.stop()
@@ -198,6 +230,12 @@ func (s *Server) Run(ctx context.Context) error {
 		err = serr
 	}
 	return err
+}
+
+func setDefault[T int | float64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 func (s *Server) stop() { s.stopOnce.Do(func() { close(s.stopping) }) }

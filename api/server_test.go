@@ -331,24 +331,43 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestWebFallback: only the explorer's own paths reach the web handler; any
+// other unknown path, GET included, gets openapi.yaml's JSON error (issue
+// 18.6: an unknown GET used to answer text/plain "404 page not found").
 func TestWebFallback(t *testing.T) {
 	web := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "web "+r.URL.Path) })
 	e := newEnv(t, func(c *api.Config) { c.Web = web })
-	for _, c := range []struct{ method, path, want string }{
-		{"GET", "/", "web /"},
-		{"GET", "/static/app.js", "web /static/app.js"},
-		{"GET", "/status", `"height":3`},
-		{"POST", "/", `"not_found"`},
+	for _, c := range []struct {
+		method, path string
+		status       int
+		ctype, want  string
+	}{
+		{"GET", "/", 200, "text/plain", "web /"},
+		{"GET", "/index.html", 200, "text/plain", "web /index.html"},
+		{"GET", "/static/app.js", 200, "text/plain", "web /static/app.js"},
+		{"HEAD", "/static/style.css", 200, "text/plain", ""},
+		{"GET", "/status", 200, "application/json", `"height":3`},
+		{"POST", "/", 404, "application/json", `"not_found"`},
+		{"GET", "/nope", 404, "application/json", `"not_found"`},
+		{"GET", "/block/1", 404, "application/json", `"not_found"`},
+		{"GET", "/blocks/1/extra", 404, "application/json", `"not_found"`},
+		{"GET", "/api/v1/status", 404, "application/json", `"not_found"`},
+		{"HEAD", "/favicon.ico", 404, "application/json", ""},
 	} {
 		req, _ := http.NewRequest(c.method, e.url(c.path), nil)
-		resp, err := http.DefaultClient.Do(req)
+		hc := http.DefaultClient
+		if c.method == "GET" && c.ctype == "application/json" {
+			hc = e.hc // validated against openapi.yaml
+		}
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(p), c.want) {
-			t.Errorf("%s %s: %s, want %s", c.method, c.path, p, c.want)
+		ct := resp.Header.Get("Content-Type")
+		if resp.StatusCode != c.status || !strings.HasPrefix(ct, c.ctype) || !strings.Contains(string(p), c.want) {
+			t.Errorf("%s %s: %d %s %q, want %d %s %s", c.method, c.path, resp.StatusCode, ct, p, c.status, c.ctype, c.want)
 		}
 	}
 }

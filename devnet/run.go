@@ -42,7 +42,9 @@ func Run(ctx context.Context, m *Manifest, level string, started func()) error {
 	reg, err := discovery.NewServer(discovery.ServerConfig{
 		Addr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(m.DiscoveryPort)),
 		StatePath: filepath.Join(filepath.Dir(m.Genesis), "discovery-state.json"),
-		Logger:    dlog,
+		// Every node registers from 127.0.0.1, one address.
+		MaxPerIP: max(discovery.DefaultMaxPerIP, len(m.Nodes)),
+		Logger:   dlog,
 	})
 	if err != nil {
 		return err

@@ -200,7 +200,9 @@ func TestRunSavesStateOnShutdown(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	<-s.Ready()
 	c := &Client{BaseURL: "http://" + s.Addr(), Key: keys[0]}
-	if err := c.Register(context.Background(), baseEntry(0)); err != nil {
+	e := baseEntry(0)
+	e.Host = "127.0.0.1" // the registry checks the host is the source address
+	if err := c.Register(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
 	cancel()

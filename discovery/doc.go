@@ -10,9 +10,16 @@
 // Nobody can therefore add, overwrite or remove an entry under another node's
 // address, and a captured request cannot be replayed.
 //
+// A registration's host must be the address it came from (an IP literal
+// equal to it, or a name resolving to it; loopback matches loopback), so
+// nobody can point the network's nodes at a third party; behind a reverse
+// proxy the source is the last X-Forwarded-For entry (TrustProxy), and
+// AnyHost turns the check off.
+//
 // Entries expire unless refreshed within the TTL. Everything fed by outside
-// input is bounded: the table (MaxEntries, and per source address range),
-// request bodies, the per-IP and per-range rate limiters and their tables.
+// input is bounded: the table (MaxEntries, and per source address and per
+// source address range), request bodies, the per-IP and per-range rate
+// limiters and their tables.
 // The table survives restarts in a JSON state file written atomically.
 //
 // Two interfaces are served: the prototype's command form (POST / with

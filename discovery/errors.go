@@ -13,6 +13,7 @@ var (
 	ErrBadRequest       = errors.New("bad request")
 	ErrBadSignature     = errors.New("signature does not verify")
 	ErrForbidden        = errors.New("public key does not match address")
+	ErrHostMismatch     = errors.New("registered host is not the source address")
 	ErrStale            = errors.New("timestamp stale, replayed or outside the clock window")
 	ErrTooManyRequests  = errors.New("too many requests")
 	ErrBodyTooLarge     = errors.New("request body too large")
@@ -39,6 +40,7 @@ var errorKinds = []errorKind{
 	{ErrBadRequest, "bad_request", http.StatusBadRequest},
 	{ErrBadSignature, "bad_signature", http.StatusForbidden},
 	{ErrForbidden, "forbidden", http.StatusForbidden},
+	{ErrHostMismatch, "host_mismatch", http.StatusForbidden},
 	{ErrStale, "stale", http.StatusConflict},
 	{ErrTooManyRequests, "too_many_requests", http.StatusTooManyRequests},
 	{ErrBodyTooLarge, "body_too_large", http.StatusRequestEntityTooLarge},

@@ -59,7 +59,20 @@ func signedAt(t testing.TB, key *crypto.PrivateKey, op string, e Entry, at time.
 	return e
 }
 
+// newTestServer is a registry without rate limits, per-address cap or host
+// check: most tests register many 10.0.0.x hosts from defaultRemote. Those
+// defences have their own tests, which use newStrictServer.
 func newTestServer(t testing.TB, cfg ServerConfig, clk *fakeClock) *Server {
+	t.Helper()
+	if cfg.MaxPerIP == 0 {
+		cfg.MaxPerIP = -1
+	}
+	cfg.AnyHost = true
+	return newStrictServer(t, cfg, clk)
+}
+
+// newStrictServer keeps the registry's defaults but for rate limiting.
+func newStrictServer(t testing.TB, cfg ServerConfig, clk *fakeClock) *Server {
 	t.Helper()
 	if clk != nil {
 		cfg.Clock = clk.Now

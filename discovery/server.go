@@ -9,9 +9,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,7 @@ const (
 	DefaultTTL          = 2 * time.Minute
 	DefaultMaxEntries   = 10_000
 	DefaultMaxPerRange  = 256
+	DefaultMaxPerIP     = 8
 	DefaultRateLimit    = 20
 	DefaultRateBurst    = 40
 	DefaultMaxLimiters  = 10_000
@@ -54,6 +57,29 @@ type ServerConfig struct {
 	// MaxPerRange bounds entries registered from one source /24 (IPv4) or
 	// /48 (IPv6), so one range cannot fill the table. Negative disables.
 	MaxPerRange int
+	// MaxPerIP bounds entries registered from one source address (IPv6: one
+	// /64), so one machine cannot crowd the answers to GET /peers. A loopback
+	// devnet registers all its nodes from 127.0.0.1, so it needs at least its
+	// node count. Negative disables.
+	MaxPerIP int
+	// TrustProxy says the registry sits behind a reverse proxy that appends
+	// the client's address to X-Forwarded-For: the last entry of that
+	// header, not the connection's address, is then the source address for
+	// rate limits, caps and the host check. Never set it on a registry that
+	// clients reach directly, or they can claim any address.
+	TrustProxy bool
+	// AnyHost turns off the check that a registration's host is the address
+	// it came from (an IP literal equal to it, or a name resolving to it;
+	// loopback matches loopback). Off, nobody can point nodes at a third
+	// party's address; turn it on only for nodes that reach the registry
+	// from another address than the one they advertise.
+	AnyHost bool
+	// HostCheckTimeout bounds the DNS lookup of a registered host name;
+	// default 2 s.
+	HostCheckTimeout time.Duration
+	// LookupHost resolves a registered host name for the host check;
+	// default net.DefaultResolver.LookupNetIP. Tests replace it.
+	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 	// RateLimit is requests per second per client IP (IPv6: per /64), with
 	// RateBurst. Negative RateLimit disables rate limiting.
 	RateLimit float64
@@ -86,6 +112,17 @@ func (c *ServerConfig) setDefaults() {
 	}
 	if c.MaxPerRange == 0 {
 		c.MaxPerRange = DefaultMaxPerRange
+	}
+	if c.MaxPerIP == 0 {
+		c.MaxPerIP = DefaultMaxPerIP
+	}
+	if c.HostCheckTimeout <= 0 {
+		c.HostCheckTimeout = 2 * time.Second
+	}
+	if c.LookupHost == nil {
+		c.LookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
 	}
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
@@ -150,7 +187,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		log:   cfg.Logger,
 		now:   cfg.Clock,
 		keys:  crypto.NewKeyCache(4096),
-		tab:   newTable(cfg.TTL, cfg.MaxClockSkew, cfg.MaxEntries, cfg.MaxPerRange),
+		tab:   newTable(cfg.TTL, cfg.MaxClockSkew, cfg.MaxEntries, cfg.MaxPerRange, cfg.MaxPerIP),
 		ready: make(chan struct{}),
 	}
 	if cfg.RateLimit > 0 {
@@ -196,10 +233,7 @@ func (s *Server) load() error {
 			dropped++
 			continue
 		}
-		r := &record{entry: rec.Entry, seen: seen, rangeKey: rec.Range, idx: len(s.tab.order)}
-		s.tab.byAddr[rec.Entry.Address] = r
-		s.tab.order = append(s.tab.order, r)
-		s.tab.perRange[rec.Range]++
+		s.tab.insert(&record{entry: rec.Entry, seen: seen, rangeKey: rec.Range, ipKey: rec.IP})
 		kept++
 	}
 	s.log.Info("loaded discovery state", "path", s.cfg.StatePath, "entries", kept, "dropped", dropped)
@@ -373,7 +407,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func (s *Server) limitRate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ipLimit != nil {
-			ipKey, rangeKey := clientKeys(r.RemoteAddr)
+			ipKey, rangeKey := clientKeys(s.remote(r))
 			now := s.now()
 			if !s.ipLimit.allow(ipKey, now) || !s.rangeLimit.allow(rangeKey, now) {
 				w.Header().Set("Retry-After", "1")
@@ -468,9 +502,18 @@ func (s *Server) add(r *http.Request, e Entry) error {
 	if err := e.verify(OpAdd, s.keys); err != nil {
 		return err
 	}
-	_, rangeKey := clientKeys(r.RemoteAddr)
+	// After the signature, so that only the key's owner can make the
+	// registry resolve a name.
+	remote := s.remote(r)
+	if err := s.checkHost(r.Context(), e.Host, remote); err != nil {
+		return err
+	}
+	ipKey, rangeKey := clientKeys(remote)
+	if ipKey == "other" {
+		ipKey = "" // not an IP: nothing to count by
+	}
 	s.mu.Lock()
-	isNew, err := s.tab.upsert(e, rangeKey, s.now())
+	isNew, err := s.tab.upsert(e, source{ipKey: ipKey, rangeKey: rangeKey}, s.now())
 	if err == nil {
 		s.dirty = true
 	}
@@ -505,6 +548,66 @@ func (s *Server) remove(r *http.Request, e Entry) error {
 		s.log.Debug("peer removed", "address", e.Address, "remote", r.RemoteAddr)
 	}
 	return err
+}
+
+// remote is the client's address: the connection's, or behind a trusted
+// proxy the last X-Forwarded-For entry (the one the proxy itself added;
+// earlier entries are whatever the client sent).
+func (s *Server) remote(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
+			last := v[len(v)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				return a.String()
+			}
+		}
+	}
+	return r.RemoteAddr
+}
+
+// checkHost refuses a registration whose host is not the address it came
+// from, so that nobody can point the network's nodes at a third party. The
+// host may be an IP literal equal to the source or a name resolving to it
+// (a Docker testnet registers its container names); a loopback host from a
+// loopback source always matches, so one-machine devnets keep working.
+func (s *Server) checkHost(ctx context.Context, host, remote string) error {
+	if s.cfg.AnyHost {
+		return nil
+	}
+	h, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		h = remote
+	}
+	src, err := netip.ParseAddr(h)
+	if err != nil {
+		return nil // not an IP (a unix socket, a test transport): nothing to compare
+	}
+	src = src.Unmap().WithZone("")
+	same := func(a netip.Addr) bool {
+		a = a.Unmap().WithZone("")
+		return a == src || (a.IsLoopback() && src.IsLoopback())
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if same(a) {
+			return nil
+		}
+		return fmt.Errorf("%w: host %s is not the address the registration came from (%s); advertise that address (p2p.advertise_host), or run the registry with --any-host", ErrHostMismatch, host, src)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.HostCheckTimeout)
+	defer cancel()
+	addrs, err := s.cfg.LookupHost(ctx, host)
+	if err != nil {
+		return fmt.Errorf("%w: cannot resolve host %.64q: %v", ErrHostMismatch, host, err)
+	}
+	for _, a := range addrs {
+		if same(a) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: host %.64q does not resolve to the address the registration came from (%s); advertise that address (p2p.advertise_host), or run the registry with --any-host", ErrHostMismatch, host, src)
 }
 
 func (s *Server) peers(limit int, f filter) []Entry {

@@ -22,6 +22,7 @@ type stateRecord struct {
 	Entry Entry  `json:"entry"`
 	Seen  int64  `json:"seen"` // unix ms of the last refresh, registry clock
 	Range string `json:"range"`
+	IP    string `json:"ip,omitempty"` // absent in files from before the per-address cap
 }
 
 // snapshot copies the table for saving.
@@ -29,7 +30,7 @@ func (t *table) snapshot(now time.Time) stateFile {
 	sf := stateFile{Version: stateVersion, SavedAt: now.UnixMilli(), Entries: make([]stateRecord, 0, len(t.order))}
 	for _, r := range t.order {
 		if t.live(r, now) {
-			sf.Entries = append(sf.Entries, stateRecord{Entry: r.entry, Seen: r.seen.UnixMilli(), Range: r.rangeKey})
+			sf.Entries = append(sf.Entries, stateRecord{Entry: r.entry, Seen: r.seen.UnixMilli(), Range: r.rangeKey, IP: r.ipKey})
 		}
 	}
 	return sf

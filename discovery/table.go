@@ -10,6 +10,7 @@ type record struct {
 	entry    Entry     // as received, signature included
 	seen     time.Time // registry clock at the last accepted refresh
 	rangeKey string    // source address range of the last refresh
+	ipKey    string    // source address (IPv6: /64) of the last refresh; "" = not counted (older state files)
 	idx      int       // position in table.order
 }
 
@@ -25,22 +26,29 @@ type table struct {
 	skew        time.Duration
 	maxEntries  int
 	maxPerRange int // <= 0: no per-range cap
+	maxPerIP    int // <= 0: no per-address cap
 
 	byAddr   map[string]*record
 	order    []*record // for O(1) random sampling and removal
 	tombs    map[string]tombstone
 	perRange map[string]int
+	perIP    map[string]int
 }
 
-func newTable(ttl, skew time.Duration, maxEntries, maxPerRange int) *table {
+// source is where a registration came from, as the caps count it.
+type source struct{ ipKey, rangeKey string }
+
+func newTable(ttl, skew time.Duration, maxEntries, maxPerRange, maxPerIP int) *table {
 	return &table{
 		ttl:         ttl,
 		skew:        skew,
 		maxEntries:  maxEntries,
 		maxPerRange: maxPerRange,
+		maxPerIP:    maxPerIP,
 		byAddr:      make(map[string]*record),
 		tombs:       make(map[string]tombstone),
 		perRange:    make(map[string]int),
+		perIP:       make(map[string]int),
 	}
 }
 
@@ -68,9 +76,9 @@ func (t *table) floor(addr string) (int64, bool) {
 	return f, ok
 }
 
-// upsert applies a verified registration received from rangeKey. It reports
+// upsert applies a verified registration received from src. It reports
 // whether the entry is new (as opposed to a refresh).
-func (t *table) upsert(e Entry, rangeKey string, now time.Time) (bool, error) {
+func (t *table) upsert(e Entry, src source, now time.Time) (bool, error) {
 	if err := t.checkClock(e.Timestamp, now); err != nil {
 		return false, err
 	}
@@ -95,7 +103,13 @@ func (t *table) upsert(e Entry, rangeKey string, now time.Time) (bool, error) {
 		}
 	}
 	if r != nil {
-		t.moveRange(r, rangeKey)
+		// A refresh from another address counts there from now on, but
+		// may not push that address past its cap.
+		if src.ipKey != r.ipKey && t.maxPerIP > 0 && src.ipKey != "" && t.perIP[src.ipKey] >= t.maxPerIP {
+			return false, fmt.Errorf("%w: %d entries from address %s", ErrFull, t.maxPerIP, src.ipKey)
+		}
+		t.moveRange(r, src.rangeKey)
+		t.moveIP(r, src.ipKey)
 		r.entry, r.seen = e, now
 		return false, nil
 	}
@@ -105,14 +119,14 @@ func (t *table) upsert(e Entry, rangeKey string, now time.Time) (bool, error) {
 			return false, fmt.Errorf("%w: %d entries", ErrFull, t.maxEntries)
 		}
 	}
-	if t.maxPerRange > 0 && t.perRange[rangeKey] >= t.maxPerRange {
-		return false, fmt.Errorf("%w: %d entries from address range %s", ErrFull, t.maxPerRange, rangeKey)
+	if t.maxPerIP > 0 && src.ipKey != "" && t.perIP[src.ipKey] >= t.maxPerIP {
+		return false, fmt.Errorf("%w: %d entries from address %s", ErrFull, t.maxPerIP, src.ipKey)
+	}
+	if t.maxPerRange > 0 && t.perRange[src.rangeKey] >= t.maxPerRange {
+		return false, fmt.Errorf("%w: %d entries from address range %s", ErrFull, t.maxPerRange, src.rangeKey)
 	}
 	delete(t.tombs, e.Address)
-	r = &record{entry: e, seen: now, rangeKey: rangeKey, idx: len(t.order)}
-	t.byAddr[e.Address] = r
-	t.order = append(t.order, r)
-	t.perRange[rangeKey]++
+	t.insert(&record{entry: e, seen: now, rangeKey: src.rangeKey, ipKey: src.ipKey})
 	return true, nil
 }
 
@@ -142,11 +156,37 @@ func (t *table) moveRange(r *record, to string) {
 	t.perRange[to]++
 }
 
-func (t *table) decRange(k string) {
-	if n := t.perRange[k]; n <= 1 {
-		delete(t.perRange, k)
+func (t *table) decRange(k string) { dec(t.perRange, k) }
+
+func (t *table) moveIP(r *record, to string) {
+	if r.ipKey == to {
+		return
+	}
+	if r.ipKey != "" {
+		dec(t.perIP, r.ipKey)
+	}
+	r.ipKey = to
+	if to != "" {
+		t.perIP[to]++
+	}
+}
+
+func dec(m map[string]int, k string) {
+	if n := m[k]; n <= 1 {
+		delete(m, k)
 	} else {
-		t.perRange[k] = n - 1
+		m[k] = n - 1
+	}
+}
+
+// insert adds a record that is not in the table to every index.
+func (t *table) insert(r *record) {
+	r.idx = len(t.order)
+	t.byAddr[r.entry.Address] = r
+	t.order = append(t.order, r)
+	t.perRange[r.rangeKey]++
+	if r.ipKey != "" {
+		t.perIP[r.ipKey]++
 	}
 }
 
@@ -159,6 +199,9 @@ func (t *table) drop(r *record) {
 	t.order = t.order[:last]
 	delete(t.byAddr, r.entry.Address)
 	t.decRange(r.rangeKey)
+	if r.ipKey != "" {
+		dec(t.perIP, r.ipKey)
+	}
 }
 
 // tomb records a dead entry's timestamp while it can still be replayed.

@@ -9,4 +9,5 @@ var (
 	ErrBadSignature = errors.New("signature does not verify")
 	ErrBadAddress   = errors.New("malformed address")
 	ErrPassphrase   = errors.New("wrong passphrase or encrypted key without passphrase")
+	ErrKeyFilePerm  = errors.New("private key file is readable by group or others")
 )

@@ -6,8 +6,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/youmark/pkcs8"
@@ -126,12 +128,34 @@ func LoadKey(datadir string, addr Address, passphrase []byte) (*PrivateKey, erro
 	return LoadKeyFile(filepath.Join(KeyDir(datadir, addr), PrivateKeyFile), &addr, passphrase)
 }
 
+// maxKeyFile bounds what LoadKeyFile reads: an encrypted RSA-2048 PKCS#8
+// PEM is under 2 KiB.
+const maxKeyFile = 64 << 10
+
 // LoadKeyFile reads a private key file; when want is not nil the key's
-// address must equal it.
+// address must equal it. Like ssh, it refuses a file that group or others
+// may read (ErrKeyFilePerm): the key spends the account's coins.
 func LoadKeyFile(path string, want *Address, passphrase []byte) (*PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
+	}
+	defer f.Close()
+	// Check the opened file, not the path, so a swap between the check
+	// and the read cannot slip another file past it.
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if err := checkKeyMode(path, st.Mode()); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBadKey, path, maxKeyFile)
 	}
 	k, err := DecodePrivateKeyPEM(data, passphrase)
 	if err != nil {
@@ -141,6 +165,22 @@ func LoadKeyFile(path string, want *Address, passphrase []byte) (*PrivateKey, er
 		return nil, fmt.Errorf("%w: %s holds the key of %s, not %s", ErrBadKey, path, k.Address(), want)
 	}
 	return k, nil
+}
+
+// checkKeyMode refuses key files with any group or other permission bit.
+// Windows has no such bits (Go reports 0666 for every writable file), so
+// the check is for Unix only.
+func checkKeyMode(path string, mode os.FileMode) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	if !mode.IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrBadKey, path)
+	}
+	if perm := mode.Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%w: %s has mode %04o; make it private with: chmod 600 %s", ErrKeyFilePerm, path, perm, path)
+	}
+	return nil
 }
 
 // ReadPassphraseFile reads a passphrase file, dropping one trailing newline.

@@ -119,9 +119,21 @@ func (b backend) SubmitTxs(txs []*types.Transaction) []error {
 	return b.n.SubmitTxs(txs)
 }
 
+// SubmitVerifiedTxs is SubmitTxs for transactions whose signatures the API
+// has already checked (it stops a batch at the first bad one and bounds
+// what each client may make the node verify), so the pool does not check
+// them again.
+func (b backend) SubmitVerifiedTxs(txs []*types.Transaction) []error {
+	return b.n.submitTxs(txs, b.n.pool.AddVerified)
+}
+
 // SubmitTxs adds client transactions to the pool and gossips the accepted ones.
 func (n *Node) SubmitTxs(txs []*types.Transaction) []error {
-	errs := n.pool.Add(txs)
+	return n.submitTxs(txs, n.pool.Add)
+}
+
+func (n *Node) submitTxs(txs []*types.Transaction, add func([]*types.Transaction) []error) []error {
+	errs := add(txs)
 	var relay [][]byte
 	for i, err := range errs {
 		if err == nil {

@@ -1,6 +1,10 @@
 package node
 
 import (
+	"sync/atomic"
+
+	"ccoin/ccoin/p2p"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -11,8 +15,7 @@ type metrics struct {
 	reg           *prometheus.Registry
 	height        prometheus.Gauge
 	finalized     prometheus.Gauge
-	peersIn       prometheus.Gauge
-	peersOut      prometheus.Gauge
+	peers         *peerGauges
 	poolPending   prometheus.Gauge
 	poolQueued    prometheus.Gauge
 	sealed        prometheus.Counter
@@ -28,8 +31,7 @@ func newMetrics() *metrics {
 		reg:         prometheus.NewRegistry(),
 		height:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_height", Help: "Canonical head height."}),
 		finalized:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_finalized_height", Help: "Finalized block height."}),
-		peersIn:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_peers_inbound", Help: "Inbound peers."}),
-		peersOut:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_peers_outbound", Help: "Outbound peers."}),
+		peers:       newPeerGauges(),
 		poolPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_pending", Help: "Executable pooled transactions."}),
 		poolQueued:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_queued", Help: "Future-nonce pooled transactions."}),
 		sealed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_blocks_sealed_total", Help: "Blocks sealed by this validator."}),
@@ -40,8 +42,46 @@ func newMetrics() *metrics {
 		syncState:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ccoin_sync_state", Help: "1 for the current sync state."}, []string{"state"}),
 		reorgs:     prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_reorgs_total", Help: "Chain reorganisations."}),
 	}
-	m.reg.MustRegister(m.height, m.finalized, m.peersIn, m.peersOut, m.poolPending, m.poolQueued, m.sealed,
+	m.reg.MustRegister(m.height, m.finalized, m.peers, m.poolPending, m.poolQueued, m.sealed,
 		m.blockInterval, m.txsApplied, m.rejected, m.syncState, m.reorgs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// peerGauges reports ccoin_peers_inbound and ccoin_peers_outbound from the
+// p2p network's peer list when scraped, so the two can neither go stale nor
+// drift from GET /peers (they used to be declared and never set).
+type peerGauges struct {
+	in, out *prometheus.Desc
+	src     atomic.Pointer[func() []p2p.PeerInfo]
+}
+
+func newPeerGauges() *peerGauges {
+	return &peerGauges{
+		in:  prometheus.NewDesc("ccoin_peers_inbound", "Connected peers that dialed this node.", nil, nil),
+		out: prometheus.NewDesc("ccoin_peers_outbound", "Connected peers this node dialed.", nil, nil),
+	}
+}
+
+// watchPeers sets where the peer list comes from; until then both read 0.
+func (m *metrics) watchPeers(peers func() []p2p.PeerInfo) { m.peers.src.Store(&peers) }
+
+func (g *peerGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- g.in
+	ch <- g.out
+}
+
+func (g *peerGauges) Collect(ch chan<- prometheus.Metric) {
+	var in, out int
+	if f := g.src.Load(); f != nil {
+		for _, p := range (*f)() {
+			if p.Inbound {
+				in++
+			} else {
+				out++
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(g.in, prometheus.GaugeValue, float64(in))
+	ch <- prometheus.MustNewConstMetric(g.out, prometheus.GaugeValue, float64(out))
 }

@@ -122,6 +122,12 @@ func New(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("%w: no account key", ErrConfig)
 	}
 	n := &Node{opts: opts, log: opts.Logger, keys: crypto.NewKeyCache(8192), metrics: newMetrics(), hub: newHub()}
+	n.metrics.watchPeers(func() []p2p.PeerInfo {
+		if nw := n.Network(); nw != nil {
+			return nw.Peers()
+		}
+		return nil
+	})
 	db, err := chain.OpenDB(ChainDir(opts.DataDir))
 	if err != nil {
 		return nil, err

@@ -17,13 +17,19 @@ func runDiscovery(ctx context.Context, args []string, out io.Writer) error {
 	statePath := fs.String("state", filepath.Join(".", "discovery-state.json"), "file where the registry keeps its table across restarts")
 	level := fs.String("log-level", "info", "log level")
 	asJSON := fs.Bool("log-json", false, "log as JSON")
+	maxPerIP := fs.Int("max-per-ip", discovery.DefaultMaxPerIP, "entries one source address may register (a one-machine network registers every node from 127.0.0.1)")
+	trustProxy := fs.Bool("trust-proxy", false, "behind a reverse proxy: take the client address from the last X-Forwarded-For entry")
+	anyHost := fs.Bool("any-host", false, "accept registered hosts that are not the registration's source address")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	s, err := discovery.NewServer(discovery.ServerConfig{
-		Addr:      net.JoinHostPort(*host, strconv.Itoa(*port)),
-		StatePath: *statePath,
-		Logger:    newLogger("discovery", *level, *asJSON),
+		Addr:       net.JoinHostPort(*host, strconv.Itoa(*port)),
+		StatePath:  *statePath,
+		MaxPerIP:   *maxPerIP,
+		TrustProxy: *trustProxy,
+		AnyHost:    *anyHost,
+		Logger:     newLogger("discovery", *level, *asJSON),
 	})
 	if err != nil {
 		return err
