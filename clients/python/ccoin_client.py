@@ -286,6 +286,43 @@ def verify_proof(root, key, value, found, siblings, leaf=None):
     return cur == root
 
 
+# Section 9: executing a block's transactions.
+
+def apply_block(state, chain_id, sealer, reward, txs):
+    """state: {address: (balance, nonce)}, changed in place. Raises ValueError
+    naming the first rule a transaction breaks."""
+    seen = set()
+    for tx in txs:
+        if tx.id() in seen:
+            raise ValueError("duplicate")
+        seen.add(tx.id())
+        if not tx.verify():
+            raise ValueError("bad_signature")
+        if tx.chain_id != chain_id:
+            raise ValueError("wrong_chain")
+        bal, nonce = state.get(tx.from_, (0, 0))
+        if tx.nonce != nonce + 1:
+            raise ValueError("nonce_too_low" if tx.nonce <= nonce else "nonce_gap")
+        if bal < tx.amount:
+            raise ValueError("insufficient_funds")
+        if tx.to != tx.from_ and state.get(tx.to, (0, 0))[0] + tx.amount >= 2**64:
+            raise ValueError("overflow")
+        # The sender's nonce always changes, so it is always written; the
+        # recipient only when its balance changes (section 7).
+        if tx.to == tx.from_:
+            state[tx.from_] = (bal, tx.nonce)
+            continue
+        state[tx.from_] = (bal - tx.amount, tx.nonce)
+        if tx.amount:
+            tb, tn = state.get(tx.to, (0, 0))
+            state[tx.to] = (tb + tx.amount, tn)
+    if reward:
+        sb, sn = state.get(sealer, (0, 0))
+        if sb + reward >= 2**64:
+            raise ValueError("overflow")
+        state[sealer] = (sb + reward, sn)
+
+
 # Section 8: genesis.
 
 def genesis_block(genesis_json):

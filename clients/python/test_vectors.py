@@ -120,6 +120,32 @@ class Blocks(unittest.TestCase):
             self.assertEqual(cc.tx_root([h(i) for i in r["ids"]]).hex(), r["root"])
 
 
+class Execution(unittest.TestCase):
+    def test_block_execution(self):
+        v = load("execution-vectors.json")
+        state = {h(a["address"]): (a["balance"], a["nonce"]) for a in v["pre_state"]}
+        self.assertEqual(cc.state_root({k: cc.account_value(*x) for k, x in state.items()}).hex(), v["pre_state_root"])
+        hd, key, sig, txs = cc.decode_block(h(v["block_hex"]))
+        self.assertEqual(cc.block_id(hd).hex(), v["block_id"])
+        self.assertTrue(cc.verify_seal(hd, key, sig))
+        self.assertEqual(cc.tx_root([t.id() for t in txs]), hd["tx_root"])
+        cc.apply_block(state, h(v["chain_id"]), hd["sealer"], hd["reward"], txs)
+        self.assertEqual(sorted((k.hex(), b, n) for k, (b, n) in state.items()),
+                         [(a["address"], a["balance"], a["nonce"]) for a in v["post_state"]])
+        root = cc.state_root({k: cc.account_value(*x) for k, x in state.items()})
+        self.assertEqual(root.hex(), v["post_state_root"])
+        self.assertEqual(root, hd["state_root"])
+
+    def test_invalid(self):
+        v = load("execution-vectors.json")
+        for inv in v["invalid"]:
+            with self.subTest(inv["comment"]):
+                state = {h(a["address"]): (a["balance"], a["nonce"]) for a in v["pre_state"]}
+                txs = [cc.Tx.decode(h(x)) for x in inv["txs_hex"]]
+                with self.assertRaisesRegex(ValueError, inv["error"]):
+                    cc.apply_block(state, h(v["chain_id"]), b"\x00" * 20, 0, txs)
+
+
 class Genesis(unittest.TestCase):
     def test_genesis_blocks(self):
         for c in load("genesis-vectors.json")["cases"]:
