@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
@@ -14,6 +16,13 @@ import (
 // without 0x; public keys and signatures are standard padded base64; data is
 // a string; amounts, nonces and heights are JSON integers. openapi.yaml
 // describes each of them, and the tests hold every response to it.
+//
+// Every byte that enters an id or a signature can be read back exactly, so a
+// client can recompute ids and check signatures from the JSON alone: data is
+// its UTF-8 text, and when the bytes are not valid UTF-8 (the genesis data is
+// a 32-byte hash) data_hex carries them and data is only a display form with
+// U+FFFD for the invalid bytes. Integers that JavaScript numbers cannot hold
+// exactly and that carry no arithmetic meaning (peer ids) are decimal strings.
 
 // TxJSON is a signed transaction. ID is optional on input; when present it
 // must match the transaction.
@@ -25,6 +34,7 @@ type TxJSON struct {
 	To        string `json:"to"`
 	Amount    uint64 `json:"amount"`
 	Data      string `json:"data"`
+	DataHex   string `json:"data_hex,omitempty"`
 	Time      uint64 `json:"time"`
 	PublicKey string `json:"public_key"`
 	Signature string `json:"signature"`
@@ -57,6 +67,7 @@ type HeaderJSON struct {
 	Reward     uint64 `json:"reward"`
 	Difficulty uint64 `json:"difficulty"`
 	Data       string `json:"data"`
+	DataHex    string `json:"data_hex,omitempty"`
 	PowNonce   uint64 `json:"pow_nonce"`
 }
 
@@ -114,9 +125,11 @@ type PoolJSON struct {
 	Transactions []TxJSON `json:"transactions"`
 }
 
-// PeerJSON is one entry of GET /peers. ConnectedAt is unix ms.
+// PeerJSON is one entry of GET /peers. ConnectedAt is unix ms. ID is a
+// random 64-bit number, so it travels as a decimal string: JavaScript numbers
+// hold integers exactly only up to 2^53.
 type PeerJSON struct {
-	ID          uint64 `json:"id"`
+	ID          uint64 `json:"id,string"`
 	Address     string `json:"address"`
 	ListenAddr  string `json:"listen_addr"`
 	RemoteAddr  string `json:"remote_addr"`
@@ -202,6 +215,7 @@ type ProtoTxJSON struct {
 	To        string `json:"to"`
 	Amount    uint64 `json:"amount"`
 	Data      string `json:"data"`
+	DataHex   string `json:"data_hex,omitempty"`
 	Time      uint64 `json:"time"`
 	Signature string `json:"signature"`
 	PublicKey string `json:"public_key"`
@@ -226,6 +240,7 @@ type ProtoBlockJSON struct {
 	Coinbase       string                      `json:"coinbase"`
 	Body           []ProtoTxJSON               `json:"body"`
 	Data           string                      `json:"data"`
+	DataHex        string                      `json:"data_hex,omitempty"`
 	Nonce          uint64                      `json:"nonce"`
 	Time           uint64                      `json:"time"`
 	Reward         uint64                      `json:"reward"`
@@ -237,8 +252,39 @@ type ProtoBlockJSON struct {
 
 var b64 = base64.StdEncoding.Strict()
 
+// DataToJSON renders a data payload as the data and data_hex fields: the
+// text, and the hex of the bytes when they are not valid UTF-8 (then the text
+// has U+FFFD in place of each invalid byte, as encoding/json would write it).
+func DataToJSON(p []byte) (data, dataHex string) {
+	if utf8.Valid(p) {
+		return string(p), ""
+	}
+	var b strings.Builder
+	for rest := p; len(rest) > 0; {
+		r, n := utf8.DecodeRune(rest)
+		b.WriteRune(r) // utf8.RuneError for an invalid byte
+		rest = rest[n:]
+	}
+	return b.String(), hex.EncodeToString(p)
+}
+
+// DataFromJSON parses the data and data_hex fields: data_hex, when present,
+// is the payload (lowercase or uppercase hex) and data is then ignored, so a
+// client may send back exactly what it read.
+func DataFromJSON(field, data, dataHex string) ([]byte, error) {
+	if dataHex == "" {
+		return []byte(data), nil
+	}
+	p, err := hex.DecodeString(dataHex)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, CodeBadHex, "%s_hex: want hex", field)
+	}
+	return p, nil
+}
+
 // TxToJSON renders a transaction.
 func TxToJSON(t *types.Transaction) TxJSON {
+	data, dataHex := DataToJSON(t.Data)
 	return TxJSON{
 		ID:        t.ID().String(),
 		ChainID:   t.ChainID.String(),
@@ -246,7 +292,8 @@ func TxToJSON(t *types.Transaction) TxJSON {
 		From:      t.From.String(),
 		To:        t.To.String(),
 		Amount:    t.Amount,
-		Data:      string(t.Data),
+		Data:      data,
+		DataHex:   dataHex,
 		Time:      t.Time,
 		PublicKey: b64.EncodeToString(t.PublicKey),
 		Signature: b64.EncodeToString(t.Signature),
@@ -257,8 +304,11 @@ func TxToJSON(t *types.Transaction) TxJSON {
 // canonical size limits, not the signature (the pool does that). Errors are
 // *Error with a stable code.
 func TxFromJSON(j TxJSON) (*types.Transaction, error) {
-	t := &types.Transaction{Nonce: j.Nonce, Amount: j.Amount, Time: j.Time, Data: []byte(j.Data)}
+	t := &types.Transaction{Nonce: j.Nonce, Amount: j.Amount, Time: j.Time}
 	var err error
+	if t.Data, err = DataFromJSON("data", j.Data, j.DataHex); err != nil {
+		return nil, err
+	}
 	if t.ChainID, err = parseHash("chain_id", j.ChainID); err != nil {
 		return nil, err
 	}
@@ -296,6 +346,7 @@ func TxFromJSON(j TxJSON) (*types.Transaction, error) {
 
 // HeaderToJSON renders a header with its id.
 func HeaderToJSON(h *types.Header) HeaderJSON {
+	data, dataHex := DataToJSON(h.Data)
 	j := HeaderJSON{
 		ID:         h.ID().String(),
 		Version:    h.Version,
@@ -306,7 +357,8 @@ func HeaderToJSON(h *types.Header) HeaderJSON {
 		StateRoot:  h.StateRoot.String(),
 		Reward:     h.Reward,
 		Difficulty: h.Difficulty,
-		Data:       string(h.Data),
+		Data:       data,
+		DataHex:    dataHex,
 		PowNonce:   h.PowNonce,
 	}
 	// Genesis has no chain id, parent or sealer; "" says so more honestly
@@ -321,12 +373,15 @@ func HeaderToJSON(h *types.Header) HeaderJSON {
 func HeaderFromJSON(j HeaderJSON) (types.Header, error) {
 	h := types.Header{
 		Version: j.Version, Number: j.Number, Slot: j.Slot, Time: j.Time, Reward: j.Reward,
-		Difficulty: j.Difficulty, Data: []byte(j.Data), PowNonce: j.PowNonce,
+		Difficulty: j.Difficulty, PowNonce: j.PowNonce,
+	}
+	var err error
+	if h.Data, err = DataFromJSON("data", j.Data, j.DataHex); err != nil {
+		return h, err
 	}
 	if len(h.Data) == 0 {
 		h.Data = nil
 	}
-	var err error
 	if j.ChainID != "" {
 		if h.ChainID, err = parseHash("chain_id", j.ChainID); err != nil {
 			return h, err
@@ -430,9 +485,10 @@ func txStatusToJSON(ti TxInfo) TxStatusJSON {
 }
 
 func protoTxToJSON(t *types.Transaction) ProtoTxJSON {
+	data, dataHex := DataToJSON(t.Data)
 	return ProtoTxJSON{
 		ID: t.ID().String(), Number: t.Nonce, From: t.From.String(), To: t.To.String(),
-		Amount: t.Amount, Data: string(t.Data), Time: t.Time,
+		Amount: t.Amount, Data: data, DataHex: dataHex, Time: t.Time,
 		Signature: b64.EncodeToString(t.Signature), PublicKey: b64.EncodeToString(t.PublicKey),
 		ChainID: t.ChainID.String(),
 	}

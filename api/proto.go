@@ -194,13 +194,13 @@ func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
 		HashTxns:   h.TxRoot.String(),
 		HashState:  h.StateRoot.String(),
 		Body:       make([]ProtoTxJSON, len(b.Txs)),
-		Data:       string(h.Data),
 		Nonce:      h.PowNonce,
 		Time:       h.Time,
 		Reward:     h.Reward,
 		Difficulty: h.Difficulty,
 		State:      make(map[string]ProtoAccountJSON, len(accounts)),
 	}
+	out.Data, out.DataHex = DataToJSON(h.Data)
 	if !h.IsGenesis() {
 		out.HashParent, out.Coinbase = h.Parent.String(), h.Sealer.String()
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 
 	"ccoin"
@@ -85,7 +87,30 @@ func (v *Validator) Check(req *http.Request, status int, header http.Header, bod
 	if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
 		return fmt.Errorf("%s %s -> %d: %w\nbody: %.600s", req.Method, req.URL.RequestURI(), status, err, body)
 	}
+	if status >= 400 && !isStream(header) {
+		return v.checkListedCode(route.Operation, req, status, body)
+	}
 	return nil
+}
+
+// checkListedCode requires an error's code to be one the operation lists for
+// its status in x-error-codes (or one any route may answer with).
+func (v *Validator) checkListedCode(op *openapi3.Operation, req *http.Request, status int, body []byte) error {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return fmt.Errorf("error body: %w", err)
+	}
+	st := strconv.Itoa(status)
+	for _, ext := range []any{op.Extensions["x-error-codes"], v.doc.Extensions["x-error-codes-any-route"]} {
+		raw, _ := json.Marshal(ext)
+		var m map[string][]string
+		if json.Unmarshal(raw, &m) == nil && slices.Contains(m[st], e.Error.Code) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s %s -> %d %s: code not listed in the operation's x-error-codes", req.Method, req.URL.RequestURI(), status, e.Error.Code)
 }
 
 func (v *Validator) checkError(body []byte) error {

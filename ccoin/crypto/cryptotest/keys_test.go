@@ -16,3 +16,16 @@ func TestKeysAreSharedAndDistinct(t *testing.T) {
 		seen[k.Address().String()] = true
 	}
 }
+
+func TestSignDeterministicVerifies(t *testing.T) {
+	for _, k := range VectorKeys(t) {
+		d := [32]byte{1, 2, 3}
+		sig := SignDeterministic(k, d)
+		if err := k.Public().Verify(d, sig); err != nil {
+			t.Fatalf("%s: %v", k.Address(), err)
+		}
+		if string(sig) != string(SignDeterministic(k, d)) {
+			t.Fatal("not deterministic")
+		}
+	}
+}

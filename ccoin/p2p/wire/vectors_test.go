@@ -1,0 +1,139 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"os"
+	"reflect"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/wire-vectors.json (deterministic)")
+
+const wireVectorsPath = "../../../testdata/wire-vectors.json"
+
+// WireVectors is testdata/wire-vectors.json (PROTOCOL.md, "P2P"): one frame
+// of each message the node exchanges after the handshake.
+type WireVectors struct {
+	Comment string        `json:"comment"`
+	Frames  []WireFrame   `json:"frames"`
+	Refused []WireRefusal `json:"refused"`
+}
+
+// WireFrame is one message: its header, body and whole frame.
+type WireFrame struct {
+	Comment string `json:"comment"`
+	Header  string `json:"header"`
+	Body    string `json:"body_hex"`
+	Frame   string `json:"frame_hex"`
+}
+
+// WireRefusal is a body a node refuses under header.
+type WireRefusal struct {
+	Comment string `json:"comment"`
+	Header  string `json:"header"`
+	Body    string `json:"body_hex"`
+}
+
+var wireMessages = []struct {
+	comment string
+	m       Message
+}{
+	{"TXN: a batch of canonical signed transaction encodings (here two short stand-ins; a node decodes each as a transaction)",
+		&Txs{Txs: [][]byte{{0x99, 0x01}, {0x99, 0x02}}}},
+	{"BLK: one canonical block encoding, as a bin", &Block{Block: []byte{0x94, 0x01, 0x02}}},
+	{"RBH: ask the head; req_id 7", &GetHead{ReqID: 7}},
+	{"BLH: answer with req_id, height, head id, finalized height", &Head{ReqID: 7, Height: 300, HeadID: bytes.Repeat([]byte{0xab}, 32), FinalizedHeight: 298}},
+	{"RBL: ask blocks 2..513: req_id, from, count (at most 512)", &GetBlocks{ReqID: 8, From: 2, Count: 512}},
+	{"ABL: req_id and the block encodings, in order", &Blocks{ReqID: 8, Blocks: [][]byte{{0x94, 0x01}, {0x94, 0x02}}}},
+	{"ABL with no blocks: an empty list is encoded as msgpack nil (c0), as the Go encoder writes a nil slice; accept both c0 and 90",
+		&Blocks{ReqID: 9}},
+	{"LDR: ask the leader of the current slot", &GetLeader{ReqID: 10}},
+	{"ADR: req_id, slot, leader address (20 bytes)", &Leader{ReqID: 10, Slot: 65536, Leader: bytes.Repeat([]byte{0x11}, 20)}},
+	{"PEX: host:port strings (msgpack str, not bin)", &Peers{Addrs: []string{"10.0.0.1:7000", "[::1]:7001"}}},
+	{"PNG: keep-alive with a nonce (uint64 2^64-1, cf)", &Ping{Nonce: 1<<64 - 1}},
+	{"PON: the same nonce back", &Pong{Nonce: 1<<64 - 1}},
+	{"RSM: ask for the latest snapshot manifest", &GetSnapshot{ReqID: 11}},
+	{"ASM: req_id and the manifest encoding (package snapshot); no snapshot: nil", &Snapshot{ReqID: 11}},
+	{"RCK: req_id, snapshot block number, chunk index", &GetChunk{ReqID: 12, Height: 2, Index: 1}},
+	{"CHK: req_id, chunk index, chunk encoding", &Chunk{ReqID: 12, Index: 1, Data: []byte{0x01, 0x02}}},
+}
+
+var wireRefusals = []WireRefusal{
+	{"a map instead of an array", HdrPing, "81a16e01"},
+	{"one field too many", HdrPing, "920101"},
+	{"trailing byte after the body", HdrPing, "910100"},
+	{"head id of 31 bytes", HdrHead, "9407cd012cc41f" + hex.EncodeToString(bytes.Repeat([]byte{0xab}, 31)) + "cd012a"},
+	{"block count 513 (over 512)", HdrGetBlocks, "930802cd0201"},
+	{"block count 0", HdrGetBlocks, "930802" + "00"},
+	{"unknown header", "XYZ", "90"},
+}
+
+func makeWireVectors(t *testing.T) WireVectors {
+	v := WireVectors{Comment: "P2P frames, see PROTOCOL.md section P2P. Made by `go test ./ccoin/p2p/wire -run TestWireVectors -update`. " +
+		"frame = uint32 little-endian length of (header + body) || 3 ASCII letters || msgpack body; a body is an array of the " +
+		"message's fields in order; integers in the shortest form, byte fields bin, text fields str. The refused bodies are " +
+		"ones a node must treat as malformed (and disconnect).", Refused: wireRefusals}
+	for _, w := range wireMessages {
+		h, body, err := Encode(w.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteFrame(&buf, h, body); err != nil {
+			t.Fatal(err)
+		}
+		v.Frames = append(v.Frames, WireFrame{w.comment, h, hex.EncodeToString(body), hex.EncodeToString(buf.Bytes())})
+	}
+	return v
+}
+
+func TestWireVectors(t *testing.T) {
+	want := makeWireVectors(t)
+	if *update {
+		out, err := json.MarshalIndent(want, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(wireVectorsPath, append(out, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := os.ReadFile(wireVectorsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v WireVectors
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(v)
+	b, _ := json.Marshal(want)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("testdata/wire-vectors.json differs from what the code encodes; -update if intended\n got %s\nwant %s", a, b)
+	}
+	for i, f := range v.Frames {
+		fr, _ := hex.DecodeString(f.Frame)
+		h, body, err := ReadFrame(bytes.NewReader(fr), 0)
+		if err != nil || h != f.Header || hex.EncodeToString(body) != f.Body {
+			t.Fatalf("%s: frame: %v", f.Comment, err)
+		}
+		m, err := Decode(h, body)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Comment, err)
+		}
+		if !reflect.DeepEqual(m, wireMessages[i].m) {
+			t.Fatalf("%s: decoded %+v", f.Comment, m)
+		}
+	}
+	for _, r := range v.Refused {
+		body, _ := hex.DecodeString(r.Body)
+		if _, err := Decode(r.Header, body); err == nil {
+			t.Errorf("%s: accepted", r.Comment)
+		}
+	}
+}
