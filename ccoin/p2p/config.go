@@ -223,7 +223,7 @@ type Handler interface {
 
 // PeerInfo describes a connected peer.
 type PeerInfo struct {
-	ID              uint64 // derived from NodeAddress (PeerID): stable across reconnections
+	ID              uint64         // derived from NodeAddress (PeerID): stable across reconnections
 	NodeAddress     crypto.Address // the address of the key in the peer's TLS certificate
 	ListenAddr      string
 	RemoteAddr      string

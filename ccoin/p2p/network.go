@@ -50,17 +50,17 @@ type Network struct {
 
 	wg sync.WaitGroup
 
-	mu        sync.Mutex
-	stopping  bool
-	peers     map[uint64]*peer
+	mu          sync.Mutex
+	stopping    bool
+	peers       map[uint64]*peer
 	conns       map[net.Conn]struct{} // connections in handshake, closed at shutdown
 	inbound     int                   // inbound connections (handshaking or registered)
 	handshaking int                   // inbound connections in handshake
-	perIP     map[string]int        // the same, by remote IP
-	bans      map[string]time.Time
-	cands     map[string]*candidate
-	dialing   map[string]bool
-	selfAddrs map[string]bool
+	perIP       map[string]int        // the same, by remote IP
+	bans        map[string]time.Time
+	cands       map[string]*candidate
+	dialing     map[string]bool
+	selfAddrs   map[string]bool
 }
 
 // New checks cfg and binds the listener so Addr works at once; Run serves.
@@ -328,7 +328,7 @@ func (n *Network) DisconnectPeer(peerID uint64, reason string) bool {
 
 // Ban keys: a proven address, or a remote IP (or memnet host).
 func addrBanKey(a crypto.Address) string { return "addr:" + a.String() }
-func ipBanKey(host string) string         { return "ip:" + host }
+func ipBanKey(host string) string        { return "ip:" + host }
 
 // remoteHost is the host part of a remote address, and whether it is a
 // loopback IP (many local nodes share it, so it is never banned).

@@ -34,7 +34,7 @@ const (
 // identity from the certificate and only checks that the two agree.
 type Hello struct {
 	_msgpack        struct{} `msgpack:",as_array"`
-	Protocol        uint64 // ProtocolVersion; first, so any version can read it
+	Protocol        uint64   // ProtocolVersion; first, so any version can read it
 	NetworkID       uint64
 	ChainID         []byte
 	NodeAddress     []byte
