@@ -76,7 +76,7 @@ type Config struct {
 	// budgets; a peer's reader waits for room, so a peer that asks and
 	// never reads stops being read (TCP pushes back on it) and is dropped
 	// after IdleTimeout, instead of growing the heap.
-	SendBuffer        int // answers queued to all peers together; default 64 MiB (at least 2×MaxFrame)
+	SendBuffer        int // answers queued to all peers together (inbound non-validators: half); default 64 MiB, at least 2×MaxFrame
 	PeerSendBuffer    int // answers queued to one validator or outbound peer; default 16 MiB
 	InboundSendBuffer int // answers queued to one inbound non-validator; default 2 MiB
 	MaxServing        int // requests of one peer answered but not yet sent; default 8

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"ccoin/ccoin/crypto"
@@ -136,7 +137,7 @@ func (n *Network) tlsHandshake(ctx context.Context, raw *rawConn, inbound bool) 
 		switch {
 		case errors.Is(err, ErrSelfConnection):
 			return nil, crypto.Address{}, ErrSelfConnection
-		case !inbound && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		case !inbound && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
 			err = fmt.Errorf("peer closed the connection during the TLS handshake (an older ccoin speaking protocol 1, or not a ccoin node): %w", err)
 		}
 		return nil, crypto.Address{}, fmt.Errorf("%w: tls: %w", ErrHandshake, err)

@@ -39,7 +39,8 @@ type Network struct {
 	advertise  string
 	cert       tls.Certificate
 	tlsCfg     *tls.Config
-	budget     *sendBudget
+	budget     *sendBudget // answers queued to all peers
+	strangers  *sendBudget // the share of inbound non-validators
 	validators map[crypto.Address]bool
 	keys       *crypto.KeyCache
 	events     chan PeerEvent
@@ -84,6 +85,7 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 		log:        c.Logger,
 		cert:       cert,
 		budget:     newSendBudget(c.SendBuffer),
+		strangers:  newSendBudget(c.SendBuffer / 2),
 		validators: make(map[crypto.Address]bool, len(c.Validators)),
 		keys:       crypto.NewKeyCache(1024),
 		events:     make(chan PeerEvent, eventBuffer),

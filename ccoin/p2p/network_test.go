@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,7 +254,7 @@ func TestRequests(t *testing.T) {
 	}
 }
 
-// TestAdversarialPeers: each hostile raw client is disconnected and banned
+// TestAdversarialPeers: each hostile client, handshaken over TLS, is disconnected and banned
 // while an honest peer keeps exchanging messages with the same node.
 func TestAdversarialPeers(t *testing.T) {
 	a := startNode(t, 0, func(c *Config) { c.MaxMsgsPerSec = 200 })
@@ -279,6 +280,8 @@ func TestAdversarialPeers(t *testing.T) {
 		{name: "unknown header", raw: frame(5, "XYZ\x91\x01"), reason: "unknown message"},
 		{name: "bad header", raw: frame(5, "x1z\x91\x01"), reason: "bad header"},
 		{name: "lying msgpack length", raw: frame(9, "BLK\x91\xc6\xff\xff\xff\xff"), reason: "declared"},
+		{name: "lying msgpack count", raw: frame(9, "TXN\x91\xdd\xff\xff\xff\xff"), reason: "container of"},
+		{name: "deeply nested msgpack", raw: frame(3+40, "BLK"+strings.Repeat("\x91", 39)+"\xc0"), reason: "nesting deeper"},
 		{name: "rejected block", msgs: []wire.Message{&wire.Block{Block: []byte("bad block")}}, reason: "block rejected"},
 		{name: "rejected txs", msgs: []wire.Message{&wire.Txs{Txs: [][]byte{[]byte("bad tx")}}}, reason: "transactions rejected"},
 		{name: "unsolicited answer", msgs: []wire.Message{&wire.Head{ReqID: 999999, HeadID: make([]byte, 32)}}, reason: "unsolicited"},

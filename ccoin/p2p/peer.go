@@ -61,6 +61,7 @@ type peer struct {
 	answerBytes atomic.Int64
 	serving     atomic.Int32
 	answerCap   int64
+	stranger    bool // inbound non-validator: also within Network.strangers
 	drained     chan struct{}
 
 	sendMu sync.Mutex // orders queueing against the final drain
@@ -97,6 +98,7 @@ func newPeer(n *Network, conn net.Conn, info PeerInfo, dialed string) *peer {
 	// Strangers that dialled us get a small share: they are free to make.
 	p.answerCap = int64(n.cfg.PeerSendBuffer)
 	if info.Inbound && !p.valid {
+		p.stranger = true
 		p.answerCap = int64(n.cfg.InboundSendBuffer)
 	}
 	p.log = n.log.With("peer", info.NodeAddress.String(), "remote-addr", info.RemoteAddr, "inbound", info.Inbound)
@@ -194,7 +196,7 @@ func (p *peer) sent(f frame) {
 	}
 	p.answerBytes.Add(-f.answer)
 	p.serving.Add(-1)
-	p.n.budget.release(f.answer)
+	p.release(f.answer)
 	select {
 	case p.drained <- struct{}{}:
 	default:
@@ -216,6 +218,29 @@ func (p *peer) drain() {
 	}
 }
 
+// take takes size bytes of the node's budgets if they fit: strangers
+// (inbound non-validators) together may hold only half of SendBuffer, so
+// validators and the peers we chose are always served.
+func (p *peer) take(size int64) (bool, <-chan struct{}) {
+	if p.stranger {
+		if ok, freed := p.n.strangers.tryTake(size); !ok {
+			return false, freed
+		}
+	}
+	ok, freed := p.n.budget.tryTake(size)
+	if !ok && p.stranger {
+		p.n.strangers.release(size)
+	}
+	return ok, freed
+}
+
+func (p *peer) release(size int64) {
+	if p.stranger {
+		p.n.strangers.release(size)
+	}
+	p.n.budget.release(size)
+}
+
 // reserve waits until an answer of up to size bytes fits the peer's
 // answer budget (count and bytes) and the node's, and takes it. Only the
 // reader calls it, so while it waits the peer is not read: a peer that
@@ -228,7 +253,7 @@ func (p *peer) reserve(size int64) bool {
 		if p.serving.Load() < int32(p.n.cfg.MaxServing) {
 			q := p.answerBytes.Load()
 			if q == 0 || q+size <= p.answerCap {
-				ok, f := p.n.budget.tryTake(size)
+				ok, f := p.take(size)
 				if ok {
 					p.serving.Add(1)
 					p.answerBytes.Add(size)
@@ -275,8 +300,11 @@ func (p *peer) answer(size int, build func() wire.Message) {
 	if d := est - int64(len(body)+wire.FrameOverhead); d != 0 {
 		p.answerBytes.Add(-d)
 		if d > 0 {
-			p.n.budget.release(d)
+			p.release(d)
 		} else {
+			if p.stranger {
+				p.n.strangers.take(-d)
+			}
 			p.n.budget.take(-d)
 		}
 		est -= d
