@@ -42,7 +42,9 @@ func TestMemnetPartitionsAndHeal(t *testing.T) {
 		})
 	}
 	a, b, c := nodes[0], nodes[1], nodes[2]
-	meshed := func() bool { return a.hasPeer(b) && a.hasPeer(c) && b.hasPeer(c) && b.hasPeer(a) && c.hasPeer(a) && c.hasPeer(b) }
+	meshed := func() bool {
+		return a.hasPeer(b) && a.hasPeer(c) && b.hasPeer(c) && b.hasPeer(a) && c.hasPeer(a) && c.hasPeer(b)
+	}
 	waitFor(t, "full mesh", meshed)
 	if p := a.Peers()[0]; p.RemoteAddr == "" || contains(p.RemoteAddr, "127.0.0.1") {
 		t.Fatalf("not over memnet: %+v", p)
