@@ -223,7 +223,7 @@ type Handler interface {
 
 // PeerInfo describes a connected peer.
 type PeerInfo struct {
-	ID              uint64         // derived from NodeAddress (PeerID): stable across reconnections
+	ID              uint64         // PeerID(NodeAddress, the peer's nonce): one per peer process
 	NodeAddress     crypto.Address // the address of the key in the peer's TLS certificate
 	ListenAddr      string
 	RemoteAddr      string
@@ -234,6 +234,8 @@ type PeerInfo struct {
 	HeadID          [32]byte
 	FinalizedHeight uint64
 	ConnectedAt     time.Time
+
+	nonce uint64
 }
 
 // EventType says what happened to a peer.

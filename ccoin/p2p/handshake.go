@@ -44,6 +44,7 @@ func (n *Network) makeHello() *wire.Hello {
 		FinalizedHeight: fin,
 		Version:         n.cfg.Version,
 		NodeType:        n.cfg.NodeType,
+		Nonce:           n.nonce,
 		TimeMs:          uint64(time.Now().UnixMilli()),
 	}
 }
@@ -61,6 +62,9 @@ func (n *Network) verifyHello(h *wire.Hello, proven crypto.Address) error {
 	}
 	if crypto.Address(h.NodeAddress) != proven {
 		return fmt.Errorf("%w: claims %x, certificate %s", ErrAddressMismatch, h.NodeAddress, proven)
+	}
+	if proven == n.cfg.Key.Address() && h.Nonce == n.nonce {
+		return ErrSelfConnection
 	}
 	return nil
 }
@@ -110,7 +114,8 @@ func (n *Network) infoFrom(h *wire.Hello, addr crypto.Address, conn net.Conn, in
 		n.log.Warn("peer clock differs from ours", "peer", addr.String(), "peer-time-ms", h.TimeMs)
 	}
 	info := PeerInfo{
-		ID:              PeerID(addr),
+		ID:              PeerID(addr, h.Nonce),
+		nonce:           h.Nonce,
 		NodeAddress:     addr,
 		ListenAddr:      h.ListenAddr,
 		RemoteAddr:      conn.RemoteAddr().String(),
@@ -135,8 +140,6 @@ func (n *Network) tlsHandshake(ctx context.Context, raw *rawConn, inbound bool) 
 	}
 	if err := tc.HandshakeContext(ctx); err != nil {
 		switch {
-		case errors.Is(err, ErrSelfConnection):
-			return nil, crypto.Address{}, ErrSelfConnection
 		case !inbound && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
 			err = fmt.Errorf("peer closed the connection during the TLS handshake (an older ccoin speaking protocol 1, or not a ccoin node): %w", err)
 		}
@@ -208,6 +211,10 @@ func (n *Network) serveInbound(conn net.Conn) {
 	h, err := readHello(tc, wire.HdrHello)
 	if err == nil {
 		err = n.verifyHello(h, addr)
+	}
+	if errors.Is(err, ErrSelfConnection) {
+		// Answer ourselves so the dialing side learns this address is ours.
+		_ = writeMsg(tc, (*wire.HelloAck)(n.makeHello()))
 	}
 	if err != nil {
 		if banWorthy(err) {
@@ -374,14 +381,16 @@ func (n *Network) releaseHandshake() {
 	n.mu.Unlock()
 }
 
-// register adds a handshaken peer, keyed by its proven address. A second
-// link to the same address replaces the first only by a rule on proven
+// register adds a handshaken peer, keyed by its identity: its proven
+// address and its nonce (which only the key's holder can present). A
+// second link to the same identity replaces the first only by a rule on
 // identities, so nobody but the two nodes themselves can evict a link:
 //   - the same direction again: the old link stays and the new one is
 //     refused (a peer that restarted is let in once our ping finds its old
 //     link dead, within PingInterval);
 //   - both directions (two nodes dialled each other at once): both sides
-//     keep the link dialled by the node with the lower address.
+//     keep the link dialled by the node with the lower address (and, for
+//     twins, the lower nonce).
 func (n *Network) register(p *peer) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -390,11 +399,12 @@ func (n *Network) register(p *peer) error {
 	}
 	id := p.info.ID
 	if old, ok := n.peers[id]; ok {
-		if old.info.Inbound == p.info.Inbound {
+		if old.info.Inbound == p.info.Inbound || old.info.NodeAddress != p.info.NodeAddress || old.info.nonce != p.info.nonce {
 			return fmt.Errorf("%w: %s", ErrDuplicatePeer, p.info.NodeAddress)
 		}
 		self := n.cfg.Key.Address()
-		weAreLower := bytes.Compare(self[:], p.info.NodeAddress[:]) < 0
+		c := bytes.Compare(self[:], p.info.NodeAddress[:])
+		weAreLower := c < 0 || c == 0 && n.nonce < p.info.nonce // c == 0: our twin
 		// Keep the link dialled by the lower address: our outbound one if weAreLower.
 		if p.info.Inbound == weAreLower {
 			return fmt.Errorf("%w: %s (keeping the link dialled by the lower address)", ErrDuplicatePeer, p.info.NodeAddress)

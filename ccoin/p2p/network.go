@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ type Network struct {
 	ln         net.Listener
 	addr       string // bound listen address
 	advertise  string
+	nonce      uint64 // random per process: tells twins (one key, two processes) and self apart
 	cert       tls.Certificate
 	tlsCfg     *tls.Config
 	budget     *sendBudget // answers queued to all peers
@@ -84,6 +86,7 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 		handler:    h,
 		log:        c.Logger,
 		cert:       cert,
+		nonce:      rand.Uint64(),
 		budget:     newSendBudget(c.SendBuffer),
 		strangers:  newSendBudget(c.SendBuffer / 2),
 		validators: make(map[crypto.Address]bool, len(c.Validators)),
@@ -138,8 +141,8 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 // Addr is the bound listen address ("" when not listening).
 func (n *Network) Addr() string { return n.addr }
 
-// ID is what peers see as PeerInfo.ID for this node: PeerID of its address.
-func (n *Network) ID() uint64 { return PeerID(n.cfg.Key.Address()) }
+// ID is what peers see as PeerInfo.ID for this process.
+func (n *Network) ID() uint64 { return PeerID(n.cfg.Key.Address(), n.nonce) }
 
 // Events reports peer connections, disconnections and missing parents.
 func (n *Network) Events() <-chan PeerEvent { return n.events }

@@ -56,6 +56,14 @@ func TestVerifyHello(t *testing.T) {
 			}
 		})
 	}
+	self := a.makeHello()
+	if err := a.verifyHello(self, testKey(t, 0).Address()); !errors.Is(err, ErrSelfConnection) {
+		t.Fatalf("own hello: %v", err)
+	}
+	self.Nonce++ // a twin: our key in another process
+	if err := a.verifyHello(self, testKey(t, 0).Address()); err != nil {
+		t.Fatalf("twin hello: %v", err)
+	}
 }
 
 func TestHandshakeRefused(t *testing.T) {
@@ -94,11 +102,13 @@ func TestSelfConnectionRefused(t *testing.T) {
 	if len(a.Peers()) != 0 {
 		t.Fatal("connected to itself")
 	}
-	// Another process with the same key is the same identity.
+	// Another process with the same key (a validator run twice, which
+	// the network must see equivocate) is a peer, told apart by its nonce.
 	twin := startNode(t, 0, nil)
-	if err := twin.connect(context.Background(), a.Addr()); !errors.Is(err, ErrSelfConnection) {
-		t.Fatalf("same key, other process: err = %v, want ErrSelfConnection", err)
+	if err := twin.connect(context.Background(), a.Addr()); err != nil {
+		t.Fatalf("same key, other process: %v", err)
 	}
+	waitFor(t, "twin link", func() bool { return a.hasPeer(twin) && twin.hasPeer(a) })
 }
 
 func TestDuplicateConnectionRefused(t *testing.T) {

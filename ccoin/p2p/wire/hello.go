@@ -44,7 +44,13 @@ type Hello struct {
 	FinalizedHeight uint64
 	Version         string
 	NodeType        string
-	TimeMs          uint64 // the sender's clock, informative
+	// Nonce is random per process. Two processes may hold one key (an
+	// operator's mistake that makes a validator equivocate, which the
+	// network must still see): the nonce tells them apart, and tells a
+	// node that it dialled itself. Only the key's holder can present a
+	// nonce for its address, so nobody else can use it to evict a link.
+	Nonce  uint64
+	TimeMs uint64 // the sender's clock, informative
 }
 
 // HelloAck (ACK) is the listener's answer to Hello, with the same fields.

@@ -9,7 +9,7 @@ import (
 func validHello() Hello {
 	return Hello{Protocol: ProtocolVersion, NetworkID: 7, ChainID: fill(32, 1), NodeAddress: fill(20, 2),
 		ListenAddr: "127.0.0.1:9000", Height: 12, HeadID: fill(32, 3), FinalizedHeight: 10,
-		Version: "ccoin/0.1", NodeType: "validator", TimeMs: 1700000000000}
+		Version: "ccoin/0.1", NodeType: "validator", Nonce: 1 << 60, TimeMs: 1700000000000}
 }
 
 func TestHelloCodec(t *testing.T) {
@@ -31,7 +31,7 @@ func TestHelloCodec(t *testing.T) {
 // The largest valid HEY fits the pre-handshake frame limit.
 func TestHelloFitsHandshakeLimit(t *testing.T) {
 	h := validHello()
-	h.Protocol, h.NetworkID, h.Height, h.FinalizedHeight, h.TimeMs = 1<<63, 1<<63, 1<<63, 1<<63, 1<<63
+	h.Protocol, h.NetworkID, h.Height, h.FinalizedHeight, h.Nonce, h.TimeMs = 1<<63, 1<<63, 1<<63, 1<<63, 1<<63, 1<<63
 	h.ListenAddr = string(fill(MaxAddrLen, 'a'))
 	h.Version = string(fill(MaxVersionLen, 'v'))
 	h.NodeType = string(fill(MaxNodeTypeLen, 't'))
