@@ -1,11 +1,15 @@
 package p2p
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"testing"
 	"time"
 
+	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p/memnet"
+	"ccoin/ccoin/p2p/wire"
 )
 
 // Three nodes over the in-memory transport, with delay and loss on every
@@ -78,4 +82,58 @@ func TestMemnetPartitionsAndHeal(t *testing.T) {
 	}
 	mn.Heal()
 	waitFor(t, "mesh after the one-way cut heals", meshed)
+}
+
+// dialMem completes TLS and HEY from a memnet host as key; it returns the
+// TLS connection and the answer header ("" if refused).
+func dialMem(t *testing.T, host *memnet.Host, addr string, key *crypto.PrivateKey) (*tls.Conn, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := host.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	tc := tls.Client(conn, clientTLS(t, key))
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		return tc, ""
+	}
+	h, body, _ := wire.Encode(testHello(key, testNetworkID, testChainID, ""))
+	if wire.WriteFrame(tc, h, body) != nil {
+		return tc, ""
+	}
+	hdr, _, err := wire.ReadFrame(tc, wire.DefaultMaxFrame)
+	if err != nil {
+		return tc, ""
+	}
+	tc.SetDeadline(time.Time{})
+	return tc, hdr
+}
+
+// A misbehaving peer is banned by its proven address and by its IP (here
+// a memnet host, which is not loopback): a fresh connection from the same
+// host with a fresh key is refused before TLS, while another host, and
+// the same key from it, are refused only for the address.
+func TestBanCoversProvenAddressAndIP(t *testing.T) {
+	mn := memnet.New(3)
+	d := startNode(t, 1, func(c *Config) { c.Transport = mn.Host("d"); c.ListenAddr = "d:7000" })
+	evil, fresh := testKey(t, 2), testKey(t, 3)
+	tc, ack := dialMem(t, mn.Host("x"), d.Addr(), evil)
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	h, body, _ := wire.Encode(&wire.Block{Block: []byte("bad block")})
+	wire.WriteFrame(tc, h, body)
+	waitFor(t, "ban", func() bool { return d.isBanned(addrBanKey(evil.Address())) && d.isBanned(ipBanKey("x")) })
+	if _, ack := dialMem(t, mn.Host("x"), d.Addr(), fresh); ack != "" {
+		t.Fatalf("a fresh key from the banned host got %q", ack)
+	}
+	if _, ack := dialMem(t, mn.Host("y"), d.Addr(), evil); ack != "" {
+		t.Fatalf("the banned key from another host got %q", ack)
+	}
+	if _, ack := dialMem(t, mn.Host("y"), d.Addr(), fresh); ack != wire.HdrHelloAck {
+		t.Fatalf("an unrelated peer got %q", ack)
+	}
 }

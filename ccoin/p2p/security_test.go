@@ -385,3 +385,16 @@ func TestNeverReadingRequestersStayWithinSendBudget(t *testing.T) {
 		t.Fatalf("heap grew by %d MiB", grew>>20)
 	}
 }
+
+// A peer whose clock is far off is accepted and logged: TLS, not a
+// timestamp, makes the handshake fresh now, and refusing it would cut a
+// validator with a skewed clock off from the blocks that correct it.
+func TestSkewedClockPeerAcceptedAndLogged(t *testing.T) {
+	d := startNode(t, 1, nil)
+	h := testHello(testKey(t, 2), testNetworkID, testChainID, "")
+	h.TimeMs += uint64(time.Hour / time.Millisecond)
+	if _, ack := dialRaw(t, d.Addr(), testKey(t, 2), h); ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	waitFor(t, "skew logged", func() bool { return contains(d.logs.String(), "peer clock differs from ours") })
+}
