@@ -244,10 +244,12 @@ func (p *peer) release(size int64) {
 // reserve waits until an answer of up to size bytes fits the peer's
 // answer budget (count and bytes) and the node's, and takes it. Only the
 // reader calls it, so while it waits the peer is not read: a peer that
-// asks and never reads is pushed back by TCP, and dropped if no room
-// appears within IdleTimeout. It reports false if the peer is gone.
+// asks and never reads is pushed back by TCP, and dropped once none of its
+// queued answers has been sent for IdleTimeout. A peer with nothing queued
+// that waits for the node's budget is not at fault and is not dropped.
+// It reports false if the peer is gone.
 func (p *peer) reserve(size int64) bool {
-	var timeout <-chan time.Time
+	deadline := time.Now().Add(p.n.cfg.IdleTimeout)
 	for {
 		var freed <-chan struct{}
 		if p.serving.Load() < int32(p.n.cfg.MaxServing) {
@@ -262,19 +264,32 @@ func (p *peer) reserve(size int64) bool {
 				freed = f
 			}
 		}
-		if timeout == nil {
-			t := time.NewTimer(p.n.cfg.IdleTimeout)
-			defer t.Stop()
-			timeout = t.C
+		var (
+			timer   *time.Timer
+			timeout <-chan time.Time
+		)
+		if p.answerBytes.Load() > 0 {
+			timer = time.NewTimer(time.Until(deadline))
+			timeout = timer.C
 		}
+		gone, expired := false, false
 		select {
-		case <-p.drained:
+		case <-p.drained: // the peer reads: give it a new IdleTimeout
+			deadline = time.Now().Add(p.n.cfg.IdleTimeout)
 		case <-freed:
 		case <-p.closed:
-			return false
+			gone = true
 		case <-timeout:
+			expired = true
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if expired {
 			p.log.Warn("dropping slow peer", "reason", "answers not read")
 			p.close("send buffer full: answers not read")
+		}
+		if gone || expired {
 			return false
 		}
 	}

@@ -398,3 +398,32 @@ func TestSkewedClockPeerAcceptedAndLogged(t *testing.T) {
 	}
 	waitFor(t, "skew logged", func() bool { return contains(d.logs.String(), "peer clock differs from ours") })
 }
+
+// A peer that keeps asking and never reads is dropped once none of its
+// answers has been sent for IdleTimeout; its budget is given back.
+func TestNeverReadingRequesterDropped(t *testing.T) {
+	d := startNode(t, 1, func(c *Config) { c.IdleTimeout = time.Second; c.PingInterval = 200 * time.Millisecond })
+	for i := range 1000 {
+		d.c.blocks = append(d.c.blocks, fmt.Appendf(bytes.Repeat([]byte{'b'}, 10<<10), "%d", i))
+	}
+	k := testKey(t, 2)
+	rp, ack := dialRaw(t, d.Addr(), k, testHello(k, testNetworkID, testChainID, ""))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	go func() {
+		for id := uint64(1); ; id++ {
+			h, body, _ := wire.Encode(&wire.GetBlocks{ReqID: id, From: 0, Count: wire.MaxBlocksPerRequest})
+			rp.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if wire.WriteFrame(rp.conn, h, body) != nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	waitFor(t, "dropped", func() bool { return contains(d.logs.String(), "answers not read") || contains(d.logs.String(), "i/o timeout") })
+	waitFor(t, "budget returned", func() bool { used, _, _ := d.budget.stats(); return used == 0 && len(d.Peers()) == 0 })
+	if d.isBanned(addrBanKey(k.Address())) {
+		t.Fatal("a slow reader was banned")
+	}
+}
