@@ -421,7 +421,9 @@ func TestNeverReadingRequesterDropped(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	waitFor(t, "dropped", func() bool { return contains(d.logs.String(), "answers not read") || contains(d.logs.String(), "i/o timeout") })
+	waitFor(t, "dropped", func() bool {
+		return contains(d.logs.String(), "answers not read") || contains(d.logs.String(), "i/o timeout")
+	})
 	waitFor(t, "budget returned", func() bool { used, _, _ := d.budget.stats(); return used == 0 && len(d.Peers()) == 0 })
 	if d.isBanned(addrBanKey(k.Address())) {
 		t.Fatal("a slow reader was banned")
