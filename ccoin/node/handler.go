@@ -27,12 +27,15 @@ func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verd
 		}
 		txs = append(txs, tx)
 	}
-	errs := h.n.pool.Add(txs)
+	// A forged transaction condemns the batch: the pool stops verifying at
+	// the first bad signature and the peer is banned.
+	errs := h.n.pool.AddFromPeer(txs)
 	var relay [][]byte
 	for i, err := range errs {
 		switch {
 		case err == nil:
 			relay = append(relay, raws[i])
+		case errors.Is(err, txpool.ErrNotVerified):
 		case errors.Is(err, txpool.ErrBadSignature), errors.Is(err, txpool.ErrWrongChain), errors.Is(err, txpool.ErrDataTooLarge):
 			// A peer must validate before relaying: forwarding a forgery is an offence.
 			h.n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()

@@ -15,9 +15,9 @@ import (
 var (
 	ErrNetworkMismatch = errors.New("p2p: other network id")
 	ErrChainMismatch   = errors.New("p2p: other chain id")
-	ErrBadSignature    = errors.New("p2p: bad handshake signature")
-	ErrAddressMismatch = errors.New("p2p: public key does not match node address")
-	ErrClockSkew       = errors.New("p2p: handshake time too far from our clock")
+	ErrProtocol        = errors.New("p2p: other protocol version")
+	ErrBadCertificate  = errors.New("p2p: peer certificate is not a valid account key")
+	ErrAddressMismatch = errors.New("p2p: claimed node address is not the certificate's")
 	ErrSelfConnection  = errors.New("p2p: connection to self")
 	ErrDuplicatePeer   = errors.New("p2p: already connected to this peer")
 	ErrTooManyPeers    = errors.New("p2p: no free peer slot")
@@ -39,7 +39,7 @@ type Config struct {
 	AdvertiseAddr string // what we tell others to dial; default = the bound listen address
 	NetworkID     uint64
 	ChainID       [32]byte
-	Key           *crypto.PrivateKey // node identity for HEY signatures (required)
+	Key           *crypto.PrivateKey // node identity: the key of our TLS certificate (required)
 	NodeType      string             // "validator" or "basic"
 	Version       string
 
@@ -50,6 +50,9 @@ type Config struct {
 	MaxOutbound            int // default 16
 	ReservedValidatorSlots int // outbound slots only validators may take; default min(4, MaxOutbound/2)
 	MaxPerIP               int // inbound connections per remote IP (loopback exempt); default 8
+	// MaxHandshakes bounds inbound connections that have not completed
+	// the handshake; more are closed at once. Default 32.
+	MaxHandshakes int
 
 	MaxFrame     int           // default wire.DefaultMaxFrame
 	BanDuration  time.Duration // default 1h
@@ -67,6 +70,20 @@ type Config struct {
 	// reads, because honest peers under load exceed it too.
 	MaxMsgsPerSec  int // default 1000
 	MaxBytesPerSec int // default 32 MiB
+
+	// What peers can make the node hold in send buffers. Answers to a
+	// peer's requests (and its pings) are queued only within these
+	// budgets; a peer's reader waits for room, so a peer that asks and
+	// never reads stops being read (TCP pushes back on it) and is dropped
+	// after IdleTimeout, instead of growing the heap.
+	SendBuffer        int // answers queued to all peers together (inbound non-validators: half); default 64 MiB, at least 2×MaxFrame
+	PeerSendBuffer    int // answers queued to one validator or outbound peer; default 16 MiB
+	InboundSendBuffer int // answers queued to one inbound non-validator; default 2 MiB
+	MaxServing        int // requests of one peer answered but not yet sent; default 8
+
+	// Transport listens and dials; nil means TCP. Tests pass an in-memory
+	// one (package memnet).
+	Transport Transport
 
 	// AcceptPeer, when set, is asked after every successful handshake (both
 	// directions) whether to keep the peer; an error refuses it without a ban
@@ -92,8 +109,16 @@ const (
 	DefaultRequestTimeout = 15 * time.Second
 	DefaultMaxMsgsPerSec  = 1000
 	DefaultMaxBytesPerSec = 32 << 20
+	DefaultMaxHandshakes  = 32
 
-	// MaxClockSkew bounds |peer TimeMs - our clock| at the handshake.
+	DefaultSendBuffer        = 64 << 20
+	DefaultPeerSendBuffer    = 16 << 20
+	DefaultInboundSendBuffer = 2 << 20
+	DefaultMaxServing        = 8
+
+	// MaxClockSkew: a peer whose clock differs from ours by more is
+	// logged at the handshake (TLS, not the clock, makes the handshake
+	// fresh, so a skewed peer is not refused).
 	MaxClockSkew = 5 * time.Minute
 )
 
@@ -126,6 +151,15 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&out.MaxFrame, wire.DefaultMaxFrame)
 	def(&out.MaxMsgsPerSec, DefaultMaxMsgsPerSec)
 	def(&out.MaxBytesPerSec, DefaultMaxBytesPerSec)
+	def(&out.MaxHandshakes, DefaultMaxHandshakes)
+	def(&out.SendBuffer, DefaultSendBuffer)
+	out.SendBuffer = max(out.SendBuffer, 2*out.MaxFrame)
+	def(&out.PeerSendBuffer, DefaultPeerSendBuffer)
+	def(&out.InboundSendBuffer, DefaultInboundSendBuffer)
+	def(&out.MaxServing, DefaultMaxServing)
+	if out.Transport == nil {
+		out.Transport = TCP{}
+	}
 	defD(&out.BanDuration, DefaultBanDuration)
 	defD(&out.PingInterval, DefaultPingInterval)
 	defD(&out.IdleTimeout, DefaultIdleTimeout)
@@ -189,8 +223,8 @@ type Handler interface {
 
 // PeerInfo describes a connected peer.
 type PeerInfo struct {
-	ID              uint64 // the peer's handshake Nonce
-	NodeAddress     crypto.Address
+	ID              uint64         // PeerID(NodeAddress, the peer's nonce): one per peer process
+	NodeAddress     crypto.Address // the address of the key in the peer's TLS certificate
 	ListenAddr      string
 	RemoteAddr      string
 	NodeType        string
@@ -200,6 +234,8 @@ type PeerInfo struct {
 	HeadID          [32]byte
 	FinalizedHeight uint64
 	ConnectedAt     time.Time
+
+	nonce uint64
 }
 
 // EventType says what happened to a peer.

@@ -3,20 +3,38 @@ package p2p
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p/wire"
 )
 
-// makeHello builds and signs our side of the handshake.
-func (n *Network) makeHello() (*wire.Hello, error) {
+// The handshake, in both directions:
+//
+//  1. TLS 1.3 with a certificate on both sides (tls.go). When it completes
+//     each side knows the other's address from the other's certificate, and
+//     that the other holds its key.
+//  2. The dialer sends HEY, the listener answers ACK, inside TLS and with a
+//     frame limit of wire.MaxHelloFrame: protocol version, network, chain,
+//     listen address, head. A peer of another protocol, network or genesis
+//     is refused (not banned); a HEY naming another address than the
+//     certificate's, or not decoding, gets the proven address banned.
+//
+// Bans are by proven address and by remote IP (not on loopback, where many
+// local nodes share one IP), never by anything a peer only claims.
+
+// makeHello builds our side of the handshake.
+func (n *Network) makeHello() *wire.Hello {
 	height, head, fin := n.chain.Head()
 	addr := n.cfg.Key.Address()
-	h := &wire.Hello{
+	return &wire.Hello{
+		Protocol:        wire.ProtocolVersion,
 		NetworkID:       n.cfg.NetworkID,
 		ChainID:         append([]byte(nil), n.cfg.ChainID[:]...),
 		NodeAddress:     addr[:],
@@ -28,77 +46,55 @@ func (n *Network) makeHello() (*wire.Hello, error) {
 		NodeType:        n.cfg.NodeType,
 		Nonce:           n.nonce,
 		TimeMs:          uint64(time.Now().UnixMilli()),
-		PublicKey:       n.cfg.Key.Public().DER(),
 	}
-	sig, err := n.cfg.Key.Sign(h.SigningDigest())
-	if err != nil {
-		return nil, fmt.Errorf("p2p: sign hello: %w", err)
-	}
-	h.Signature = sig
-	return h, nil
 }
 
-// verifyHello checks a peer's HEY or ACK; cheap checks first.
-func (n *Network) verifyHello(h *wire.Hello) error {
+// verifyHello checks a peer's HEY or ACK against the proven address.
+func (n *Network) verifyHello(h *wire.Hello, proven crypto.Address) error {
+	if h.Protocol != wire.ProtocolVersion {
+		return protocolError(h.Protocol)
+	}
 	if h.NetworkID != n.cfg.NetworkID {
 		return fmt.Errorf("%w: %d, ours %d", ErrNetworkMismatch, h.NetworkID, n.cfg.NetworkID)
 	}
 	if !bytes.Equal(h.ChainID, n.cfg.ChainID[:]) {
 		return fmt.Errorf("%w: %x, ours %x", ErrChainMismatch, h.ChainID, n.cfg.ChainID[:])
 	}
-	if h.Nonce == n.nonce {
+	if crypto.Address(h.NodeAddress) != proven {
+		return fmt.Errorf("%w: claims %x, certificate %s", ErrAddressMismatch, h.NodeAddress, proven)
+	}
+	if proven == n.cfg.Key.Address() && h.Nonce == n.nonce {
 		return ErrSelfConnection
-	}
-	now := time.Now().UnixMilli()
-	if d := time.Duration(now-int64(h.TimeMs)) * time.Millisecond; h.TimeMs > 1<<62 || d > MaxClockSkew || d < -MaxClockSkew {
-		return fmt.Errorf("%w: peer time %d ms, ours %d ms", ErrClockSkew, h.TimeMs, now)
-	}
-	if crypto.AddressOf(h.PublicKey) != crypto.Address(h.NodeAddress) {
-		return ErrAddressMismatch
-	}
-	pub, err := n.keys.Parse(h.PublicKey)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
-	}
-	if err := pub.Verify(h.SigningDigest(), h.Signature); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	return nil
 }
 
-// banWorthy: handshake failures that show a broken or hostile peer rather
-// than an honest one on another network or with a skewed clock.
+func protocolError(v uint64) error {
+	if v < wire.ProtocolVersion {
+		return fmt.Errorf("%w: peer speaks protocol %d, this node %d (TLS); upgrade the peer", ErrProtocol, v, wire.ProtocolVersion)
+	}
+	return fmt.Errorf("%w: peer speaks protocol %d, this node %d; upgrade this node", ErrProtocol, v, wire.ProtocolVersion)
+}
+
+// banWorthy: failures after TLS that show a broken or hostile peer rather
+// than an honest one on another network or version.
 func banWorthy(err error) bool {
 	return errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrFrameTooLarge) ||
 		errors.Is(err, wire.ErrTooLarge) || errors.Is(err, wire.ErrUnknownMessage) ||
-		errors.Is(err, ErrBadSignature) || errors.Is(err, ErrAddressMismatch)
-}
-
-func infoFrom(h *wire.Hello, conn net.Conn, inbound bool) PeerInfo {
-	info := PeerInfo{
-		ID:              h.Nonce,
-		ListenAddr:      h.ListenAddr,
-		RemoteAddr:      conn.RemoteAddr().String(),
-		NodeType:        h.NodeType,
-		Version:         h.Version,
-		Inbound:         inbound,
-		Height:          h.Height,
-		FinalizedHeight: h.FinalizedHeight,
-		ConnectedAt:     time.Now(),
-	}
-	copy(info.NodeAddress[:], h.NodeAddress)
-	copy(info.HeadID[:], h.HeadID)
-	return info
+		errors.Is(err, ErrAddressMismatch)
 }
 
 // readHello reads one frame that must be the given handshake message.
-func (n *Network) readHello(conn net.Conn, want string) (*wire.Hello, error) {
-	hdr, body, err := wire.ReadFrame(conn, n.cfg.MaxFrame)
+func readHello(r io.Reader, want string) (*wire.Hello, error) {
+	hdr, body, err := wire.ReadFrame(r, wire.MaxHelloFrame)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read: %w", ErrHandshake, err)
 	}
 	if hdr != want {
 		return nil, fmt.Errorf("%w: got %q, want %s: %w", ErrHandshake, hdr, want, wire.ErrMalformed)
+	}
+	if v, ok := wire.HelloProtocol(body); ok && v != wire.ProtocolVersion {
+		return nil, protocolError(v)
 	}
 	m, err := wire.Decode(hdr, body)
 	if err != nil {
@@ -113,87 +109,141 @@ func (n *Network) readHello(conn net.Conn, want string) (*wire.Hello, error) {
 	return nil, fmt.Errorf("%w: unexpected %s", ErrHandshake, hdr)
 }
 
-// serveInbound runs the listener side of the handshake: HEY in, ACK out.
+func (n *Network) infoFrom(h *wire.Hello, addr crypto.Address, conn net.Conn, inbound bool) PeerInfo {
+	if d := time.Duration(time.Now().UnixMilli()-int64(h.TimeMs)) * time.Millisecond; h.TimeMs > 1<<62 || d > MaxClockSkew || d < -MaxClockSkew {
+		n.log.Warn("peer clock differs from ours", "peer", addr.String(), "peer-time-ms", h.TimeMs)
+	}
+	info := PeerInfo{
+		ID:              PeerID(addr, h.Nonce),
+		nonce:           h.Nonce,
+		NodeAddress:     addr,
+		ListenAddr:      h.ListenAddr,
+		RemoteAddr:      conn.RemoteAddr().String(),
+		NodeType:        h.NodeType,
+		Version:         h.Version,
+		Inbound:         inbound,
+		Height:          h.Height,
+		FinalizedHeight: h.FinalizedHeight,
+		ConnectedAt:     time.Now(),
+	}
+	copy(info.HeadID[:], h.HeadID)
+	return info
+}
+
+// tlsHandshake runs TLS over raw and returns the peer's proven address.
+func (n *Network) tlsHandshake(ctx context.Context, raw *rawConn, inbound bool) (*tls.Conn, crypto.Address, error) {
+	var tc *tls.Conn
+	if inbound {
+		tc = tls.Server(raw, n.tlsCfg)
+	} else {
+		tc = tls.Client(raw, n.tlsCfg)
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		switch {
+		case !inbound && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
+			err = fmt.Errorf("peer closed the connection during the TLS handshake (an older ccoin speaking protocol 1, or not a ccoin node): %w", err)
+		}
+		return nil, crypto.Address{}, fmt.Errorf("%w: tls: %w", ErrHandshake, err)
+	}
+	addr, err := n.peerAddress(tc.ConnectionState())
+	if err != nil { // checked in VerifyConnection already
+		return nil, crypto.Address{}, err
+	}
+	return tc, addr, nil
+}
+
+// serveInbound runs the listener side: TLS, then HEY in, ACK out.
 func (n *Network) serveInbound(conn net.Conn) {
 	defer n.untrackConn(conn)
-	ip := remoteIP(conn.RemoteAddr())
-	loopback := ip != nil && ip.IsLoopback()
-	ipKey := ""
-	if ip != nil {
-		ipKey = ip.String()
-	}
+	host, loopback := remoteHost(conn.RemoteAddr())
 	log := n.log.With("remote-addr", conn.RemoteAddr().String())
 	refuse := func(err error) {
 		log.Info("refused inbound peer", "reason", err)
 		conn.Close()
 	}
-	if !loopback && n.isBanned(ipKey) {
+	if !loopback && n.isBanned(ipBanKey(host)) {
 		refuse(ErrBanned)
 		return
 	}
-	if err := n.reserveInbound(ipKey, loopback); err != nil {
+	if err := n.reserveInbound(host, loopback); err != nil {
 		refuse(err)
 		return
 	}
-	defer n.releaseInbound(ipKey, loopback)
+	defer n.releaseInbound(host, loopback)
+	if err := n.reserveHandshake(); err != nil {
+		refuse(err)
+		return
+	}
+	handshaking := true
+	defer func() {
+		if handshaking {
+			n.releaseHandshake()
+		}
+	}()
 
 	conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
-	h, err := n.readHello(conn, wire.HdrHello)
+	raw := newRawConn(conn)
+	old, err := raw.peekOldProtocol()
+	if err != nil {
+		refuse(fmt.Errorf("%w: %w", ErrHandshake, err))
+		return
+	}
+	if old {
+		refuse(protocolError(1))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.HandshakeTimeout)
+	defer cancel()
+	tc, addr, err := n.tlsHandshake(ctx, raw, true)
+	if err != nil {
+		refuse(err)
+		return
+	}
+	log = log.With("peer", addr.String())
+	refuse = func(err error) {
+		log.Info("refused inbound peer", "reason", err)
+		tc.Close()
+	}
+	if n.isBanned(addrBanKey(addr)) {
+		refuse(ErrBanned)
+		return
+	}
+	h, err := readHello(tc, wire.HdrHello)
 	if err == nil {
-		err = n.verifyHello(h)
+		err = n.verifyHello(h, addr)
 	}
 	if errors.Is(err, ErrSelfConnection) {
 		// Answer ourselves so the dialing side learns this address is ours.
-		if ack, err := n.makeHello(); err == nil {
-			_ = writeMsg(conn, (*wire.HelloAck)(ack))
-		}
+		_ = writeMsg(tc, (*wire.HelloAck)(n.makeHello()))
 	}
 	if err != nil {
 		if banWorthy(err) {
-			if loopback && h == nil {
-				// Without a HEY there is no listen port to key a loopback ban on.
-				log.Warn("dropping peer that failed the handshake", "reason", err)
-			} else {
-				lst := ""
-				if h != nil {
-					lst = h.ListenAddr
-				}
-				n.ban(banKey(conn.RemoteAddr(), lst, 0), err.Error())
-			}
+			n.banIdentity(addr, host, loopback, err.Error())
 		}
 		refuse(err)
 		return
 	}
-	info := infoFrom(h, conn, true)
+	info := n.infoFrom(h, addr, conn, true)
 	if err := n.acceptPeer(info); err != nil {
 		refuse(err)
 		return
 	}
-	p := newPeer(n, conn, info, "")
-	if n.isBanned(p.banKey) {
-		refuse(ErrBanned)
-		return
-	}
+	p := newPeer(n, tc, info, "")
 	if err := n.register(p); err != nil {
 		refuse(err)
 		return
 	}
-	ack, err := n.makeHello()
-	if err == nil {
-		err = writeMsg(conn, (*wire.HelloAck)(ack))
-	}
-	if err != nil {
+	if err := writeMsg(tc, (*wire.HelloAck)(n.makeHello())); err != nil {
 		log.Info("handshake failed", "reason", err)
 		p.close("handshake: " + err.Error())
-		n.mu.Lock()
-		if n.peers[info.ID] == p {
-			delete(n.peers, info.ID)
-		}
-		n.mu.Unlock()
+		n.unregister(p)
 		return
 	}
+	raw.unlimit()
 	conn.SetDeadline(time.Time{})
 	n.untrackConn(conn)
+	handshaking = false
+	n.releaseHandshake()
 	if info.ListenAddr != "" {
 		n.AddPeers(info.ListenAddr)
 	}
@@ -201,13 +251,14 @@ func (n *Network) serveInbound(conn net.Conn) {
 	p.run()
 }
 
-// connect dials addr and runs the dialer side: HEY out, ACK in.
+// connect dials addr and runs the dialer side: TLS, then HEY out, ACK in.
 func (n *Network) connect(ctx context.Context, addr string) error {
-	if n.isBanned(dialBanKey(addr)) {
+	if k := dialBanKey(addr); k != "" && n.isBanned(k) {
 		return ErrBanned
 	}
-	d := net.Dialer{Timeout: n.cfg.HandshakeTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.HandshakeTimeout)
+	defer cancel()
+	conn, err := n.cfg.Transport.Dial(ctx, addr)
 	if err != nil {
 		return err
 	}
@@ -220,35 +271,41 @@ func (n *Network) connect(ctx context.Context, addr string) error {
 		conn.Close()
 		return err
 	}
-	if n.isBanned(banKey(conn.RemoteAddr(), addr, 0)) {
+	host, loopback := remoteHost(conn.RemoteAddr())
+	if !loopback && n.isBanned(ipBanKey(host)) {
 		return fail(ErrBanned)
 	}
 	conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
-	hey, err := n.makeHello()
+	raw := newRawConn(conn)
+	tc, peerAddr, err := n.tlsHandshake(ctx, raw, false)
 	if err != nil {
 		return fail(err)
 	}
-	if err := writeMsg(conn, hey); err != nil {
+	if n.isBanned(addrBanKey(peerAddr)) {
+		return fail(ErrBanned)
+	}
+	if err := writeMsg(tc, n.makeHello()); err != nil {
 		return fail(fmt.Errorf("%w: write: %w", ErrHandshake, err))
 	}
-	h, err := n.readHello(conn, wire.HdrHelloAck)
+	h, err := readHello(tc, wire.HdrHelloAck)
 	if err == nil {
-		err = n.verifyHello(h)
+		err = n.verifyHello(h, peerAddr)
 	}
 	if err != nil {
 		if banWorthy(err) {
-			n.ban(banKey(conn.RemoteAddr(), addr, 0), err.Error())
+			n.banIdentity(peerAddr, host, loopback, err.Error())
 		}
 		return fail(err)
 	}
-	info := infoFrom(h, conn, false)
+	info := n.infoFrom(h, peerAddr, conn, false)
 	if err := n.acceptPeer(info); err != nil {
 		return fail(err)
 	}
-	p := newPeer(n, conn, info, addr)
+	p := newPeer(n, tc, info, addr)
 	if err := n.register(p); err != nil {
 		return fail(err)
 	}
+	raw.unlimit()
 	conn.SetDeadline(time.Time{})
 	n.untrackConn(conn)
 	n.wg.Add(1)
@@ -269,22 +326,6 @@ func (n *Network) acceptPeer(info PeerInfo) error {
 		return fmt.Errorf("%w: %s: %v", ErrPeerRefused, info.NodeAddress, err)
 	}
 	return nil
-}
-
-// dialBanKey is the ban key of a dial target that is a literal IP.
-func dialBanKey(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip.IsLoopback() {
-		return net.JoinHostPort(ip.String(), port)
-	}
-	return ip.String()
 }
 
 func (n *Network) announce(p *peer) {
@@ -321,10 +362,35 @@ func (n *Network) releaseInbound(ip string, loopback bool) {
 	}
 }
 
-// register adds a handshaken peer. Two nodes dialling each other at once
-// would otherwise each refuse the other's second connection and lose both, so
-// on a cross-direction duplicate both sides keep the connection dialled by
-// the node with the lower nonce.
+// reserveHandshake bounds inbound connections still in their handshake,
+// whatever their source: each costs a goroutine, TLS state and up to
+// handshakeReadLimit bytes until HandshakeTimeout.
+func (n *Network) reserveHandshake() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.handshaking >= n.cfg.MaxHandshakes {
+		return fmt.Errorf("%w: %d connections in handshake", ErrTooManyPeers, n.handshaking)
+	}
+	n.handshaking++
+	return nil
+}
+
+func (n *Network) releaseHandshake() {
+	n.mu.Lock()
+	n.handshaking--
+	n.mu.Unlock()
+}
+
+// register adds a handshaken peer, keyed by its identity: its proven
+// address and its nonce (which only the key's holder can present). A
+// second link to the same identity replaces the first only by a rule on
+// identities, so nobody but the two nodes themselves can evict a link:
+//   - the same direction again: the old link stays and the new one is
+//     refused (a peer that restarted is let in once our ping finds its old
+//     link dead, within PingInterval);
+//   - both directions (two nodes dialled each other at once): both sides
+//     keep the link dialled by the node with the lower address (and, for
+//     twins, the lower nonce).
 func (n *Network) register(p *peer) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -333,9 +399,15 @@ func (n *Network) register(p *peer) error {
 	}
 	id := p.info.ID
 	if old, ok := n.peers[id]; ok {
-		keepOutbound := n.nonce < id
-		if old.info.Inbound == p.info.Inbound || p.info.Inbound == keepOutbound {
+		if old.info.Inbound == p.info.Inbound || old.info.NodeAddress != p.info.NodeAddress || old.info.nonce != p.info.nonce {
 			return fmt.Errorf("%w: %s", ErrDuplicatePeer, p.info.NodeAddress)
+		}
+		self := n.cfg.Key.Address()
+		c := bytes.Compare(self[:], p.info.NodeAddress[:])
+		weAreLower := c < 0 || c == 0 && n.nonce < p.info.nonce // c == 0: our twin
+		// Keep the link dialled by the lower address: our outbound one if weAreLower.
+		if p.info.Inbound == weAreLower {
+			return fmt.Errorf("%w: %s (keeping the link dialled by the lower address)", ErrDuplicatePeer, p.info.NodeAddress)
 		}
 		old.close("replaced by a simultaneous connection")
 	} else if !p.info.Inbound {
@@ -363,6 +435,14 @@ func (n *Network) register(p *peer) error {
 		}
 	}
 	return nil
+}
+
+func (n *Network) unregister(p *peer) {
+	n.mu.Lock()
+	if n.peers[p.info.ID] == p {
+		delete(n.peers, p.info.ID)
+	}
+	n.mu.Unlock()
 }
 
 func (n *Network) removePeer(p *peer) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -239,46 +240,76 @@ func link(t *testing.T, a, b *testNode) {
 
 // rawPeer is a hand-driven client for adversarial tests.
 type rawPeer struct {
-	conn   net.Conn
-	listen string
+	conn net.Conn // the TLS connection once handshaken, else the TCP one
+	tcp  net.Conn
 }
 
-func signedHello(t *testing.T, key *crypto.PrivateKey, networkID uint64, chainID [32]byte, listen string, nonce uint64) *wire.Hello {
-	t.Helper()
+// testHello is an honest HEY from key.
+func testHello(key *crypto.PrivateKey, networkID uint64, chainID [32]byte, listen string) *wire.Hello {
 	addr := key.Address()
-	h := &wire.Hello{NetworkID: networkID, ChainID: chainID[:], NodeAddress: addr[:], ListenAddr: listen,
-		HeadID: make([]byte, 32), Version: "raw", NodeType: "basic", Nonce: nonce,
-		TimeMs: uint64(time.Now().UnixMilli()), PublicKey: key.Public().DER()}
-	sig, err := key.Sign(h.SigningDigest())
+	return &wire.Hello{Protocol: wire.ProtocolVersion, NetworkID: networkID, ChainID: chainID[:], NodeAddress: addr[:],
+		ListenAddr: listen, HeadID: make([]byte, 32), Version: "raw", NodeType: "basic",
+		TimeMs: uint64(time.Now().UnixMilli())}
+}
+
+// clientTLS is a TLS client config presenting key's certificate.
+func clientTLS(t testing.TB, key *crypto.PrivateKey) *tls.Config {
+	t.Helper()
+	cert, err := selfSignedCert(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Signature = sig
-	return h
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}
 }
 
-// dialRaw connects to addr and, if hello is non-nil, sends it and returns
-// the answer header ("" if the connection was closed instead).
-func dialRaw(t *testing.T, addr string, hello *wire.Hello) (*rawPeer, string) {
+// dialTLS connects to addr and completes TLS as key; no HEY is sent.
+func dialTLS(t *testing.T, addr string, key *crypto.PrivateKey) (*rawPeer, error) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	rp := &rawPeer{conn: conn}
-	if hello == nil {
-		return rp, ""
-	}
-	rp.listen = hello.ListenAddr
-	rp.send(t, hello)
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	h, _, err := wire.ReadFrame(conn, wire.DefaultMaxFrame)
-	conn.SetReadDeadline(time.Time{})
+	tc := tls.Client(conn, clientTLS(t, key))
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	err = tc.Handshake()
+	tc.SetDeadline(time.Time{})
+	return &rawPeer{conn: tc, tcp: conn}, err
+}
+
+// dialRaw connects to addr over TLS as key, sends hello and returns the
+// answer header ("" if the connection was closed instead).
+func dialRaw(t *testing.T, addr string, key *crypto.PrivateKey, hello *wire.Hello) (*rawPeer, string) {
+	t.Helper()
+	rp, err := dialTLS(t, addr, key)
 	if err != nil {
 		return rp, ""
 	}
-	return rp, h
+	h, body, err := wire.Encode(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.WriteFrame(rp.conn, h, body); err != nil {
+		return rp, ""
+	}
+	rp.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	hdr, _, err := wire.ReadFrame(rp.conn, wire.DefaultMaxFrame)
+	rp.conn.SetReadDeadline(time.Time{})
+	if err != nil {
+		return rp, ""
+	}
+	return rp, hdr
+}
+
+// dialPlain connects to addr without TLS.
+func dialPlain(t *testing.T, addr string) *rawPeer {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rawPeer{conn: conn, tcp: conn}
 }
 
 func (rp *rawPeer) send(t *testing.T, m wire.Message) {

@@ -2,11 +2,11 @@ package p2p
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -38,7 +38,11 @@ type Network struct {
 	ln         net.Listener
 	addr       string // bound listen address
 	advertise  string
-	nonce      uint64
+	nonce      uint64 // random per process: tells twins (one key, two processes) and self apart
+	cert       tls.Certificate
+	tlsCfg     *tls.Config
+	budget     *sendBudget // answers queued to all peers
+	strangers  *sendBudget // the share of inbound non-validators
 	validators map[crypto.Address]bool
 	keys       *crypto.KeyCache
 	events     chan PeerEvent
@@ -49,16 +53,17 @@ type Network struct {
 
 	wg sync.WaitGroup
 
-	mu        sync.Mutex
-	stopping  bool
-	peers     map[uint64]*peer
-	conns     map[net.Conn]struct{} // connections in handshake, closed at shutdown
-	inbound   int                   // inbound connections (handshaking or registered)
-	perIP     map[string]int        // the same, by remote IP
-	bans      map[string]time.Time
-	cands     map[string]*candidate
-	dialing   map[string]bool
-	selfAddrs map[string]bool
+	mu          sync.Mutex
+	stopping    bool
+	peers       map[uint64]*peer
+	conns       map[net.Conn]struct{} // connections in handshake, closed at shutdown
+	inbound     int                   // inbound connections (handshaking or registered)
+	handshaking int                   // inbound connections in handshake
+	perIP       map[string]int        // the same, by remote IP
+	bans        map[string]time.Time
+	cands       map[string]*candidate
+	dialing     map[string]bool
+	selfAddrs   map[string]bool
 }
 
 // New checks cfg and binds the listener so Addr works at once; Run serves.
@@ -70,9 +75,9 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 	if chain == nil || h == nil {
 		return nil, fmt.Errorf("%w: nil chain or handler", ErrConfig)
 	}
-	var nb [8]byte
-	if _, err := rand.Read(nb[:]); err != nil {
-		return nil, fmt.Errorf("p2p: nonce: %w", err)
+	cert, err := selfSignedCert(c.Key)
+	if err != nil {
+		return nil, err
 	}
 	n := &Network{
 		seed:       maphash.MakeSeed(),
@@ -80,7 +85,10 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 		chain:      chain,
 		handler:    h,
 		log:        c.Logger,
-		nonce:      binary.LittleEndian.Uint64(nb[:]),
+		cert:       cert,
+		nonce:      rand.Uint64(),
+		budget:     newSendBudget(c.SendBuffer),
+		strangers:  newSendBudget(c.SendBuffer / 2),
 		validators: make(map[crypto.Address]bool, len(c.Validators)),
 		keys:       crypto.NewKeyCache(1024),
 		events:     make(chan PeerEvent, eventBuffer),
@@ -94,11 +102,12 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 		dialing:    make(map[string]bool),
 		selfAddrs:  make(map[string]bool),
 	}
+	n.tlsCfg = n.tlsConfig()
 	for _, v := range c.Validators {
 		n.validators[v] = true
 	}
 	if c.ListenAddr != "" {
-		ln, err := net.Listen("tcp", c.ListenAddr)
+		ln, err := c.Transport.Listen(c.ListenAddr)
 		if err != nil {
 			return nil, fmt.Errorf("p2p: listen %s: %w", c.ListenAddr, err)
 		}
@@ -132,8 +141,8 @@ func New(cfg Config, chain Chain, h Handler) (*Network, error) {
 // Addr is the bound listen address ("" when not listening).
 func (n *Network) Addr() string { return n.addr }
 
-// ID is this process's handshake nonce, which peers see as PeerInfo.ID.
-func (n *Network) ID() uint64 { return n.nonce }
+// ID is what peers see as PeerInfo.ID for this process.
+func (n *Network) ID() uint64 { return PeerID(n.cfg.Key.Address(), n.nonce) }
 
 // Events reports peer connections, disconnections and missing parents.
 func (n *Network) Events() <-chan PeerEvent { return n.events }
@@ -322,31 +331,44 @@ func (n *Network) DisconnectPeer(peerID uint64, reason string) bool {
 	return true
 }
 
-// banKey: remote IP, except for loopback where many local nodes share one IP
-// and the peer's announced listen port (or, lacking one, its nonce) is added.
-func banKey(remote net.Addr, listenAddr string, nonce uint64) string {
-	ip := remoteIP(remote)
-	if ip == nil {
-		return remote.String()
-	}
-	if !ip.IsLoopback() {
-		return ip.String()
-	}
-	if _, port, err := net.SplitHostPort(listenAddr); err == nil && port != "" && port != "0" {
-		return net.JoinHostPort(ip.String(), port)
-	}
-	return fmt.Sprintf("%s#%d", ip, nonce)
-}
+// Ban keys: a proven address, or a remote IP (or memnet host).
+func addrBanKey(a crypto.Address) string { return "addr:" + a.String() }
+func ipBanKey(host string) string        { return "ip:" + host }
 
-func remoteIP(a net.Addr) net.IP {
+// remoteHost is the host part of a remote address, and whether it is a
+// loopback IP (many local nodes share it, so it is never banned).
+func remoteHost(a net.Addr) (host string, loopback bool) {
 	if t, ok := a.(*net.TCPAddr); ok {
-		return t.IP
+		return t.IP.String(), t.IP.IsLoopback()
 	}
 	host, _, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return nil
+		return a.String(), false
 	}
-	return net.ParseIP(host)
+	ip := net.ParseIP(host)
+	return host, ip != nil && ip.IsLoopback()
+}
+
+// dialBanKey is the ban key of a dial target that is a literal IP other
+// than loopback ("" for names and loopback, checked once connected).
+func dialBanKey(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsLoopback() {
+		return ""
+	}
+	return ipBanKey(ip.String())
+}
+
+// banIdentity bans a proven address and, off loopback, its IP.
+func (n *Network) banIdentity(addr crypto.Address, host string, loopback bool, reason string) {
+	n.ban(addrBanKey(addr), reason)
+	if !loopback && host != "" {
+		n.ban(ipBanKey(host), reason)
+	}
 }
 
 func (n *Network) ban(key, reason string) {

@@ -24,12 +24,14 @@ const (
 	maxPendingReqs   = 64       // requests in flight to one peer
 	expiredRing      = 128      // timed-out request ids whose late answers are ignored
 	writeBatchFrames = 64       // frames written before a flush
-	maxQueueBytes    = 32 << 20 // bytes waiting in the send queue
+	maxQueueBytes    = 32 << 20 // bytes of our own frames (gossip, requests) waiting to be sent
+	smallAnswer      = 512      // budget reserved for an answer that is never large (BLH, ADR, PON)
 )
 
 type frame struct {
 	header string
 	body   []byte
+	answer int64 // > 0: an answer to the peer, holding this much of the send budgets
 }
 
 type pendingReq struct {
@@ -39,18 +41,31 @@ type pendingReq struct {
 
 // peer is one connected, handshaken peer.
 type peer struct {
-	n      *Network
-	conn   net.Conn
-	log    hclog.Logger
-	banKey string
-	dialed string // the address we dialed, for outbound peers
-	valid  bool   // NodeAddress is a genesis validator
+	n        *Network
+	conn     net.Conn // the TLS connection
+	log      hclog.Logger
+	host     string // remote IP (or memnet host)
+	loopback bool
+	dialed   string // the address we dialed, for outbound peers
+	valid    bool   // NodeAddress is a genesis validator
 
 	out    chan frame
-	queued atomic.Int64 // bytes in out
+	queued atomic.Int64 // bytes of our own frames in out
 	txKick chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	// Answers to the peer's requests: how many and how many bytes are
+	// queued (the reader alone adds, the writer subtracts), within
+	// answerCap and Config.MaxServing; the writer signals drained.
+	answerBytes atomic.Int64
+	serving     atomic.Int32
+	answerCap   int64
+	stranger    bool // inbound non-validator: also within Network.strangers
+	drained     chan struct{}
+
+	sendMu sync.Mutex // orders queueing against the final drain
+	dead   bool       // drained: nothing more is queued
 
 	mu      sync.Mutex
 	info    PeerInfo
@@ -64,18 +79,27 @@ type peer struct {
 }
 
 func newPeer(n *Network, conn net.Conn, info PeerInfo, dialed string) *peer {
+	host, loopback := remoteHost(conn.RemoteAddr())
 	p := &peer{
-		n:       n,
-		conn:    conn,
-		banKey:  banKey(conn.RemoteAddr(), info.ListenAddr, info.ID),
-		dialed:  dialed,
-		valid:   n.validators[info.NodeAddress],
-		out:     make(chan frame, sendQueueLen),
-		txKick:  make(chan struct{}, 1),
-		closed:  make(chan struct{}),
-		info:    info,
-		known:   newKeySet(knownSetSize),
-		pending: make(map[uint64]*pendingReq),
+		n:        n,
+		conn:     conn,
+		host:     host,
+		loopback: loopback,
+		dialed:   dialed,
+		valid:    n.validators[info.NodeAddress],
+		out:      make(chan frame, sendQueueLen),
+		txKick:   make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		drained:  make(chan struct{}, 1),
+		info:     info,
+		known:    newKeySet(knownSetSize),
+		pending:  make(map[uint64]*pendingReq),
+	}
+	// Strangers that dialled us get a small share: they are free to make.
+	p.answerCap = int64(n.cfg.PeerSendBuffer)
+	if info.Inbound && !p.valid {
+		p.stranger = true
+		p.answerCap = int64(n.cfg.InboundSendBuffer)
 	}
 	p.log = n.log.With("peer", info.NodeAddress.String(), "remote-addr", info.RemoteAddr, "inbound", info.Inbound)
 	return p
@@ -107,13 +131,14 @@ func (p *peer) isClosed() bool {
 	}
 }
 
-// misbehave bans the peer and disconnects it.
+// misbehave bans the peer (its proven address and, off loopback, its IP)
+// and disconnects it.
 func (p *peer) misbehave(reason string) {
 	if p.isClosed() {
 		return
 	}
 	p.log.Warn("peer misbehaved", "reason", reason)
-	p.n.ban(p.banKey, fmt.Sprintf("%s (remote-addr %s)", reason, p.info.RemoteAddr))
+	p.n.banIdentity(p.info.NodeAddress, p.host, p.loopback, fmt.Sprintf("%s (remote-addr %s)", reason, p.info.RemoteAddr))
 	p.close("banned: " + reason)
 }
 
@@ -124,27 +149,182 @@ func (p *peer) markKnown(k uint64) bool {
 	return p.known.add(k)
 }
 
-// enqueue hands a frame to the writer without ever blocking: a peer whose
-// queue is full cannot keep up and is dropped.
+// enqueue hands one of our own frames (gossip, a request, PEX) to the
+// writer without ever blocking: a peer whose queue is full cannot keep up
+// and is dropped.
 func (p *peer) enqueue(header string, body []byte) bool {
-	select {
-	case <-p.closed:
+	if p.isClosed() {
 		return false
-	default:
 	}
 	if p.queued.Add(int64(len(body))) > maxQueueBytes {
+		p.queued.Add(-int64(len(body)))
 		p.log.Warn("dropping slow peer", "reason", "send queue full")
 		p.close("send queue full")
 		return false
 	}
+	return p.push(frame{header: header, body: body})
+}
+
+// push queues f, or undoes its accounting if the peer is gone.
+func (p *peer) push(f frame) bool {
+	p.sendMu.Lock()
+	ok := false
+	if !p.dead {
+		select {
+		case p.out <- f:
+			ok = true
+		default:
+		}
+	}
+	dead := p.dead
+	p.sendMu.Unlock()
+	if !ok {
+		p.sent(f)
+		if !dead {
+			p.log.Warn("dropping slow peer", "reason", "send queue full")
+			p.close("send queue full")
+		}
+	}
+	return ok
+}
+
+// sent releases what a frame held once it is written or dropped.
+func (p *peer) sent(f frame) {
+	if f.answer == 0 {
+		p.queued.Add(-int64(len(f.body)))
+		return
+	}
+	p.answerBytes.Add(-f.answer)
+	p.serving.Add(-1)
+	p.release(f.answer)
 	select {
-	case p.out <- frame{header, body}:
-		return true
+	case p.drained <- struct{}{}:
 	default:
-		p.log.Warn("dropping slow peer", "reason", "send queue full")
-		p.close("send queue full")
-		return false
 	}
+}
+
+// drain releases every frame still queued once the writer has stopped.
+func (p *peer) drain() {
+	p.sendMu.Lock()
+	p.dead = true
+	p.sendMu.Unlock()
+	for {
+		select {
+		case f := <-p.out:
+			p.sent(f)
+		default:
+			return
+		}
+	}
+}
+
+// take takes size bytes of the node's budgets if they fit: strangers
+// (inbound non-validators) together may hold only half of SendBuffer, so
+// validators and the peers we chose are always served.
+func (p *peer) take(size int64) (bool, <-chan struct{}) {
+	if p.stranger {
+		if ok, freed := p.n.strangers.tryTake(size); !ok {
+			return false, freed
+		}
+	}
+	ok, freed := p.n.budget.tryTake(size)
+	if !ok && p.stranger {
+		p.n.strangers.release(size)
+	}
+	return ok, freed
+}
+
+func (p *peer) release(size int64) {
+	if p.stranger {
+		p.n.strangers.release(size)
+	}
+	p.n.budget.release(size)
+}
+
+// reserve waits until an answer of up to size bytes fits the peer's
+// answer budget (count and bytes) and the node's, and takes it. Only the
+// reader calls it, so while it waits the peer is not read: a peer that
+// asks and never reads is pushed back by TCP, and dropped once none of its
+// queued answers has been sent for IdleTimeout. A peer with nothing queued
+// that waits for the node's budget is not at fault and is not dropped.
+// It reports false if the peer is gone.
+func (p *peer) reserve(size int64) bool {
+	deadline := time.Now().Add(p.n.cfg.IdleTimeout)
+	for {
+		var freed <-chan struct{}
+		if p.serving.Load() < int32(p.n.cfg.MaxServing) {
+			q := p.answerBytes.Load()
+			if q == 0 || q+size <= p.answerCap {
+				ok, f := p.take(size)
+				if ok {
+					p.serving.Add(1)
+					p.answerBytes.Add(size)
+					return true
+				}
+				freed = f
+			}
+		}
+		var (
+			timer   *time.Timer
+			timeout <-chan time.Time
+		)
+		if p.answerBytes.Load() > 0 {
+			timer = time.NewTimer(time.Until(deadline))
+			timeout = timer.C
+		}
+		gone, expired := false, false
+		select {
+		case <-p.drained: // the peer reads: give it a new IdleTimeout
+			deadline = time.Now().Add(p.n.cfg.IdleTimeout)
+		case <-freed:
+		case <-p.closed:
+			gone = true
+		case <-timeout:
+			expired = true
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if expired {
+			p.log.Warn("dropping slow peer", "reason", "answers not read")
+			p.close("send buffer full: answers not read")
+		}
+		if gone || expired {
+			return false
+		}
+	}
+}
+
+// answer sends the answer build makes, within the send budgets: it first
+// reserves size bytes (an upper bound of the answer), so the peer's
+// requests cannot make the node build answers it has no room for.
+func (p *peer) answer(size int, build func() wire.Message) {
+	est := int64(size)
+	if !p.reserve(est) {
+		return
+	}
+	m := build()
+	h, body, err := wire.Encode(m)
+	if err != nil {
+		p.log.Error("cannot encode message", "header", m.Header(), "error", err)
+		p.sent(frame{answer: est})
+		return
+	}
+	// Hold what the frame really takes: release the rest of the estimate
+	// (or take the excess, which the estimate should never miss).
+	if d := est - int64(len(body)+wire.FrameOverhead); d != 0 {
+		p.answerBytes.Add(-d)
+		if d > 0 {
+			p.release(d)
+		} else {
+			if p.stranger {
+				p.n.strangers.take(-d)
+			}
+			p.n.budget.take(-d)
+		}
+		est -= d
+	}
+	p.push(frame{header: h, body: body, answer: est})
 }
 
 func (p *peer) send(m wire.Message) bool {
@@ -192,6 +372,7 @@ func (p *peer) run() {
 	p.readLoop()
 	p.close("read loop ended")
 	wg.Wait()
+	p.drain()
 	p.n.removePeer(p)
 }
 
@@ -212,13 +393,13 @@ func (p *peer) writeLoop() {
 			return
 		case f := <-p.out:
 			deadline()
-			p.queued.Add(-int64(len(f.body)))
 			err = wire.WriteFrame(bw, f.header, f.body)
+			p.sent(f)
 			for i := 0; err == nil && i < writeBatchFrames; i++ {
 				select {
 				case f = <-p.out:
-					p.queued.Add(-int64(len(f.body)))
 					err = wire.WriteFrame(bw, f.header, f.body)
+					p.sent(f)
 				default:
 					i = writeBatchFrames
 				}
@@ -356,23 +537,27 @@ func (p *peer) handle(m wire.Message) string {
 			p.log.Debug("block not accepted", "verdict", v.String(), "error", err)
 		}
 	case *wire.GetHead:
-		height, id, fin := n.chain.Head()
-		p.send(&wire.Head{ReqID: m.ReqID, Height: height, HeadID: id[:], FinalizedHeight: fin})
+		p.answer(smallAnswer, func() wire.Message {
+			height, id, fin := n.chain.Head()
+			return &wire.Head{ReqID: m.ReqID, Height: height, HeadID: id[:], FinalizedHeight: fin}
+		})
 	case *wire.GetBlocks:
-		p.serveBlocks(m)
+		p.answer(n.cfg.MaxFrame+wire.FrameOverhead, func() wire.Message { return p.serveBlocks(m) })
 	case *wire.GetLeader:
-		slot, leader := n.chain.Leader(uint64(time.Now().UnixMilli()))
-		p.send(&wire.Leader{ReqID: m.ReqID, Slot: slot, Leader: leader[:]})
+		p.answer(smallAnswer, func() wire.Message {
+			slot, leader := n.chain.Leader(uint64(time.Now().UnixMilli()))
+			return &wire.Leader{ReqID: m.ReqID, Slot: slot, Leader: leader[:]}
+		})
 	case *wire.GetSnapshot:
-		p.serveSnapshot(m)
+		p.answer(n.cfg.MaxFrame+wire.FrameOverhead, func() wire.Message { return p.serveSnapshot(m) })
 	case *wire.GetChunk:
-		p.serveChunk(m)
+		p.answer(n.cfg.MaxFrame+wire.FrameOverhead, func() wire.Message { return p.serveChunk(m) })
 	case wire.Answer:
 		return p.deliver(m)
 	case *wire.Peers:
 		n.AddPeers(m.Addrs...)
 	case *wire.Ping:
-		p.send(&wire.Pong{Nonce: m.Nonce})
+		p.answer(smallAnswer, func() wire.Message { return &wire.Pong{Nonce: m.Nonce} })
 	case *wire.Pong:
 		// liveness only: any frame resets the idle deadline
 	case *wire.Hello, *wire.HelloAck:
@@ -383,7 +568,7 @@ func (p *peer) handle(m wire.Message) string {
 	return ""
 }
 
-func (p *peer) serveBlocks(m *wire.GetBlocks) {
+func (p *peer) serveBlocks(m *wire.GetBlocks) *wire.Blocks {
 	count := int(min(m.Count, wire.MaxBlocksPerRequest))
 	// Leave room for the envelope and each block's bin32 header.
 	budget := p.n.cfg.MaxFrame - wire.HeaderLen - 64 - 5*count
@@ -399,7 +584,7 @@ func (p *peer) serveBlocks(m *wire.GetBlocks) {
 		}
 		total += len(b)
 	}
-	p.send(&wire.Blocks{ReqID: m.ReqID, Blocks: blocks})
+	return &wire.Blocks{ReqID: m.ReqID, Blocks: blocks}
 }
 
 func (p *peer) sendPeers() {

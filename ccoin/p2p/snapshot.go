@@ -20,7 +20,7 @@ type SnapshotSource interface {
 }
 
 // serveSnapshot answers GetSnapshot from the chain's SnapshotSource.
-func (p *peer) serveSnapshot(m *wire.GetSnapshot) {
+func (p *peer) serveSnapshot(m *wire.GetSnapshot) *wire.Snapshot {
 	var data []byte
 	if src, ok := p.n.chain.(SnapshotSource); ok {
 		d, err := src.SnapshotManifest()
@@ -30,12 +30,12 @@ func (p *peer) serveSnapshot(m *wire.GetSnapshot) {
 			data = d
 		}
 	}
-	p.send(&wire.Snapshot{ReqID: m.ReqID, Manifest: data})
+	return &wire.Snapshot{ReqID: m.ReqID, Manifest: data}
 }
 
 // serveChunk answers GetChunk; a chunk that would not fit in a frame is
 // answered as missing (the asker would otherwise ban us for the frame).
-func (p *peer) serveChunk(m *wire.GetChunk) {
+func (p *peer) serveChunk(m *wire.GetChunk) *wire.Chunk {
 	var data []byte
 	if src, ok := p.n.chain.(SnapshotSource); ok {
 		d, err := src.SnapshotChunk(m.Height, m.Index)
@@ -45,7 +45,7 @@ func (p *peer) serveChunk(m *wire.GetChunk) {
 			data = d
 		}
 	}
-	p.send(&wire.Chunk{ReqID: m.ReqID, Index: m.Index, Data: data})
+	return &wire.Chunk{ReqID: m.ReqID, Index: m.Index, Data: data}
 }
 
 // RequestSnapshot asks a peer for its snapshot manifest; an empty answer

@@ -20,11 +20,17 @@ func TestTimeoutsAndKeepAlive(t *testing.T) {
 	link(t, b, a)
 
 	// A client that never sends HEY is cut off by the handshake timeout.
-	silent, _ := dialRaw(t, a.Addr(), nil)
+	silent := dialPlain(t, a.Addr())
 	silent.waitClosed(t)
+	// So does one that completes TLS and then never sends HEY.
+	quiet, err := dialTLS(t, a.Addr(), testKey(t, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet.waitClosed(t)
 
 	// A handshaken client that then stays silent is dropped as idle.
-	rp, ack := dialRaw(t, a.Addr(), signedHello(t, testKey(t, 2), testNetworkID, testChainID, "127.0.0.1:41001", 9))
+	rp, ack := dialRaw(t, a.Addr(), testKey(t, 2), testHello(testKey(t, 2), testNetworkID, testChainID, "127.0.0.1:41001"))
 	if ack != wire.HdrHelloAck {
 		t.Fatalf("handshake answer %q", ack)
 	}

@@ -17,7 +17,17 @@ import (
 // when txs[i] was accepted, or an error wrapping one of the Err kinds.
 // Signatures are checked in parallel, outside the pool lock.
 func (p *Pool) Add(txs []*types.Transaction) []error {
-	return p.add(txs, true)
+	return p.add(txs, true, false)
+}
+
+// AddFromPeer is Add for a batch a peer relayed. A peer must check
+// signatures before relaying, so one bad signature condemns the batch:
+// verification stops at the first bad signature found (the rest are not
+// verified, so a forged batch costs one check, not thousands) and nothing
+// of the batch is inserted. That transaction's error is ErrBadSignature;
+// the others then carry ErrNotVerified.
+func (p *Pool) AddFromPeer(txs []*types.Transaction) []error {
+	return p.add(txs, true, true)
 }
 
 // AddVerified inserts transactions whose signatures were already verified,
@@ -25,10 +35,10 @@ func (p *Pool) Add(txs []*types.Transaction) []error {
 // check, and re-reads the head state of their senders first, so it is correct
 // whether it runs before or after the Reset for the new head.
 func (p *Pool) AddVerified(txs []*types.Transaction) []error {
-	return p.add(txs, false)
+	return p.add(txs, false, false)
 }
 
-func (p *Pool) add(txs []*types.Transaction, verify bool) []error {
+func (p *Pool) add(txs []*types.Transaction, verify, strict bool) []error {
 	errs := make([]error, len(txs))
 	if len(txs) == 0 {
 		return errs
@@ -55,8 +65,13 @@ func (p *Pool) add(txs []*types.Transaction, verify bool) []error {
 	}
 	p.mu.RUnlock()
 
-	if verify {
-		p.verifyAll(txs, errs)
+	if verify && !p.verifyAll(txs, errs, strict) {
+		for i, err := range errs {
+			if err == nil {
+				errs[i] = fmt.Errorf("%w: another transaction of the batch has a bad signature", ErrNotVerified)
+			}
+		}
+		return errs
 	}
 
 	// Insert in nonce order (stable, so the first of two equal nonces wins):
@@ -156,16 +171,21 @@ func (p *Pool) checkAccount(a *account, t *types.Transaction, withGap bool) erro
 
 // verifyAll checks the signatures of the transactions still without an
 // error, spread over GOMAXPROCS workers.
-func (p *Pool) verifyAll(txs []*types.Transaction, errs []error) {
+func (p *Pool) verifyAll(txs []*types.Transaction, errs []error, stopAtBad bool) (ok bool) {
 	todo := make([]int, 0, len(txs))
 	for i := range txs {
 		if errs[i] == nil {
 			todo = append(todo, i)
 		}
 	}
+	var bad atomic.Bool
 	check := func(i int) {
+		if stopAtBad && bad.Load() {
+			return
+		}
 		if err := txs[i].VerifySignature(p.keys); err != nil {
 			errs[i] = fmt.Errorf("%w: %w", ErrBadSignature, err)
+			bad.Store(true)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(todo))
@@ -173,7 +193,7 @@ func (p *Pool) verifyAll(txs []*types.Transaction, errs []error) {
 		for _, i := range todo {
 			check(i)
 		}
-		return
+		return !(stopAtBad && bad.Load())
 	}
 	var (
 		next atomic.Int64
@@ -191,6 +211,7 @@ func (p *Pool) verifyAll(txs []*types.Transaction, errs []error) {
 		})
 	}
 	wg.Wait()
+	return !(stopAtBad && bad.Load())
 }
 
 // insertLocked runs every check against current state and inserts t.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -419,5 +420,47 @@ func TestBatchOutOfOrder(t *testing.T) {
 	errs := p.AddVerified([]*types.Transaction{first, second})
 	if errs[0] != nil || !errors.Is(errs[1], ErrNonceTaken) {
 		t.Fatalf("errs %v", errs)
+	}
+}
+
+// A peer's batch of forged transactions costs one signature check, not
+// one per transaction (issue 16: 6,400 bad signatures in one TXN frame
+// were all verified before the peer was banned), and nothing of a batch
+// with a forgery is pooled.
+func TestAddFromPeerStopsAtFirstBadSignature(t *testing.T) {
+	k := testKeys(t)
+	st := newState()
+	st.set(k[0].Address(), 1<<40, 0)
+	p := New(Config{ChainID: testChain}, st)
+	good := stx(t, k[0], 1, 1)
+	batch := []*types.Transaction{good}
+	for i := range 3000 {
+		forged := utx(good.From, uint64(2+i), 1)
+		forged.PublicKey, forged.Signature = good.PublicKey, good.Signature // another payload's signature
+		batch = append(batch, forged)
+	}
+	errs := p.AddFromPeer(batch)
+	verified, skipped := 0, 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, ErrBadSignature):
+			verified++
+		case errors.Is(err, ErrNotVerified):
+			skipped++
+		}
+	}
+	// Concurrent workers may each have checked one before seeing the first.
+	if verified == 0 || verified > 2*runtime.GOMAXPROCS(0) {
+		t.Fatalf("%d bad signatures verified, want 1..%d", verified, 2*runtime.GOMAXPROCS(0))
+	}
+	if skipped < 3000-verified {
+		t.Fatalf("only %d transactions skipped", skipped)
+	}
+	if p.Has(good.ID()) {
+		t.Fatal("a transaction of a forged batch was pooled")
+	}
+	// Add (the API's path) still judges each transaction alone.
+	if errs := p.Add(batch[:2]); errs[0] != nil || !errors.Is(errs[1], ErrBadSignature) {
+		t.Fatalf("Add: %v", errs)
 	}
 }

@@ -16,4 +16,5 @@ var (
 	ErrAccountFull       = errors.New("sender has too many pooled transactions")
 	ErrQueueFull         = errors.New("future-nonce queue is full")
 	ErrDataTooLarge      = errors.New("transaction data too large")
+	ErrNotVerified       = errors.New("transaction not verified")
 )

@@ -9,6 +9,10 @@
 // sees it, so a few crafted bytes can neither allocate gigabytes nor exhaust
 // the stack. After decoding, each message enforces its own field limits.
 //
+// Frames travel inside the TLS 1.3 link package p2p sets up (protocol
+// version ProtocolVersion); until the handshake completes only HEY/ACK
+// frames of at most MaxHelloFrame are read.
+//
 // Blocks and transactions travel as opaque canonical encodings ([]byte); this
 // package never interprets them.
 package wire

@@ -1,30 +1,40 @@
 package wire
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
 
+// ProtocolVersion is the peer-to-peer protocol this package speaks. Version
+// 1 was a plain-TCP link whose HEY/ACK carried an RSA signature over fields
+// the other side had no part in, so a recorded ACK could be replayed to a
+// third node; version 2 runs over mutually authenticated TLS 1.3 and HEY/ACK
+// carry no identity proof (the certificate is the proof).
+const ProtocolVersion = 2
+
 // Handshake field limits.
 const (
-	ChainIDLen      = 32
-	AddressLen      = 20
-	HashLen         = 32
-	MaxAddrLen      = 128
-	MaxVersionLen   = 64
-	MaxNodeTypeLen  = 16
-	MaxPublicKeyLen = 1024
-	MaxSignatureLen = 512
+	ChainIDLen     = 32
+	AddressLen     = 20
+	HashLen        = 32
+	MaxAddrLen     = 128
+	MaxVersionLen  = 64
+	MaxNodeTypeLen = 16
+	// MaxHelloFrame bounds a HEY or ACK frame (header plus body). It is the
+	// frame limit until the handshake completes, so an unauthenticated
+	// connection cannot make a node allocate a full frame.
+	MaxHelloFrame = 1 << 10
 )
 
-// Hello (HEY) opens a connection: the dialer introduces itself. The signature
-// is the node key's RSA-PSS signature over SigningDigest, so a peer proves it
-// holds the key behind NodeAddress (validators are recognised by their genesis
-// keys) and a recorded handshake cannot be replayed for long (TimeMs).
+// Hello (HEY) is the dialer's introduction, sent inside the TLS link once
+// both certificates have been checked. NodeAddress must be the address of
+// the key in the sender's certificate; the receiver takes the peer's
+// identity from the certificate and only checks that the two agree.
 type Hello struct {
 	_msgpack        struct{} `msgpack:",as_array"`
+	Protocol        uint64   // ProtocolVersion; first, so any version can read it
 	NetworkID       uint64
 	ChainID         []byte
 	NodeAddress     []byte
@@ -34,10 +44,13 @@ type Hello struct {
 	FinalizedHeight uint64
 	Version         string
 	NodeType        string
-	Nonce           uint64 // random per process: detects self and duplicate connections
-	TimeMs          uint64
-	PublicKey       []byte // PKIX DER
-	Signature       []byte
+	// Nonce is random per process. Two processes may hold one key (an
+	// operator's mistake that makes a validator equivocate, which the
+	// network must still see): the nonce tells them apart, and tells a
+	// node that it dialled itself. Only the key's holder can present a
+	// nonce for its address, so nobody else can use it to evict a link.
+	Nonce  uint64
+	TimeMs uint64 // the sender's clock, informative
 }
 
 // HelloAck (ACK) is the listener's answer to Hello, with the same fields.
@@ -49,20 +62,6 @@ func (*Hello) Header() string { return HdrHello }
 // Header implements Message.
 func (*HelloAck) Header() string { return HdrHelloAck }
 
-// SigningDigest is SHA-256 of the msgpack array
-// [NetworkID, ChainID, NodeAddress, ListenAddr, Nonce, TimeMs].
-func (h *Hello) SigningDigest() [32]byte {
-	b, err := msgpack.Marshal([]any{h.NetworkID, h.ChainID, h.NodeAddress, h.ListenAddr, h.Nonce, h.TimeMs})
-	if err != nil {
-		// Marshalling integers, byte slices and a string cannot fail.
-		panic(fmt.Sprintf("wire: hello digest: %v", err))
-	}
-	return sha256.Sum256(b)
-}
-
-// SigningDigest is the same digest as Hello's.
-func (h *HelloAck) SigningDigest() [32]byte { return (*Hello)(h).SigningDigest() }
-
 func (h *Hello) validate() error {
 	for _, e := range []error{
 		checkExact("chain id", h.ChainID, ChainIDLen),
@@ -71,8 +70,6 @@ func (h *Hello) validate() error {
 		checkMax("listen addr", len(h.ListenAddr), MaxAddrLen),
 		checkMax("version", len(h.Version), MaxVersionLen),
 		checkMax("node type", len(h.NodeType), MaxNodeTypeLen),
-		checkMax("public key", len(h.PublicKey), MaxPublicKeyLen),
-		checkMax("signature", len(h.Signature), MaxSignatureLen),
 	} {
 		if e != nil {
 			return e
@@ -82,3 +79,29 @@ func (h *Hello) validate() error {
 }
 
 func (h *HelloAck) validate() error { return (*Hello)(h).validate() }
+
+// HelloProtocol reads the protocol version that starts a HEY or ACK body of
+// any version, so a peer of another version is refused with a clear message
+// rather than as malformed. It reports false if the body does not start
+// with an array whose first element is an unsigned integer.
+func HelloProtocol(body []byte) (uint64, bool) {
+	if _, err := checkStructure(body); err != nil {
+		return 0, false
+	}
+	dec := msgpack.NewDecoder(bytes.NewReader(body))
+	n, err := dec.DecodeArrayLen()
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	v, err := dec.DecodeUint64()
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// String is for logs.
+func (h *Hello) String() string {
+	return fmt.Sprintf("protocol %d, network %d, chain %x, listen %q, height %d, %s %s",
+		h.Protocol, h.NetworkID, h.ChainID, h.ListenAddr, h.Height, h.NodeType, h.Version)
+}

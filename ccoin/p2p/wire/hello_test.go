@@ -1,11 +1,15 @@
 package wire
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
 
 func validHello() Hello {
-	return Hello{NetworkID: 7, ChainID: fill(32, 1), NodeAddress: fill(20, 2), ListenAddr: "127.0.0.1:9000",
-		Height: 12, HeadID: fill(32, 3), FinalizedHeight: 10, Version: "ccoin/0.1", NodeType: "validator",
-		Nonce: 1 << 60, TimeMs: 1700000000000, PublicKey: fill(294, 4), Signature: fill(256, 5)}
+	return Hello{Protocol: ProtocolVersion, NetworkID: 7, ChainID: fill(32, 1), NodeAddress: fill(20, 2),
+		ListenAddr: "127.0.0.1:9000", Height: 12, HeadID: fill(32, 3), FinalizedHeight: 10,
+		Version: "ccoin/0.1", NodeType: "validator", Nonce: 1 << 60, TimeMs: 1700000000000}
 }
 
 func TestHelloCodec(t *testing.T) {
@@ -21,34 +25,42 @@ func TestHelloCodec(t *testing.T) {
 		{"long listen addr", mod(func(h *Hello) { h.ListenAddr = string(fill(129, 'a')) }), ErrTooLarge},
 		{"long version", mod(func(h *Hello) { h.Version = string(fill(65, 'a')) }), ErrTooLarge},
 		{"long node type", mod(func(h *Hello) { h.NodeType = string(fill(17, 'a')) }), ErrTooLarge},
-		{"long public key", mod(func(h *Hello) { h.PublicKey = fill(1025, 1) }), ErrTooLarge},
-		{"long signature", mod(func(h *Hello) { h.Signature = fill(513, 1) }), ErrTooLarge},
 	})
 }
 
-func TestHelloSigningDigest(t *testing.T) {
-	a := validHello()
-	b := a
-	b.Height, b.Version, b.Signature = 99, "other", nil // not covered by the signature
-	if a.SigningDigest() != b.SigningDigest() {
-		t.Fatal("digest depends on unsigned fields")
+// The largest valid HEY fits the pre-handshake frame limit.
+func TestHelloFitsHandshakeLimit(t *testing.T) {
+	h := validHello()
+	h.Protocol, h.NetworkID, h.Height, h.FinalizedHeight, h.Nonce, h.TimeMs = 1<<63, 1<<63, 1<<63, 1<<63, 1<<63, 1<<63
+	h.ListenAddr = string(fill(MaxAddrLen, 'a'))
+	h.Version = string(fill(MaxVersionLen, 'v'))
+	h.NodeType = string(fill(MaxNodeTypeLen, 't'))
+	_, body, err := Encode(&h)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ack := HelloAck(a)
-	if ack.SigningDigest() != a.SigningDigest() {
-		t.Fatal("ack digest differs")
+	if n := len(body) + HeaderLen; n > MaxHelloFrame {
+		t.Fatalf("largest hello is %d bytes, limit %d", n, MaxHelloFrame)
 	}
-	for _, f := range []func(*Hello){
-		func(h *Hello) { h.NetworkID++ },
-		func(h *Hello) { h.ChainID = fill(32, 9) },
-		func(h *Hello) { h.NodeAddress = fill(20, 9) },
-		func(h *Hello) { h.ListenAddr = "x:1" },
-		func(h *Hello) { h.Nonce++ },
-		func(h *Hello) { h.TimeMs++ },
-	} {
-		c := a
-		f(&c)
-		if c.SigningDigest() == a.SigningDigest() {
-			t.Fatal("digest ignores a signed field")
+}
+
+func TestHelloProtocol(t *testing.T) {
+	h := validHello()
+	_, body, err := Encode(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := HelloProtocol(body); !ok || v != ProtocolVersion {
+		t.Fatalf("HelloProtocol = %d, %v", v, ok)
+	}
+	// A later version with more fields still yields its version number.
+	future, _ := msgpack.Marshal([]any{uint64(3), "anything", []byte{1}, true})
+	if v, ok := HelloProtocol(future); !ok || v != 3 {
+		t.Fatalf("future hello: %d, %v", v, ok)
+	}
+	for _, b := range [][]byte{nil, {0xc0}, {0x91, 0xa1, 'x'}, {0x90}, {0xdd, 0xff, 0xff, 0xff, 0xff}} {
+		if _, ok := HelloProtocol(b); ok {
+			t.Errorf("HelloProtocol(%x) ok", b)
 		}
 	}
 }
