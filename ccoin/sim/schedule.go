@@ -22,7 +22,7 @@ const (
 	OneWay
 	// Crash kills node A[0] (kill -9: its database keeps what it synced,
 	// its pool and every message in flight to it are lost) and restarts it
-	// at To.
+	// DownMs later (To is the slot that ends in).
 	Crash
 )
 
@@ -37,6 +37,7 @@ type Fault struct {
 	A, B     []int // node indexes; see Kind
 	DelayMs  int64
 	LossPct  int
+	DownMs   int64
 }
 
 // Schedule is everything a run does, drawn from its seed. The same
@@ -124,6 +125,14 @@ func drawFault(r *rand.Rand, s *Schedule) Fault {
 		f.A, f.B = a, b
 	case Crash:
 		f.A = []int{r.IntN(n)}
+		// Half the restarts are quick (a supervisor restarting the
+		// process within the slot), half take up to 25 slots.
+		if r.IntN(2) == 0 {
+			f.DownMs = 50 + r.Int64N(int64(s.IntervalMs))
+		} else {
+			f.DownMs = int64(s.IntervalMs) + r.Int64N(25*int64(s.IntervalMs))
+		}
+		f.To = min(f.From+1+uint64(f.DownMs)/s.IntervalMs, s.HealAt)
 	}
 	return f
 }
@@ -193,7 +202,7 @@ func (s Schedule) String() string {
 		case OneWay:
 			fmt.Fprintf(&b, "one-way cut %s -> %s", s.group(f.A), s.group(f.B))
 		case Crash:
-			fmt.Fprintf(&b, "%s killed, restarted at slot %d", s.nodeName(f.A[0]), f.To)
+			fmt.Fprintf(&b, "%s killed, restarted %d ms later", s.nodeName(f.A[0]), f.DownMs)
 		}
 		b.WriteByte('\n')
 	}

@@ -290,7 +290,7 @@ func (s *sim) checkVote(n *node, v *types.Vote) {
 	s.trace("%s votes %s -> %s", n.name, v.Source, v.Target)
 	for _, o := range s.votesBy[v.Voter] {
 		switch {
-		case o.Target.Epoch == v.Target.Epoch:
+		case o.Target.Epoch == v.Target.Epoch && (o.Target.ID != v.Target.ID || o.Source != v.Source):
 			s.fail(n, "double vote for epoch %d: %s -> %s and %s -> %s", v.Target.Epoch, o.Source, o.Target, v.Source, v.Target)
 		case o.Source.Epoch < v.Source.Epoch && v.Target.Epoch < o.Target.Epoch,
 			v.Source.Epoch < o.Source.Epoch && o.Target.Epoch < v.Target.Epoch:
@@ -406,25 +406,32 @@ func (s *sim) run() error {
 			s.at(s.slotStart(slot)+int64(sc.IntervalMs/3), s.resubmit)
 		}
 	}
-	// Crashes and restarts at random moments in their slots.
+	// Crashes at random moments in their slots, restarts DownMs later.
 	for _, f := range sc.Faults {
 		if f.Kind != Crash {
 			continue
 		}
 		n := s.nodes[f.A[0]]
-		s.at(s.slotStart(f.From)+s.rng.Int64N(int64(sc.IntervalMs)), func() {
+		at := s.slotStart(f.From) + s.rng.Int64N(int64(sc.IntervalMs))
+		s.at(at, func() {
 			s.trace("%s killed", n.name)
 			s.incar[n.idx]++
 			n.crash()
 		})
-		s.at(s.slotStart(f.To)+s.rng.Int64N(int64(sc.IntervalMs)), func() {
+		s.at(min(at+f.DownMs, s.slotStart(sc.HealAt)), func() {
 			if n.up {
 				return
 			}
 			s.trace("%s restarted", n.name)
 			if err := n.start(); err != nil {
 				s.fail(n, "restart: %v", err)
+				return
 			}
+			// A restarted validator votes in the current slot like any
+			// other: at two thirds of it, or at once if that has passed.
+			slot := n.localSlot()
+			due := s.slotStart(slot) + int64(sc.IntervalMs*2/3) - sc.SkewMs[n.idx]
+			s.at(max(due, s.now), func() { n.vote(slot) })
 		})
 	}
 	var healFinal uint64

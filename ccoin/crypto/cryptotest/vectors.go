@@ -3,6 +3,7 @@ package cryptotest
 import (
 	"crypto/sha256"
 	"math/big"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -27,9 +28,15 @@ func VectorKeys(tb testing.TB) []*crypto.PrivateKey {
 	}
 	keys := make([]*crypto.PrivateKey, len(paths))
 	for i, p := range paths {
-		k, err := crypto.LoadKeyFile(p, nil, nil)
+		// Published test keys: read them as data, not through LoadKeyFile,
+		// which refuses a key file others can read (git checks them out 0644).
+		pem, err := os.ReadFile(p)
 		if err != nil {
 			tb.Fatal(err)
+		}
+		k, err := crypto.DecodePrivateKeyPEM(pem, nil)
+		if err != nil {
+			tb.Fatalf("%s: %v", p, err)
 		}
 		keys[i] = k
 	}
