@@ -109,9 +109,11 @@ func (n *Node) afterImport(res *chain.Result) {
 			n.pool.AddVerified(res.Reorg.Abandoned)
 		}
 	}
+	n.retryVotes()
 	if !res.Head {
 		return
 	}
+	n.voteEarly(res.Header)
 	n.pool.Reset(res.Touched)
 	n.metrics.height.Set(float64(res.Header.Number))
 	n.metrics.txsApplied.Add(float64(len(res.Included)))

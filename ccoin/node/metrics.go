@@ -19,6 +19,7 @@ type metrics struct {
 	poolPending   prometheus.Gauge
 	poolQueued    prometheus.Gauge
 	sealed        prometheus.Counter
+	votes         prometheus.Counter
 	blockInterval prometheus.Histogram
 	txsApplied    prometheus.Counter
 	rejected      *prometheus.CounterVec
@@ -35,6 +36,7 @@ func newMetrics() *metrics {
 		poolPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_pending", Help: "Executable pooled transactions."}),
 		poolQueued:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_queued", Help: "Future-nonce pooled transactions."}),
 		sealed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_blocks_sealed_total", Help: "Blocks sealed by this validator."}),
+		votes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_votes_cast_total", Help: "Finality votes signed by this validator."}),
 		blockInterval: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ccoin_block_interval_seconds", Help: "Time between consecutive head blocks.",
 			Buckets: []float64{0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 600}}),
 		txsApplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_txs_applied_total", Help: "Transactions in blocks that joined the canonical chain."}),
@@ -42,7 +44,7 @@ func newMetrics() *metrics {
 		syncState:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ccoin_sync_state", Help: "1 for the current sync state."}, []string{"state"}),
 		reorgs:     prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_reorgs_total", Help: "Chain reorganisations."}),
 	}
-	m.reg.MustRegister(m.height, m.finalized, m.peers, m.poolPending, m.poolQueued, m.sealed,
+	m.reg.MustRegister(m.height, m.finalized, m.peers, m.poolPending, m.poolQueued, m.sealed, m.votes,
 		m.blockInterval, m.txsApplied, m.rejected, m.syncState, m.reorgs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

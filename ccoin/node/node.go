@@ -81,6 +81,9 @@ type Node struct {
 	net     *p2p.Network
 	sealer  *consensus.Sealer
 	guard   *consensus.SlotGuard
+	ffg     *consensus.Finality
+	voter   *consensus.Voter
+	voteNow chan uint64 // epochs to vote for at once (the leader's block is in)
 	clock   *consensus.ClockMonitor
 	keys    *crypto.KeyCache
 	metrics *metrics
@@ -181,9 +184,17 @@ func (n *Node) openChain() error {
 	// The pool reads the chain and the chain reads the pool (to skip
 	// signatures it verified), so the chain gets the pool through a late-bound view.
 	pv := &poolView{}
+	if err := n.openFinality(lateHeaders{n}); err != nil {
+		return err
+	}
 	n.chain, err = chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: n.engine, Pool: pv, Keys: n.keys,
-		Logger: n.log.Named("chain"), Now: n.opts.Now, OnEvent: n.onChainEvent})
+		Finality: n.ffg, Logger: n.log.Named("chain"), Now: n.opts.Now, OnEvent: n.onChainEvent})
 	if err != nil {
+		return err
+	}
+	// Finality may know more than the chain's stored pointers (a
+	// certificate stored just before a crash): settle fork choice first.
+	if _, err := n.chain.Refresh(); err != nil {
 		return err
 	}
 	n.pool = txpool.New(poolCfg, n.chain)
@@ -325,6 +336,9 @@ func (n *Node) Run(ctx context.Context) error {
 	start("snapshot-serve", n.snap.run)
 	if n.sealer != nil {
 		start("sealer", n.sealer.Run)
+	}
+	if n.voter != nil {
+		start("voter", n.runVoter)
 	}
 	for _, s := range n.extra {
 		start(s.name, s.run)

@@ -241,6 +241,13 @@ func (v netView) Leader(nowMs uint64) (uint64, crypto.Address) {
 	return slot, s.Leader(slot)
 }
 
+func (v netView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte) {
+	if !v.n.built.Load() {
+		return nil, nil
+	}
+	return chainView(v).FinalityEvidence(epoch, id)
+}
+
 func (v netView) SnapshotManifest() ([]byte, error) {
 	if !v.n.built.Load() {
 		return nil, nil
@@ -264,6 +271,13 @@ func (h netHandler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.V
 		return nil, p2p.Known, nil
 	}
 	return handler(h).HandleTxs(from, raws)
+}
+
+func (h netHandler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	if !h.n.built.Load() {
+		return p2p.Known, nil
+	}
+	return handler(h).HandleVote(from, raw)
 }
 
 func (h netHandler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {

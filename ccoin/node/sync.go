@@ -124,14 +124,16 @@ func (s *syncer) watchEvents(ctx context.Context) {
 }
 
 type peerHead struct {
-	id     uint64
-	height uint64
+	id        uint64
+	height    uint64
+	finalized uint64
 }
 
 // round asks peers for their heads and catches up with the best one; a
 // non-zero prefer is a peer that just showed us a block we cannot attach.
 func (s *syncer) round(ctx context.Context, prefer uint64) {
 	heads := s.peerHeads(ctx)
+	defer s.learnFinality(ctx, heads)
 	head, _ := s.n.chain.Head()
 	for len(heads) > 0 {
 		best := heads[0]
@@ -159,6 +161,22 @@ func (s *syncer) round(ctx context.Context, prefer uint64) {
 	s.set(StateReady)
 }
 
+// learnFinality fetches the certificate of the peer with the highest
+// final block when it is above ours: finality comes from certificates,
+// never from the chain's shape.
+func (s *syncer) learnFinality(ctx context.Context, heads []peerHead) {
+	final, _ := s.n.chain.Finalized()
+	var best *peerHead
+	for i := range heads {
+		if heads[i].finalized > final.Number && (best == nil || heads[i].finalized > best.finalized) {
+			best = &heads[i]
+		}
+	}
+	if best != nil {
+		s.n.learnFinality(ctx, best.id)
+	}
+}
+
 // peerHeads returns connected peers ordered by height, best first,
 // skipping peers that recently failed us.
 func (s *syncer) peerHeads(ctx context.Context) []peerHead {
@@ -173,12 +191,12 @@ func (s *syncer) peerHeads(ctx context.Context) []peerHead {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		h, _, _, err := s.n.net.RequestHead(rctx, p.ID)
+		h, _, fin, err := s.n.net.RequestHead(rctx, p.ID)
 		cancel()
 		if err != nil {
 			continue
 		}
-		out = append(out, peerHead{p.ID, h})
+		out = append(out, peerHead{p.ID, h, fin})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].height > out[j].height })
 	return out

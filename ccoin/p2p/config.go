@@ -179,6 +179,10 @@ type Chain interface {
 	// blocks from number from, stopping before their total size exceeds maxBytes.
 	BlocksByNumber(from uint64, count int, maxBytes int) [][]byte
 	Leader(nowMs uint64) (slot uint64, leader crypto.Address)
+	// FinalityEvidence returns the newest finality certificate (nil if
+	// none beyond genesis) and, when id is not zero, the votes that
+	// justified checkpoint (epoch, id).
+	FinalityEvidence(epoch uint64, id [32]byte) (cert []byte, votes [][]byte)
 }
 
 // Verdict is the node's judgement of gossip received from a peer.
@@ -219,6 +223,9 @@ func (v Verdict) String() string {
 type Handler interface {
 	HandleTxs(from PeerInfo, txs [][]byte) (relay [][]byte, v Verdict, err error)
 	HandleBlock(from PeerInfo, block []byte) (Verdict, error)
+	// HandleVote judges a finality vote: Accepted relays it, Rejected bans
+	// the sender, MissingParent says it names blocks this node lacks.
+	HandleVote(from PeerInfo, vote []byte) (Verdict, error)
 }
 
 // PeerInfo describes a connected peer.

@@ -54,6 +54,8 @@ func (c *fakeChain) BlocksByNumber(from uint64, count int, maxBytes int) [][]byt
 
 func (c *fakeChain) Leader(nowMs uint64) (uint64, crypto.Address) { return nowMs / 1000, c.leader }
 
+func (c *fakeChain) FinalityEvidence(uint64, [32]byte) ([]byte, [][]byte) { return nil, nil }
+
 // fakeHandler accepts each item the first time, reports Known afterwards,
 // rejects items starting with "bad", and counts deliveries per peer.
 type fakeHandler struct {
@@ -115,6 +117,15 @@ func (h *fakeHandler) HandleBlock(from PeerInfo, block []byte) (Verdict, error) 
 		return v, fmt.Errorf("bad block")
 	}
 	return v, nil
+}
+
+func (h *fakeHandler) HandleVote(from PeerInfo, vote []byte) (Verdict, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if v := h.judge(from, vote); v == Rejected {
+		return v, fmt.Errorf("bad vote")
+	}
+	return Known, nil
 }
 
 func (h *fakeHandler) hasBlock(b []byte) bool {

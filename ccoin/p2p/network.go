@@ -312,6 +312,21 @@ func (n *Network) BroadcastBlock(block []byte) {
 	}
 }
 
+// BroadcastVote relays a finality vote to every peer that has not seen it.
+func (n *Network) BroadcastVote(vote []byte) {
+	h, body, err := wire.Encode(&wire.Vote{Vote: vote})
+	if err != nil {
+		n.log.Warn("cannot broadcast vote", "error", err)
+		return
+	}
+	key := n.itemKey(vote)
+	for _, p := range n.allPeers() {
+		if p.markKnown(key) {
+			p.enqueue(h, body)
+		}
+	}
+}
+
 // Ban disconnects a peer and bans it for BanDuration.
 func (n *Network) Ban(peerID uint64, reason string) {
 	if p := n.peer(peerID); p != nil {

@@ -536,6 +536,24 @@ func (p *peer) handle(m wire.Message) string {
 		if err != nil && v != Accepted {
 			p.log.Debug("block not accepted", "verdict", v.String(), "error", err)
 		}
+	case *wire.Vote:
+		p.markKnown(p.n.itemKey(m.Vote))
+		v, err := n.handler.HandleVote(p.snapshot(), m.Vote)
+		switch v {
+		case Rejected:
+			return fmt.Sprintf("vote rejected: %v", err)
+		case Accepted:
+			n.BroadcastVote(m.Vote)
+		case MissingParent:
+			n.emit(PeerEvent{Type: EventMissingParent, Peer: p.snapshot()})
+		}
+	case *wire.GetFinality:
+		p.answer(wire.MaxCertSize+wire.MaxJustVotes*wire.MaxVoteSize, func() wire.Message {
+			var id [32]byte
+			copy(id[:], m.ID)
+			cert, votes := n.chain.FinalityEvidence(m.Epoch, id)
+			return &wire.Finality{ReqID: m.ReqID, Cert: cert, Votes: votes}
+		})
 	case *wire.GetHead:
 		p.answer(smallAnswer, func() wire.Message {
 			height, id, fin := n.chain.Head()

@@ -55,6 +55,21 @@ func (n *Network) RequestLeader(ctx context.Context, peerID uint64) (slot uint64
 	return l.Slot, leader, nil
 }
 
+// RequestFinality asks a peer for its newest certificate and, when id is
+// not zero, the votes that justified checkpoint (epoch, id).
+func (n *Network) RequestFinality(ctx context.Context, peerID uint64, epoch uint64, id [32]byte) (cert []byte, votes [][]byte, err error) {
+	req := &wire.GetFinality{ReqID: n.reqSeq.Add(1), Epoch: epoch}
+	if id != ([32]byte{}) {
+		req.ID = id[:]
+	}
+	a, _, err := n.request(ctx, peerID, req, wire.HdrFinality)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := a.(*wire.Finality)
+	return f.Cert, f.Votes, nil
+}
+
 // request sends req and waits for the answer with the same ReqID.
 func (n *Network) request(ctx context.Context, peerID uint64, req wire.Request, want string) (wire.Answer, *peer, error) {
 	p := n.peer(peerID)

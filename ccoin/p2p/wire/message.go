@@ -27,13 +27,16 @@ const (
 	HdrSnapshot    = "ASM"
 	HdrGetChunk    = "RCK"
 	HdrChunk       = "CHK"
+	HdrVote        = "VOT"
+	HdrGetFinality = "FIN"
+	HdrFinality    = "CRT"
 )
 
 // Headers lists every known header, for fuzzing and tests.
 func Headers() []string {
 	return []string{HdrHello, HdrHelloAck, HdrTxs, HdrBlock, HdrGetHead, HdrHead, HdrGetBlocks,
 		HdrBlocks, HdrGetLeader, HdrLeader, HdrPeers, HdrPing, HdrPong, HdrGetSnapshot,
-		HdrSnapshot, HdrGetChunk, HdrChunk}
+		HdrSnapshot, HdrGetChunk, HdrChunk, HdrVote, HdrGetFinality, HdrFinality}
 }
 
 // Message is one wire message; its header names it on the wire.
@@ -95,6 +98,12 @@ func New(header string) Message {
 		return new(GetChunk)
 	case HdrChunk:
 		return new(Chunk)
+	case HdrVote:
+		return new(Vote)
+	case HdrGetFinality:
+		return new(GetFinality)
+	case HdrFinality:
+		return new(Finality)
 	}
 	return nil
 }
