@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/node"
@@ -63,12 +64,12 @@ func loadAccount(cfg *node.Config, datadir, pwFile string) (*crypto.PrivateKey, 
 		case 1:
 			addrText = found[0]
 		default:
-			return nil, fmt.Errorf("several accounts in %s: set client.account_address", filepath.Join(datadir, "keys"))
+			return nil, fmt.Errorf("several accounts in %s (%s): choose one with --from ADDRESS or client.account_address in the config", filepath.Join(datadir, "keys"), strings.Join(found, ", "))
 		}
 	}
 	addr, err := crypto.ParseAddress(addrText)
 	if err != nil {
-		return nil, fmt.Errorf("client.account_address: %w", err)
+		return nil, fmt.Errorf("account %q: %w", addrText, err)
 	}
 	return crypto.LoadKey(datadir, addr, pass)
 }
