@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -164,5 +166,27 @@ func TestSendPrintAndFrom(t *testing.T) {
 	}
 	if out, code := exitCode(t, append(base, "--from", "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff")...); code == 0 {
 		t.Fatalf("--from an account without a key succeeded:\n%s", out)
+	}
+}
+
+// A syntax error in genesis.json or ccoin.json is reported with its line
+// and column.
+func TestJSONErrorsHaveLineAndColumn(t *testing.T) {
+	dir := t.TempDir()
+	g := filepath.Join(dir, "genesis.json")
+	os.WriteFile(g, []byte("{\n  \"network_id\": 5\n  \"miners\": []\n}\n"), 0o644)
+	cfg := filepath.Join(dir, "ccoin.json")
+	os.WriteFile(cfg, []byte("{\n  \"app\": {\"base_path\": \"x\"},\n}\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"initc", "--genesis", g, "--datadir", dir}, "line 3, column 3: invalid character"},
+		{[]string{"cnode", "-c", cfg}, "line 3, column 1: invalid character '}'"},
+		{[]string{"dumpconfig", "-c", cfg}, "line 3, column 1: "},
+	} {
+		if out, code := exitCode(t, c.args...); code == 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %q in:\n%s", c.args, code, c.want, out)
+		}
 	}
 }
