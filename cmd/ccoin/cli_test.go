@@ -69,6 +69,8 @@ func TestCLIMessages(t *testing.T) {
 		{"unknown flag", []string{"initc", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"missing --to", []string{"send", "--amount", "5"}, 1, "--to is required"},
 		{"malformed --to", []string{"send", "--to", "xyz", "--amount", "5"}, 1, "--to: "},
+		{"genesis without miners", []string{"genesis"}, 1, "--miners is required"},
+		{"genesis with a bad miner", []string{"genesis", "--miners", "nowhere"}, 1, `"nowhere" is neither an address nor a data directory`},
 		{"discovery -h alone is help", []string{"discovery", "-h"}, 0, "usage: ccoin discovery"},
 		{"discovery -h before a flag is help", []string{"discovery", "-h", "-p", "1"}, 0, "usage: ccoin discovery"},
 		{"snapshot without a subcommand", []string{"snapshot"}, 2, "usage: ccoin snapshot export"},

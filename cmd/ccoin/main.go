@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"create-account", "create an RSA-2048 account key in the data directory", runCreateAccount},
+		{"genesis", "write a genesis file naming the validators and funded accounts, stamped now", runGenesis},
 		{"initc", "build the genesis block and initial state from genesis.json", runInitc},
 		{"cnode", "run a validator or basic node", runCnode},
 		{"discovery", "run the discovery registry", runDiscovery},
