@@ -274,8 +274,22 @@ func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block
 	for i, tx := range b.Txs {
 		txid := tx.ID()
 		batch.Put(idKey(tTx, txid), txLoc(id, i))
+		putAddrTx(batch, b.Header.Number, i, tx, txid)
 	}
 	res.Included = append(res.Included, b.Txs...)
+}
+
+// putAddrTx indexes a canonical transaction under its sender and recipient.
+func putAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
+	batch.Put(addrTxKey(tx.From, number, i), txid[:])
+	if tx.To != tx.From {
+		batch.Put(addrTxKey(tx.To, number, i), txid[:])
+	}
+}
+
+func deleteAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction) {
+	batch.Delete(addrTxKey(tx.From, number, i))
+	batch.Delete(addrTxKey(tx.To, number, i))
 }
 
 func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
@@ -333,8 +347,9 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 		if err != nil {
 			return err
 		}
-		for _, tx := range ob.Txs {
+		for i, tx := range ob.Txs {
 			batch.Delete(idKey(tTx, tx.ID()))
+			deleteAddrTx(batch, n, i, tx)
 		}
 		abandoned = append(abandoned, ob.Txs...)
 		batch.Delete(numKey(n))
@@ -363,8 +378,10 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 		}
 		batch.Put(numKey(s.h.Number), s.id[:])
 		for j, tx := range blk.Txs {
-			batch.Put(idKey(tTx, tx.ID()), txLoc(s.id, j))
-			inNew[tx.ID()] = struct{}{}
+			txid := tx.ID()
+			batch.Put(idKey(tTx, txid), txLoc(s.id, j))
+			putAddrTx(batch, s.h.Number, j, tx, txid)
+			inNew[txid] = struct{}{}
 		}
 		res.Included = append(res.Included, blk.Txs...)
 	}

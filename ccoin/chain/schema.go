@@ -25,6 +25,11 @@ const (
 	tUndo     = 'u' // u ‖ id          -> state.EncodeChanges record
 	tSlot     = 'q' // q ‖ slot(8) ‖ sealer -> first block id seen
 	tEvidence = 'v' // v ‖ slot(8) ‖ sealer -> two header encodings
+	// x ‖ address ‖ number(8) ‖ index(4) -> tx id, canonical only: the
+	// transfers an address sent or received, for account pages. One entry
+	// per party (65 bytes each), so it grows with the chain as the t table
+	// does; readers take at most MaxAddressTxs of it, newest first.
+	tAddrTx = 'x'
 )
 
 func idKey(t byte, id types.Hash) []byte {
@@ -61,4 +66,20 @@ func txLoc(block types.Hash, index int) []byte {
 	copy(v, block[:])
 	binary.BigEndian.PutUint32(v[32:], uint32(index))
 	return v
+}
+
+func addrTxKey(a crypto.Address, number uint64, index int) []byte {
+	k := make([]byte, 33)
+	k[0] = tAddrTx
+	copy(k[1:], a[:])
+	binary.BigEndian.PutUint64(k[21:], number)
+	binary.BigEndian.PutUint32(k[29:], uint32(index))
+	return k
+}
+
+func addrTxPrefix(a crypto.Address) []byte {
+	k := make([]byte, 21)
+	k[0] = tAddrTx
+	copy(k[1:], a[:])
+	return k
 }

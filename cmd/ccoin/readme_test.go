@@ -205,6 +205,19 @@ func TestReadmeByHand(t *testing.T) {
 		if acc.Balance != 250 {
 			t.Errorf("node on %s: balance %d, want 250", p, acc.Balance)
 		}
+		// Every node's index by address lists the transfer.
+		var txs struct {
+			Transactions []struct {
+				Amount uint64 `json:"amount"`
+				Status string `json:"status"`
+			} `json:"transactions"`
+		}
+		if err := get(p, "/accounts/"+m[1]+"/txs?limit=5", &txs); err != nil {
+			t.Fatal(err)
+		}
+		if len(txs.Transactions) != 1 || txs.Transactions[0].Amount != 250 {
+			t.Errorf("node on %s: /accounts/%s/txs = %+v, want the one transfer of 250", p, m[1], txs.Transactions)
+		}
 		ids = append(ids, blk.ID)
 	}
 	if low < 2 || ids[0] != ids[1] || ids[1] != ids[2] {
