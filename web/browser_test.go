@@ -193,7 +193,7 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 			ctx := newTab(t, browser)
 			open(t, ctx, srv.URL, "#/account/"+vec.Transaction.To)
 			waitFor(t, ctx, `document.querySelector("#account-txs tr[data-test=account-tx]")?.dataset.id === `+webtest.JSString(vec.Transaction.ID))
-			want := "most recent on the chain"
+			want := "1 on the chain, 0 waiting in the pool"
 			if noIndex {
 				want = "found in the latest 42 blocks"
 			}

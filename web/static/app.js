@@ -846,7 +846,7 @@ async function viewAccount(view, ctx, addr) {
     // newest first, however old.
     const txs = await api.accountTxs(addr, ACCOUNT_TXS, { signal: ctx.signal });
     for (const t of txs) found.push({ t, status: t.status || "included", block: t.block_number });
-    note = `${found.length - pooled} most recent on the chain${txs.length === ACCOUNT_TXS ? ` (the newest ${ACCOUNT_TXS})` : ""}, ${pooled} waiting in the pool`;
+    note = `${txs.length === ACCOUNT_TXS ? `the newest ${txs.length}` : txs.length} on the chain, ${pooled} waiting in the pool`;
   } catch (e) {
     if (ctx.signal.aborted) return;
     if (!(e instanceof ApiError && e.status === 404)) {
