@@ -96,3 +96,37 @@ func TestAddressTxs(t *testing.T) {
 		}
 	}
 }
+
+// The index keeps only the newest AddressIndexBlocks blocks: each new block
+// drops the entries of the block leaving the window.
+func TestAddressTxsWindow(t *testing.T) {
+	e := newEnv(t, 1, 2)
+	e.c.cfg.AddressIndexBlocks = 2
+	m := e.miners[0]
+	u0, u1 := e.users[0], e.users[1]
+	var txs []*types.Transaction
+	parent := e.g.ChainID
+	for i := range 4 { // blocks 2..5, one transfer each
+		tx := e.tx(u0, u1.Address(), uint64(i+1), 10)
+		b := makeBlock(t, e.c, parent, m, uint64(10+i), tx)
+		e.mustImport(b)
+		parent = b.ID()
+		txs = append(txs, tx)
+	}
+	want := []types.Hash{txs[3].ID(), txs[2].ID()} // blocks 5 and 4
+	for _, a := range []crypto.Address{u0.Address(), u1.Address()} {
+		if got := addrTxIDs(t, e.c, a, 0, 10); !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want the two newest blocks' %v", a, got, want)
+		}
+	}
+	// Nothing else is left in the table.
+	it := e.db.NewIterator(&ldbRange{Start: []byte{tAddrTx}, Limit: []byte{tAddrTx + 1}}, nil)
+	n := 0
+	for it.Next() {
+		n++
+	}
+	it.Release()
+	if n != 4 {
+		t.Errorf("%d index entries, want 4 (2 blocks × 2 parties)", n)
+	}
+}

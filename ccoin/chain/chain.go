@@ -48,6 +48,9 @@ type Config struct {
 	// OnEvent is called after each commit that moved the head or finality;
 	// it must not block.
 	OnEvent func(Event)
+	// AddressIndexBlocks is how many of the newest canonical blocks the
+	// index by address covers (0: DefaultAddressIndexBlocks).
+	AddressIndexBlocks uint64
 }
 
 // Event reports head, finality and reorg changes.
@@ -224,6 +227,9 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AddressIndexBlocks == 0 {
+		cfg.AddressIndexBlocks = DefaultAddressIndexBlocks
 	}
 	if cfg.Keys == nil {
 		cfg.Keys = crypto.NewKeyCache(4096)

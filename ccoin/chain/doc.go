@@ -16,10 +16,12 @@
 // finalize conflicting blocks, which only explicit votes would prevent.
 //
 // The address index (AddressTxs, schema table x) keeps, for every address,
-// the canonical transactions it sent or received: two 65-byte entries per
-// transfer, so it grows with the chain like the transaction index. A reorg
-// removes the abandoned blocks' entries and adds the new branch's in its
-// batch. Reads are bounded (MaxAddressTxs per call, newest first, paged by
-// block number); blocks written before the index existed, and the state a
-// snapshot started from, have no entries.
+// the canonical transactions it sent or received in the newest
+// Config.AddressIndexBlocks blocks (default 100,000, about 28 hours of
+// one-second slots): two 65-byte entries per transfer, and each new block
+// drops those of the block leaving the window, so its size is bounded by
+// the window, not the chain. A reorg removes the abandoned blocks' entries
+// and adds the new branch's in its batch. Reads are bounded (MaxAddressTxs
+// per call, newest first, paged by block number); blocks written before the
+// index existed, and the state a snapshot started from, have no entries.
 package chain

@@ -276,6 +276,7 @@ func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block
 		batch.Put(idKey(tTx, txid), txLoc(id, i))
 		putAddrTx(batch, b.Header.Number, i, tx, txid)
 	}
+	c.pruneAddrTx(batch, b.Header.Number)
 	res.Included = append(res.Included, b.Txs...)
 }
 
@@ -383,6 +384,7 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 			putAddrTx(batch, s.h.Number, j, tx, txid)
 			inNew[txid] = struct{}{}
 		}
+		c.pruneAddrTx(batch, s.h.Number)
 		res.Included = append(res.Included, blk.Txs...)
 	}
 	r := &Reorg{OldHead: headID, NewHead: id, Depth: head.Number - ancestor}

@@ -26,9 +26,9 @@ const (
 	tSlot     = 'q' // q ‖ slot(8) ‖ sealer -> first block id seen
 	tEvidence = 'v' // v ‖ slot(8) ‖ sealer -> two header encodings
 	// x ‖ address ‖ number(8) ‖ index(4) -> tx id, canonical only: the
-	// transfers an address sent or received, for account pages. One entry
-	// per party (65 bytes each), so it grows with the chain as the t table
-	// does; readers take at most MaxAddressTxs of it, newest first.
+	// transfers an address sent or received in the newest
+	// AddressIndexBlocks blocks, for account pages. One entry per party
+	// (65 bytes each); readers take at most MaxAddressTxs, newest first.
 	tAddrTx = 'x'
 )
 
