@@ -132,6 +132,14 @@ func TestBrowserDevnet(t *testing.T) {
 	waitJS(t, ctx, fmt.Sprintf(`document.getElementById("wallet-balance")?.dataset.value === "%d"`, funded-sent))
 	shots.take(t, ctx, "devnet-wallet-sent")
 
+	// The wallet's account page lists both transfers from the node's index
+	// by address, newest first: the one it sent, then its funding.
+	openPage(t, ctx, base, "#/account/"+wallet.String())
+	waitJS(t, ctx, `document.querySelectorAll("#account-txs tr[data-test=account-tx]").length === 2`)
+	if got := webtest.Eval[string](t, ctx, `[...document.querySelectorAll("#account-txs tr[data-test=account-tx]")].map((r) => r.dataset.id).join(",")`); got != id.String()+","+fundTx.ID().String() {
+		t.Errorf("account page lists %s, want %s,%s", got, id, fundTx.ID())
+	}
+
 	// 6. The dashboard on a phone and on a desktop.
 	for _, s := range []struct {
 		name          string
@@ -148,6 +156,7 @@ func TestBrowserDevnet(t *testing.T) {
 		webtest.Do(t, ctx, chromedp.EmulateViewport(s.width, s.height, opts...))
 		openPage(t, ctx, base, "#/")
 		waitJS(t, ctx, `document.querySelectorAll("#latest-blocks tr[data-test=block-row]").length > 0 && document.getElementById("bpm").textContent !== "—"`)
+		waitJS(t, ctx, `document.querySelectorAll("#chart-tps [data-test=tps-bar]").length === 30 && document.querySelectorAll("#chart-blocktime [data-test=blocktime-point]").length > 1`)
 		if over := webtest.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
 			t.Errorf("dashboard at %d px scrolls sideways by %d px", s.width, over)
 		}

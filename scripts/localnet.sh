@@ -1,26 +1,36 @@
 #!/bin/sh
-# localnet.sh start|stop|status|logs|reset: a ccoin testnet in Docker (see
-# docker-compose.yml): discovery, validators node1-3 and basic node4.
+# localnet.sh start|stop|pause|reset|status|logs|project: a ccoin testnet in
+# Docker (see docker-compose.yml): discovery, validators node1-3 and basic node4.
 #
-#   start  build bin/ccoin (static), the FROM-scratch image, create the
-#          network once and start it; waits until every node is healthy and
-#          copies the manifest and the faucet key to .testnet/ for wallets
-#   stop   stop the containers, keeping the chain (start resumes it)
-#   reset  stop and delete everything, volumes included
-#   status docker-compose ps plus each node's /status
-#   logs   follow the logs (extra arguments go to docker-compose logs)
+#   start   build bin/ccoin (static), the FROM-scratch image, create the
+#           network once and start it; waits until every node is healthy and
+#           copies the manifest and the faucet key to .testnet/ for wallets
+#   stop    stop and remove everything: containers, volumes (the chains) and
+#           the network, and .testnet/
+#   pause   stop the containers, keeping the chain (start resumes it)
+#   reset   stop, then start a fresh testnet
+#   status  docker-compose ps plus each node's /status
+#   logs    follow the logs (extra arguments go to docker-compose logs)
+#   project print the compose project name
 #
 # Environment: CCOIN_IMAGE (default ccoin:dev), CCOIN_PORT_BASE (default 270:
-# node N's API on 127.0.0.1:270N), CCOIN_INTERVAL (slot seconds, default 1,
-# read only when the network is first created), COMPOSE_PROJECT_NAME (default
-# ccoin).
+# node N's API on 127.0.0.1:270N; set another for a second checkout running at
+# the same time), CCOIN_INTERVAL (slot seconds, default 1, read only when the
+# network is first created), COMPOSE_PROJECT_NAME (default ccoin-<checksum of
+# this checkout's path>, so two checkouts on one host keep their containers,
+# volumes and networks apart).
 set -eu
 
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$root"
 export CCOIN_IMAGE="${CCOIN_IMAGE:-ccoin:dev}"
 export CCOIN_PORT_BASE="${CCOIN_PORT_BASE:-270}"
-export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-ccoin}"
+export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-ccoin-$(printf %s "$root" | cksum | cut -d ' ' -f 1)}"
+
+if [ "${1:-}" = project ]; then
+	echo "$COMPOSE_PROJECT_NAME"
+	exit 0
+fi
 
 if docker compose version >/dev/null 2>&1; then
 	compose() { docker compose -f "$root/docker-compose.yml" "$@"; }
@@ -72,10 +82,16 @@ start() {
 	echo "faucet $faucet: key in .testnet/faucet (e.g. ccoin send --datadir .testnet/faucet ...)"
 }
 
+remove() {
+	compose down -v --remove-orphans
+	rm -rf .testnet
+}
+
 case "${1:-}" in
 start) start ;;
-stop) compose stop ;;
-reset) compose down -v --remove-orphans; rm -rf .testnet ;;
+stop) remove ;;
+pause) compose stop ;;
+reset) remove; start ;;
 status)
 	compose ps
 	k=1
@@ -89,7 +105,7 @@ status)
 	;;
 logs) shift; compose logs "$@" ;;
 *)
-	echo "usage: $0 start|stop|reset|status|logs" >&2
+	echo "usage: $0 start|stop|pause|reset|status|logs|project" >&2
 	exit 2
 	;;
 esac

@@ -103,6 +103,29 @@ func testBrowserDashboard(t *testing.T, browser context.Context) {
 		waitFor(t, ctx, `document.getElementById("finalized-height")?.textContent === "43"`)
 	})
 
+	t.Run("activity charts", func(t *testing.T) {
+		f := newFakeAPI(t, vec)
+		srv := f.start()
+		ctx := newTab(t, browser)
+		open(t, ctx, srv.URL, "#/")
+		// The fake's 42 blocks, 5 s apart, all fit the 5-minute window:
+		// 30 bars of 10 s, a point per block after the first, and block
+		// 7's one transfer as 0.1 transfers per second.
+		waitFor(t, ctx, `document.getElementById("activity")?.dataset.blocks === "42"`)
+		waitFor(t, ctx, `document.querySelectorAll("#chart-tps [data-test=tps-bar]").length === 30`)
+		waitFor(t, ctx, `document.querySelectorAll("#chart-blocktime [data-test=blocktime-point]").length === 41`)
+		if got := webtest.Eval[string](t, ctx, `[...document.querySelectorAll("#chart-tps [data-test=tps-bar]")].map((b) => b.dataset.value).filter((v) => v !== "0").join(",")`); got != "0.1" {
+			t.Errorf("non-zero bars %q, want one of 0.1", got)
+		}
+		if got := webtest.Text(t, ctx, "activity-note"); !strings.Contains(got, "1 transfers") || !strings.Contains(got, "5.00 s per block") {
+			t.Errorf("activity note %q", got)
+		}
+		// A new head extends the charts.
+		waitFor(t, ctx, `document.getElementById("live-strip").dataset.stream === "live"`)
+		f.pushHead(43)
+		waitFor(t, ctx, `document.querySelectorAll("#chart-blocktime [data-test=blocktime-point]").length === 42`)
+	})
+
 	t.Run("polling when there is no event stream", func(t *testing.T) {
 		f := newFakeAPI(t, vec)
 		f.noEvents = true
@@ -159,6 +182,29 @@ func testBrowserNavigation(t *testing.T, browser context.Context) {
 			waitFor(t, ctx, tc.readyExpr)
 		})
 	}
+
+	// The account page lists transfers from the node's index by address,
+	// and falls back to scanning the latest blocks on a node without one.
+	t.Run("account transfers", func(t *testing.T) {
+		for _, noIndex := range []bool{false, true} {
+			f := newFakeAPI(t, vec)
+			f.noIndex = noIndex
+			srv := f.start()
+			ctx := newTab(t, browser)
+			open(t, ctx, srv.URL, "#/account/"+vec.Transaction.To)
+			waitFor(t, ctx, `document.querySelector("#account-txs tr[data-test=account-tx]")?.dataset.id === `+webtest.JSString(vec.Transaction.ID))
+			want := "1 on the chain, 0 waiting in the pool"
+			if noIndex {
+				want = "found in the latest 42 blocks"
+			}
+			if got := webtest.Text(t, ctx, "account-scan"); !strings.Contains(got, want) {
+				t.Errorf("noIndex=%v: note %q, want %q", noIndex, got, want)
+			}
+			if got := webtest.Eval[string](t, ctx, `document.querySelector("#account-txs tr[data-test=account-tx]").dataset.status`); got != "finalized" {
+				t.Errorf("noIndex=%v: status %q", noIndex, got)
+			}
+		}
+	})
 
 	t.Run("block page", func(t *testing.T) {
 		open(t, ctx, srv.URL, "#/block/7")

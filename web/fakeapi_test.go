@@ -29,6 +29,7 @@ type fakeAPI struct {
 	finalized   int
 	noEvents    bool // /events answers 404, so the page must poll
 	minimal     bool // /status carries only the required fields
+	noIndex     bool // /accounts/{addr}/txs answers 404, as a node without the index
 	posted      []*types.Transaction
 	postErrs    []error
 	txGets      map[string]int
@@ -85,6 +86,7 @@ func (f *fakeAPI) start() *httptest.Server {
 	mux.HandleFunc("GET /txs/{id}", f.tx)
 	mux.HandleFunc("POST /txs", f.postTx)
 	mux.HandleFunc("GET /accounts/{addr}", f.account)
+	mux.HandleFunc("GET /accounts/{addr}/txs", f.accountTxs)
 	mux.HandleFunc("GET /pool", f.pool)
 	mux.HandleFunc("GET /peers", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"peers": []any{map[string]any{"address": sealerA, "addr": "127.0.0.1:7001"}}})
@@ -173,8 +175,14 @@ func (f *fakeAPI) blocks(w http.ResponseWriter, r *http.Request) {
 		limit = 20
 	}
 	list := []any{}
-	for n := f.height; n >= 1 && len(list) < limit; n-- {
-		list = append(list, f.blockJSON(n, false))
+	if from, err := strconv.Atoi(r.URL.Query().Get("from")); err == nil && from > 0 {
+		for n := from; n <= f.height && len(list) < limit; n++ {
+			list = append(list, f.blockJSON(n, false))
+		}
+	} else {
+		for n := f.height; n >= 1 && len(list) < limit; n-- {
+			list = append(list, f.blockJSON(n, false))
+		}
 	}
 	writeJSON(w, 200, map[string]any{"blocks": list})
 }
@@ -330,6 +338,31 @@ func (f *fakeAPI) account(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, 200, map[string]any{"address": addr, "balance": 1000000, "nonce": 0, "next_nonce": 1 + sent})
+}
+
+// accountTxs answers from the index by address: the canned transaction,
+// for its sender and recipient; noIndex makes it 404 like an older node.
+func (f *fakeAPI) accountTxs(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	addr := r.PathValue("addr")
+	if f.noIndex {
+		apiError(w, 404, "not_found", "no route")
+		return
+	}
+	txs := []any{}
+	for _, t := range f.cannedTx {
+		m := t.(map[string]any)
+		if m["from"] == addr || m["to"] == addr {
+			out := map[string]any{"status": "finalized", "block": fakeBlockID(f.cannedBlock), "block_number": f.cannedBlock,
+				"index": 0, "confirmations": f.height - f.cannedBlock + 1}
+			for k, v := range m {
+				out[k] = v
+			}
+			txs = append(txs, out)
+		}
+	}
+	writeJSON(w, 200, map[string]any{"address": addr, "transactions": txs})
 }
 
 func (f *fakeAPI) pool(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +53,9 @@ type Config struct {
 	// OnEvent is called after each commit that moved the head or finality;
 	// it must not block.
 	OnEvent func(Event)
+	// AddressIndexBlocks is how many of the newest canonical blocks the
+	// index by address covers (0: DefaultAddressIndexBlocks).
+	AddressIndexBlocks uint64
 }
 
 // Event reports head, finality and reorg changes.
@@ -103,9 +110,36 @@ func OpenDB(path string) (*leveldb.DB, error) {
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("%w: %s: %v (restore a backup, or delete the directory and resync)", ErrCorrupt, path, err)
 		}
+		if isLocked(err) {
+			return nil, inUse(path)
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// LevelDB's own LOCK file is the lock (released by the kernel when the
+	// holder dies); the pid beside it only names the holder to whoever
+	// finds the lock taken, so a stale one is harmless.
+	_ = os.WriteFile(filepath.Join(path, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
 	return db, nil
+}
+
+// ownerFile, in the database directory, holds the pid of the process that
+// last opened it. LevelDB ignores files it did not name.
+const ownerFile = "OWNER.pid"
+
+// inUse is the error for a database another process holds. It names the
+// data directory (the parent of chaindata), which is what users pass.
+func inUse(path string) error {
+	dir := path
+	if filepath.Base(path) == "chaindata" {
+		dir = filepath.Dir(path)
+	}
+	pid := "unknown"
+	if b, err := os.ReadFile(filepath.Join(path, ownerFile)); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+			pid = strconv.Itoa(n)
+		}
+	}
+	return fmt.Errorf("data directory %s is %w (pid %s)", dir, ErrInUse, pid)
 }
 
 // Init writes the genesis block and state into an empty database. With
@@ -198,6 +232,9 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AddressIndexBlocks == 0 {
+		cfg.AddressIndexBlocks = DefaultAddressIndexBlocks
 	}
 	if cfg.Keys == nil {
 		cfg.Keys = crypto.NewKeyCache(4096)

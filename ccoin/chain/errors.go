@@ -13,4 +13,5 @@ var (
 	ErrInvalidBlock    = errors.New("invalid block")
 	ErrBadStateRoot    = errors.New("state root mismatch")
 	ErrNotFound        = errors.New("not found")
+	ErrInUse           = errors.New("in use by another ccoin process")
 )

@@ -287,8 +287,23 @@ func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block
 	for i, tx := range b.Txs {
 		txid := tx.ID()
 		batch.Put(idKey(tTx, txid), txLoc(id, i))
+		putAddrTx(batch, b.Header.Number, i, tx, txid)
 	}
+	c.pruneAddrTx(batch, b.Header.Number)
 	res.Included = append(res.Included, b.Txs...)
+}
+
+// putAddrTx indexes a canonical transaction under its sender and recipient.
+func putAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
+	batch.Put(addrTxKey(tx.From, number, i), txid[:])
+	if tx.To != tx.From {
+		batch.Put(addrTxKey(tx.To, number, i), txid[:])
+	}
+}
+
+func deleteAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction) {
+	batch.Delete(addrTxKey(tx.From, number, i))
+	batch.Delete(addrTxKey(tx.To, number, i))
 }
 
 func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
@@ -346,8 +361,9 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 		if err != nil {
 			return err
 		}
-		for _, tx := range ob.Txs {
+		for i, tx := range ob.Txs {
 			batch.Delete(idKey(tTx, tx.ID()))
+			deleteAddrTx(batch, n, i, tx)
 		}
 		abandoned = append(abandoned, ob.Txs...)
 		batch.Delete(numKey(n))
@@ -376,9 +392,12 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 		}
 		batch.Put(numKey(s.h.Number), s.id[:])
 		for j, tx := range blk.Txs {
-			batch.Put(idKey(tTx, tx.ID()), txLoc(s.id, j))
-			inNew[tx.ID()] = struct{}{}
+			txid := tx.ID()
+			batch.Put(idKey(tTx, txid), txLoc(s.id, j))
+			putAddrTx(batch, s.h.Number, j, tx, txid)
+			inNew[txid] = struct{}{}
 		}
+		c.pruneAddrTx(batch, s.h.Number)
 		res.Included = append(res.Included, blk.Txs...)
 	}
 	r := &Reorg{OldHead: headID, NewHead: id, Depth: head.Number - ancestor}

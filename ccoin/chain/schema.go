@@ -31,6 +31,11 @@ const (
 	tVote     = 'V' // V ‖ target epoch(8) ‖ vote id -> vote, while above the final epoch
 	tJustify  = 'J' // J ‖ epoch(8) ‖ block id -> the quorum votes that justified it
 	tOffence  = 'O' // O ‖ target epoch(8) ‖ vote id -> two votes: a double or surround vote
+	// x ‖ address ‖ number(8) ‖ index(4) -> tx id, canonical only: the
+	// transfers an address sent or received in the newest
+	// AddressIndexBlocks blocks, for account pages. One entry per party
+	// (65 bytes each); readers take at most MaxAddressTxs, newest first.
+	tAddrTx = 'x'
 )
 
 func childKey(parent, child types.Hash) []byte {
@@ -83,4 +88,20 @@ func txLoc(block types.Hash, index int) []byte {
 	copy(v, block[:])
 	binary.BigEndian.PutUint32(v[32:], uint32(index))
 	return v
+}
+
+func addrTxKey(a crypto.Address, number uint64, index int) []byte {
+	k := make([]byte, 33)
+	k[0] = tAddrTx
+	copy(k[1:], a[:])
+	binary.BigEndian.PutUint64(k[21:], number)
+	binary.BigEndian.PutUint32(k[29:], uint32(index))
+	return k
+}
+
+func addrTxPrefix(a crypto.Address) []byte {
+	k := make([]byte, 21)
+	k[0] = tAddrTx
+	copy(k[1:], a[:])
+	return k
 }

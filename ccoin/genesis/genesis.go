@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/jsonpos"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
@@ -172,7 +173,7 @@ func decodeFile(data []byte) (File, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return f, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return f, fmt.Errorf("%w: %v", ErrInvalid, jsonpos.Annotate(data, err, dec.InputOffset()))
 	}
 	if dec.More() {
 		return f, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)

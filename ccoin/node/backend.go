@@ -17,12 +17,20 @@ type backend struct{ n *Node }
 
 var _ api.Backend = backend{}
 
+// notFound marks the chain's not-found errors as the API's, keeping the
+// chain's message ("not found: no block 9", not "not found: not found: ...").
 func notFound(err error) error {
 	if errors.Is(err, chain.ErrNotFound) {
-		return fmt.Errorf("%w: %v", api.ErrNotFound, err)
+		return apiNotFound{err}
 	}
 	return err
 }
+
+type apiNotFound struct{ err error }
+
+func (e apiNotFound) Error() string        { return e.err.Error() }
+func (e apiNotFound) Unwrap() error        { return e.err }
+func (e apiNotFound) Is(target error) bool { return target == api.ErrNotFound }
 
 func (b backend) Status() api.Status {
 	n := b.n

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"ccoin/ccoin/jsonpos"
 )
 
 // ErrConfig is the kind of every configuration error.
@@ -84,7 +86,7 @@ func LoadConfig(path string) (*Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, jsonpos.Annotate(data, err, dec.InputOffset()))
 	}
 	return c, c.Validate()
 }

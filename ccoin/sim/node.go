@@ -38,6 +38,7 @@ type node struct {
 	idx  int
 	name string
 	key  *crypto.PrivateKey // nil for a basic node
+	byz  bool               // a byzantine validator (see byzantine.go)
 
 	store    storage.Storage // survives crashes: what was synced stays
 	guardDir string
@@ -364,6 +365,10 @@ func (s sealerPool) PendingCount() int                    { return s.p.Stats().P
 type broadcaster struct{ n *node }
 
 func (b broadcaster) BroadcastBlock(raw []byte) {
+	if b.n.byz {
+		b.n.equivocate(raw)
+		return
+	}
 	for j := range b.n.s.nodes {
 		if j != b.n.idx {
 			b.n.s.send(b.n.idx, j, msg{kind: mBlock, raw: raw})
@@ -376,6 +381,10 @@ func (n *node) localSlot() uint64 { return n.s.engine.Schedule().SlotAt(n.nowMs(
 // vote casts this validator's vote for epoch, if the rule allows one.
 func (n *node) vote(epoch uint64) {
 	if !n.up || n.voter == nil {
+		return
+	}
+	if n.byz {
+		n.byzantineVotes(epoch)
 		return
 	}
 	_, headID := n.chain.Head()

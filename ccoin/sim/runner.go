@@ -131,6 +131,9 @@ func (f *Failure) Replay() string {
 	if sh.MinValidators != d.MinValidators || sh.MaxValidators != d.MaxValidators {
 		flags = append(flags, fmt.Sprintf("-min-validators %d -max-validators %d", sh.MinValidators, sh.MaxValidators))
 	}
+	if sh.Byzantine {
+		flags = append(flags, "-byzantine")
+	}
 	if sh.Slots != d.Slots {
 		flags = append(flags, fmt.Sprintf("-slots %d", sh.Slots))
 	}

@@ -53,6 +53,7 @@ type Schedule struct {
 	SkewMs     []int64   // each node's clock offset (at most a quarter slot)
 	LinkMs     [][]int64 // base one-way latency from i to j
 	TxPerSlot  float64   // mean transfers submitted per slot
+	Byzantine  []int     // validators that equivocate, double-vote and surround-vote
 	Faults     []Fault
 }
 
@@ -66,6 +67,18 @@ type Shape struct {
 	Finality                     string
 	Slots                        uint64 // sealing slots per run
 	MaxFaults                    int
+	// Byzantine draws up to f byzantine validators, f the most the
+	// finality rule tolerates: fewer than a third of the miners with
+	// "two_thirds" (none with "majority", which assumes crash faults).
+	Byzantine bool
+}
+
+// maxByzantine is the most byzantine miners the rule tolerates.
+func maxByzantine(miners int, finality string) int {
+	if finality != "two_thirds" {
+		return 0
+	}
+	return (miners - 1) / 3
 }
 
 // DefaultShape is what `make sim` runs: 3 to 7 validators, up to 2 basic
@@ -83,6 +96,12 @@ func Generate(seed uint64, sh Shape) Schedule {
 		Slots:      sh.Slots,
 		IntervalMs: 1000,
 		TxPerSlot:  0.5 + r.Float64()*1.5,
+	}
+	if f := maxByzantine(s.Validators, s.Finality); sh.Byzantine && f > 0 {
+		for _, v := range r.Perm(s.Validators)[:1+r.IntN(f)] {
+			s.Byzantine = append(s.Byzantine, v)
+		}
+		slices.Sort(s.Byzantine)
 	}
 	// The last 30% of the run is healed: the liveness window.
 	s.HealAt = s.Slots - s.Slots*3/10
@@ -185,6 +204,9 @@ func (s Schedule) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: %d validators (slots mod %d), %d basic, finality %s, %d slots of %d ms, healed from slot %d, %.1f transfers/slot\n",
 		s.Seed, s.Validators, s.Validators, s.Basic, s.Finality, s.Slots, s.IntervalMs, s.HealAt, s.TxPerSlot)
+	if len(s.Byzantine) > 0 {
+		fmt.Fprintf(&b, "  byzantine validators %s: equivocate blocks, double-vote, surround-vote\n", s.group(s.Byzantine))
+	}
 	for i, sk := range s.SkewMs {
 		if sk != 0 {
 			fmt.Fprintf(&b, "  clock of %s off by %+d ms\n", s.nodeName(i), sk)

@@ -44,15 +44,27 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict bool) []error {
 		return errs
 	}
 
-	// Cheap checks that can only reject, so duplicate and replay floods cost
-	// no RSA work. Everything is checked again under the write lock.
+	// Cheap checks that can only reject, so duplicate floods cost no RSA
+	// work. Everything is checked again under the write lock. A verdict on
+	// the sender's account (nonce, funds) waits for the signature check: a
+	// tampered transaction must be reported as a bad signature, whatever its
+	// nonce, so a client is never told "nonce too low" for bytes nobody
+	// signed. Such a replay costs the same verification as any new transfer.
 	var seen map[types.Hash]int
 	if len(txs) > 1 {
 		seen = make(map[types.Hash]int, len(txs))
 	}
+	var accountErrs []error
 	p.mu.RLock()
 	for i, t := range txs {
-		if errs[i] = p.precheckLocked(t, verify); errs[i] != nil || seen == nil {
+		err, acctErr := p.precheckLocked(t, verify)
+		if acctErr != nil {
+			if accountErrs == nil {
+				accountErrs = make([]error, len(txs))
+			}
+			accountErrs[i] = acctErr
+		}
+		if errs[i] = err; err != nil || seen == nil {
 			continue
 		}
 		id := t.ID()
@@ -72,6 +84,11 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict bool) []error {
 			}
 		}
 		return errs
+	}
+	for i, err := range accountErrs {
+		if err != nil && errs[i] == nil {
+			errs[i] = err
+		}
 	}
 
 	// Insert in nonce order (stable, so the first of two equal nonces wins):
@@ -117,36 +134,36 @@ func sameSignature(a, b *types.Transaction) bool {
 }
 
 // precheckLocked runs the checks that need no signature work and at most
-// one state read. The account checks only save RSA work, so they are
-// skipped without it (AddVerified must first refresh the sender's cached
-// state). Caller holds at least the read lock.
-func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) error {
+// one state read. err rejects t at once; acctErr is the verdict of the
+// account checks, which stands only if the signature turns out valid. The
+// account checks are skipped without withAccount (AddVerified must first
+// refresh the sender's cached state). Caller holds at least the read lock.
+func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) (err, acctErr error) {
 	if t == nil {
-		return fmt.Errorf("%w: %w", ErrBadSignature, types.ErrUnsigned)
+		return fmt.Errorf("%w: %w", ErrBadSignature, types.ErrUnsigned), nil
 	}
 	if t.ChainID != p.cfg.ChainID {
-		return fmt.Errorf("%w: chain id %s, want %s", ErrWrongChain, t.ChainID, p.cfg.ChainID)
+		return fmt.Errorf("%w: chain id %s, want %s", ErrWrongChain, t.ChainID, p.cfg.ChainID), nil
 	}
 	if len(t.Data) > types.MaxTxData {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrDataTooLarge, len(t.Data), types.MaxTxData)
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrDataTooLarge, len(t.Data), types.MaxTxData), nil
 	}
 	id := t.ID()
 	if _, ok := p.all[id]; ok {
-		return fmt.Errorf("%w: %s", ErrKnown, id)
+		return fmt.Errorf("%w: %s", ErrKnown, id), nil
 	}
 	if !withAccount {
-		return nil
+		return nil, nil
 	}
 	if a, ok := p.accts[t.From]; ok {
-		return p.checkAccount(a, t, false)
+		return nil, p.checkAccount(a, t, false)
 	}
-	// A sender with nothing pooled: one state read is far cheaper than the
-	// RSA check, and it turns away transactions a block already included
-	// (gossip often delivers them after the block).
+	// A sender with nothing pooled: one state read tells a transaction a
+	// block already included (gossip often delivers them after the block).
 	if st, err := p.st.Account(t.From); err == nil && t.Nonce <= st.Nonce {
-		return fmt.Errorf("%w: nonce %d, account nonce %d", ErrNonceTooLow, t.Nonce, st.Nonce)
+		return nil, fmt.Errorf("%w: nonce %d, account nonce %d", ErrNonceTooLow, t.Nonce, st.Nonce)
 	}
-	return nil
+	return nil, nil
 }
 
 // checkAccount checks t's nonce and amount against its sender's pooled

@@ -152,6 +152,28 @@ func TestAddRules(t *testing.T) {
 			tx: func(t *testing.T, k []*crypto.PrivateKey, _ []*types.Transaction) *types.Transaction {
 				return stx(t, k[0], 5, 1)
 			}},
+		{name: "tampered signature and an old nonce", want: ErrBadSignature, cause: crypto.ErrBadSignature,
+			setup: func(st *fakeState, k []*crypto.PrivateKey) { st.set(k[0].Address(), 1000, 5) },
+			tx: func(t *testing.T, k []*crypto.PrivateKey, _ []*types.Transaction) *types.Transaction {
+				tx := stx(t, k[0], 5, 1)
+				tx.Signature[0] ^= 0xff
+				return tx
+			}},
+		{name: "tampered signature and a pooled nonce", want: ErrBadSignature, cause: crypto.ErrBadSignature,
+			pre: func(t *testing.T, k []*crypto.PrivateKey) []*types.Transaction {
+				return []*types.Transaction{stx(t, k[0], 1, 1)}
+			},
+			tx: func(t *testing.T, k []*crypto.PrivateKey, _ []*types.Transaction) *types.Transaction {
+				tx := stx(t, k[0], 1, 2)
+				tx.Signature[0] ^= 0xff
+				return tx
+			}},
+		{name: "tampered signature and too large an amount", want: ErrBadSignature, cause: crypto.ErrBadSignature,
+			tx: func(t *testing.T, k []*crypto.PrivateKey, _ []*types.Transaction) *types.Transaction {
+				tx := stx(t, k[0], 1, 1001)
+				tx.Signature[0] ^= 0xff
+				return tx
+			}},
 		{name: "replay of nonce zero", want: ErrNonceTooLow,
 			tx: func(t *testing.T, k []*crypto.PrivateKey, _ []*types.Transaction) *types.Transaction {
 				return stx(t, k[0], 0, 1)

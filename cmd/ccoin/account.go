@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/node"
@@ -38,8 +39,8 @@ func runCreateAccount(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// loadAccount finds the node's key: client.account_address from the config,
-// or the only key under <datadir>/keys.
+// loadAccount loads the node's key: client.account_address from the
+// config, or the only key under <datadir>/keys.
 func loadAccount(cfg *node.Config, datadir, pwFile string) (*crypto.PrivateKey, error) {
 	if pwFile == "" {
 		pwFile = cfg.Client.PasswordFile
@@ -48,9 +49,20 @@ func loadAccount(cfg *node.Config, datadir, pwFile string) (*crypto.PrivateKey, 
 	if err != nil {
 		return nil, err
 	}
+	addr, err := onlyAccount(cfg, datadir)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.LoadKey(datadir, addr, pass)
+}
+
+// onlyAccount names the account to use: client.account_address, or the
+// only key under <datadir>/keys.
+func onlyAccount(cfg *node.Config, datadir string) (crypto.Address, error) {
 	addrText := cfg.Client.AccountAddress
 	if addrText == "" {
-		entries, _ := os.ReadDir(filepath.Join(datadir, "keys"))
+		keys := filepath.Join(datadir, "keys")
+		entries, _ := os.ReadDir(keys)
 		var found []string
 		for _, e := range entries {
 			if _, err := crypto.ParseAddress(e.Name()); err == nil && e.IsDir() {
@@ -59,16 +71,16 @@ func loadAccount(cfg *node.Config, datadir, pwFile string) (*crypto.PrivateKey, 
 		}
 		switch len(found) {
 		case 0:
-			return nil, fmt.Errorf("no account in %s: run 'ccoin create-account' or set client.account_address", filepath.Join(datadir, "keys"))
+			return crypto.Address{}, fmt.Errorf("no account in %s: run 'ccoin create-account --datadir %s' or set client.account_address", keys, datadir)
 		case 1:
 			addrText = found[0]
 		default:
-			return nil, fmt.Errorf("several accounts in %s: set client.account_address", filepath.Join(datadir, "keys"))
+			return crypto.Address{}, fmt.Errorf("several accounts in %s (%s): choose one with client.account_address in the config (or send --from ADDRESS)", keys, strings.Join(found, ", "))
 		}
 	}
 	addr, err := crypto.ParseAddress(addrText)
 	if err != nil {
-		return nil, fmt.Errorf("client.account_address: %w", err)
+		return crypto.Address{}, fmt.Errorf("account %q: %w", addrText, err)
 	}
-	return crypto.LoadKey(datadir, addr, pass)
+	return addr, nil
 }

@@ -39,7 +39,7 @@ func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "created a devnet of %d validators and %d basic nodes in %s\n", *validators, *basic, abs)
+		fmt.Fprintf(out, "created a devnet of %s and %s in %s\n", plural(*validators, "validator"), plural(*basic, "basic node"), abs)
 	default:
 		return err
 	}
@@ -54,4 +54,12 @@ func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "explorer: open %s/ in a browser; logs in %s/nodeN/node.log; Ctrl-C stops everything\n", m.Nodes[0].URL(), abs)
 	})
+}
+
+// plural is "1 basic node", "3 validators".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

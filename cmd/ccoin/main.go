@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -27,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"create-account", "create an RSA-2048 account key in the data directory", runCreateAccount},
+		{"genesis", "write a genesis file naming the validators and funded accounts, stamped now", runGenesis},
 		{"initc", "build the genesis block and initial state from genesis.json", runInitc},
 		{"cnode", "run a validator or basic node", runCnode},
 		{"discovery", "run the discovery registry", runDiscovery},
@@ -53,12 +55,22 @@ func main() {
 
 func realMain(args []string, out, errOut io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(errOut, cmds)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(out, cmds)
 		return 0
+	case "help": // "ccoin help cnode" is "ccoin cnode --help"
+		if len(args) == 1 {
+			usage(out, cmds)
+			return 0
+		}
+		args = []string{args[1], "--help"}
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	for _, c := range cmds {
 		if c.name != args[0] {
@@ -125,19 +137,89 @@ func newFlags(name, usageLine string) *flag.FlagSet {
 	return fs
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parseArgs parses flags given before, between or after the positional
+// arguments, and returns the positional ones; "--" ends the flags. On a bad
+// flag the flag package has printed the error line and the usage. -h, -help
+// and --help print the usage, even where -h is a flag of its own (discovery's
+// host): there it means help only when no value follows it.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if helpWanted(fs, args) {
+			fs.Usage()
+			return nil, flag.ErrHelp
 		}
-		return errUsage
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+}
+
+// helpWanted reports a help flag among args, for a FlagSet that defines -h
+// itself (the flag package handles the others): a trailing -h, or one
+// followed by another flag, has no value, so it asks for help.
+func helpWanted(fs *flag.FlagSet, args []string) bool {
+	if fs.Lookup("h") == nil {
+		return false
+	}
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "-help" || a == "--help":
+			return true
+		case a == "-h" || a == "--h":
+			if i+1 == len(args) || strings.HasPrefix(args[i+1], "-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parse parses a command that takes flags only.
+func parse(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(fs.Output(), "ccoin %s: unexpected argument %q (this command takes only flags)\n", fs.Name(), pos[0])
 		fs.Usage()
 		return errUsage
 	}
 	return nil
+}
+
+// nArgs parses flags around exactly len(names) positional arguments.
+func nArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != len(names) {
+		switch {
+		case len(pos) < len(names):
+			fmt.Fprintf(fs.Output(), "ccoin %s: missing %s\n", fs.Name(), strings.Join(names[len(pos):], " "))
+		default:
+			fmt.Fprintf(fs.Output(), "ccoin %s: unexpected argument %q\n", fs.Name(), pos[len(names)])
+		}
+		fs.Usage()
+		return nil, errUsage
+	}
+	return pos, nil
 }
 
 // loadConfig reads the node config (none: defaults) and resolves the data
@@ -151,19 +233,14 @@ func loadConfig(cfgPath, datadir string) (*node.Config, string, error) {
 	return cfg, dir, err
 }
 
-// oneArg parses flags followed by exactly one positional argument.
-func oneArg(fs *flag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", err
-		}
-		return "", errUsage
+// oneArg parses flags around exactly one positional argument, named in
+// error messages.
+func oneArg(fs *flag.FlagSet, args []string, name string) (string, error) {
+	pos, err := nArgs(fs, args, name)
+	if err != nil {
+		return "", err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return "", errUsage
-	}
-	return fs.Arg(0), nil
+	return pos[0], nil
 }
 
 func newLogger(name, level string, json bool) hclog.Logger {

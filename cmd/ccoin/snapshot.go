@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,8 @@ import (
 	"ccoin/ccoin/snapshot"
 )
 
+const snapshotUsage = "usage: ccoin snapshot export --out FILE [--at finalized] [-c ccoin.json] [--datadir D]\n       ccoin snapshot import FILE [--genesis genesis.json] [-c ccoin.json] [--datadir D]\nrun 'ccoin snapshot export -h' or 'ccoin snapshot import -h' for their flags"
+
 func runSnapshot(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -26,9 +29,13 @@ func runSnapshot(ctx context.Context, args []string, out io.Writer) error {
 			return runSnapshotExport(ctx, args[1:], out)
 		case "import":
 			return runSnapshotImport(ctx, args[1:], out)
+		case "-h", "-help", "--help":
+			fmt.Fprintln(os.Stderr, snapshotUsage)
+			return flag.ErrHelp
 		}
+		fmt.Fprintf(os.Stderr, "ccoin snapshot: unknown subcommand %q\n", args[0])
 	}
-	fmt.Fprintln(os.Stderr, "usage: ccoin snapshot export --out FILE [--at finalized] [-c ccoin.json] [--datadir D]\n       ccoin snapshot import FILE [--genesis genesis.json] [-c ccoin.json] [--datadir D]")
+	fmt.Fprintln(os.Stderr, snapshotUsage)
 	return errUsage
 }
 
@@ -102,13 +109,9 @@ func runSnapshotImport(_ context.Context, args []string, out io.Writer) error {
 	genPath := fs.String("genesis", "", "genesis file (default: the one initc stored in the data directory)")
 	cfgPath := fs.String("c", "", "node config (ccoin.json)")
 	datadir := fs.String("datadir", "", "data directory (overrides the config)")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := nArgs(fs, args, "FILE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
 	}
 	dir, err := openNodeDB(*cfgPath, *datadir)
 	if err != nil {

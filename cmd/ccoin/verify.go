@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -25,15 +24,11 @@ func runVerifyAccount(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("verify-account", "ADDRESS [--node URL] --genesis genesis.json")
 	url := nodeFlag(fs)
 	genPath := fs.String("genesis", "genesis.json", "the network's genesis file: the only thing trusted")
-	pos, err := parseInterleaved(fs, args)
+	arg, err := oneArg(fs, args, "ADDRESS")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	addr, err := crypto.ParseAddress(pos[0])
+	addr, err := crypto.ParseAddress(arg)
 	if err != nil {
 		return err
 	}
@@ -66,25 +61,6 @@ func runVerifyAccount(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "verified: address=%s balance=%d nonce=%d (%s) at finalized block %d id=%s state_root=%s, finality proven by %d sealed headers (quorum %d of %d miners)\n",
 		addr, p.Account.Balance, p.Account.Nonce, status, h.Number, p.Headers[0].ID(), h.StateRoot, len(p.Headers), g.Quorum, len(g.Miners))
 	return nil
-}
-
-// parseInterleaved parses flags that may come before or after the
-// positional arguments, which it returns.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errUsage
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Args()[0])
-		args = fs.Args()[1:]
-	}
 }
 
 // proofFromJSON decodes the API's proof without trusting any of it.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"ccoin/api"
 	"ccoin/api/client"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
@@ -50,7 +51,7 @@ func runStatus(ctx context.Context, args []string, out io.Writer) error {
 func runBalance(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("balance", "[--node URL] ADDRESS")
 	url := nodeFlag(fs)
-	arg, err := oneArg(fs, args)
+	arg, err := oneArg(fs, args, "ADDRESS")
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func runBalance(ctx context.Context, args []string, out io.Writer) error {
 func runTx(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("tx", "[--node URL] TX_ID")
 	url := nodeFlag(fs)
-	arg, err := oneArg(fs, args)
+	arg, err := oneArg(fs, args, "TX_ID")
 	if err != nil {
 		return err
 	}
@@ -91,21 +92,33 @@ func runTx(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func runSend(ctx context.Context, args []string, out io.Writer) error {
-	fs := newFlags("send", "--to ADDRESS --amount N [--data TEXT] [--node URL] [--wait included|finalized] [-c ccoin.json | --datadir D]")
+	fs := newFlags("send", "--to ADDRESS --amount N [--from ADDRESS] [--data TEXT] [--node URL] [--wait included|finalized] [--print [--nonce N --chain-id ID]] [-c ccoin.json | --datadir D]")
 	url := nodeFlag(fs)
-	to := fs.String("to", "", "recipient address")
+	to := fs.String("to", "", "recipient address (required)")
 	amount := fs.Uint64("amount", 0, "amount to send")
 	data := fs.String("data", "", "data payload (UTF-8, at most 1 KiB)")
+	from := fs.String("from", "", "sending account, when the data directory holds several keys (default client.account_address, or the only key)")
 	wait := fs.String("wait", "", "wait until the transaction is included or finalized")
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long --wait waits")
+	printOnly := fs.Bool("print", false, "print the signed transaction as the JSON that POST /txs takes, instead of submitting it")
+	nonce := fs.Uint64("nonce", 0, "nonce to sign with (default: the sender's next nonce, asked of the node)")
+	chainID := fs.String("chain-id", "", "chain id to sign for (default: asked of the node); with --nonce and --print no node is needed")
 	cfgPath := fs.String("c", "", "config naming the account (client.account_address, app.base_path)")
 	datadir := fs.String("datadir", "", "data directory holding the account key")
 	pwFile := fs.String("password-file", "", "passphrase file for an encrypted key")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	nonceSet := false
+	fs.Visit(func(f *flag.Flag) { nonceSet = nonceSet || f.Name == "nonce" })
 	if *wait != "" && *wait != "included" && *wait != "finalized" {
 		return fmt.Errorf("--wait must be included or finalized")
+	}
+	if *wait != "" && *printOnly {
+		return fmt.Errorf("--wait and --print exclude each other: --print submits nothing")
+	}
+	if *to == "" {
+		return fmt.Errorf("--to is required (the recipient's address)")
 	}
 	toAddr, err := crypto.ParseAddress(*to)
 	if err != nil {
@@ -118,27 +131,42 @@ func runSend(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *from != "" {
+		cfg.Client.AccountAddress = *from
+	}
 	key, err := loadAccount(cfg, dir, *pwFile)
 	if err != nil {
 		return err
 	}
 	c := client.New(*url, nil)
-	st, err := c.Status(ctx)
-	if err != nil {
-		return err
+	var chain types.Hash
+	if *chainID != "" {
+		if chain, err = types.ParseHash(*chainID); err != nil {
+			return fmt.Errorf("--chain-id: %w", err)
+		}
+	} else {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if chain, err = types.ParseHash(st.ChainID); err != nil {
+			return err
+		}
 	}
-	chainID, err := types.ParseHash(st.ChainID)
-	if err != nil {
-		return err
+	if !nonceSet {
+		acc, err := c.Account(ctx, key.Address())
+		if err != nil {
+			return err
+		}
+		*nonce = acc.NextNonce
 	}
-	acc, err := c.Account(ctx, key.Address())
-	if err != nil {
-		return err
-	}
-	tx := &types.Transaction{ChainID: chainID, Nonce: acc.NextNonce, From: key.Address(), To: toAddr, Amount: *amount,
+	tx := &types.Transaction{ChainID: chain, Nonce: *nonce, From: key.Address(), To: toAddr, Amount: *amount,
 		Data: []byte(*data), Time: uint64(time.Now().UnixMilli())}
 	if err := tx.Sign(key); err != nil {
 		return err
+	}
+	if *printOnly {
+		return printJSON(out, api.TxToJSON(tx))
 	}
 	res, err := c.SubmitTxs(ctx, []*types.Transaction{tx})
 	if err != nil {

@@ -124,6 +124,11 @@ export class Api {
   account(address, opts) {
     return this.request(`/accounts/${encodeURIComponent(address)}`, opts);
   }
+  /** accountTxs lists the canonical transactions from or to address, newest first (the node's index by address). */
+  async accountTxs(address, limit = 50, opts) {
+    const r = await this.request(`/accounts/${encodeURIComponent(address)}/txs?limit=${encodeURIComponent(limit)}`, opts);
+    return Array.isArray(r && r.transactions) ? r.transactions : [];
+  }
   pool(limit = 50, opts) {
     return this.request(`/pool?limit=${encodeURIComponent(limit)}`, opts);
   }

@@ -5,12 +5,24 @@
 
 import { Api, ApiError, humanError } from "./api.js";
 import * as tx from "./ccoin-tx.js";
+import { activity, blockTimeChart, tpsChart, WINDOW_MS } from "./charts.js";
 
 const api = new Api(document.body.dataset.api || "");
 const params = new URLSearchParams(location.search);
 // ?poll=ms shortens the refresh period (tests use it); bounded either way.
 const POLL_MS = Math.min(Math.max(Number(params.get("poll")) || 3000, 200), 60000);
 const MAX_BLOCKS = 50;
+const ACCOUNT_TXS = 50; // transfers listed on an account page
+// The event stream opens this long after the first render (default: three
+// polls; ?stream_delay=ms overrides, up to a day). A stream is a request that
+// never ends, and Chromium's headless --virtual-time-budget stops its clock
+// while any request is open, so a capture (`chromium --headless
+// --virtual-time-budget=5000 --screenshot URL`) finishes only if the budget
+// runs out before the stream opens. Polling keeps the page current meanwhile.
+const STREAM_DELAY_MS = params.has("stream_delay")
+  ? Math.min(Math.max(Number(params.get("stream_delay")) || 0, 0), 86400000)
+  : 3 * POLL_MS;
+let streamAllowed = false;
 const STORAGE_KEY = "ccoin.wallet.pkcs8";
 
 // ---------------------------------------------------------------- helpers
@@ -220,6 +232,55 @@ function refreshBlocks() {
   return refreshingBlocks;
 }
 
+// ---------------------------------------------------------------- chart history
+
+// history keeps {number, time, tx_count} of the blocks in the charts' window
+// (the last WINDOW_MS of the chain), by number, fed by the block list.
+const history = new Map();
+let historyLoad = null;
+
+function remember(blocks) {
+  for (const b of blocks) {
+    if (!b || !has(b.number) || !has(b.time)) continue;
+    const count = Array.isArray(b.transactions) ? b.transactions.length : Number(b.tx_count) || 0;
+    history.set(Number(b.number), { number: Number(b.number), time: b.time, tx_count: count });
+  }
+  const height = num(live.status?.height);
+  let newest = 0;
+  for (const h of history.values()) newest = Math.max(newest, toMs(h.time) || 0);
+  for (const [n, h] of history) {
+    // Older than the window (with a little slack), or above a head that a
+    // reorganisation lowered.
+    if ((toMs(h.time) || 0) < newest - WINDOW_MS - 60000 || (height !== undefined && n > Number(height))) history.delete(n);
+  }
+}
+
+// loadHistory fetches the window's blocks once, 100 at a time (without
+// their transactions), newest page first.
+function loadHistory() {
+  if (!historyLoad) {
+    historyLoad = (async () => {
+      try {
+        let page = (await api.request("/blocks?limit=100&txs=false")).blocks || [];
+        remember(page);
+        for (let i = 0; i < 5 && page.length; i++) {
+          const lowest = Math.min(...page.map((b) => Number(b.number)));
+          const newest = Math.max(...[...history.values()].map((h) => toMs(h.time) || 0));
+          const oldest = Math.min(...[...history.values()].map((h) => toMs(h.time) || Infinity));
+          if (lowest <= 1 || newest - oldest >= WINDOW_MS) break;
+          const from = Math.max(1, lowest - 100);
+          page = (await api.request(`/blocks?from=${from}&limit=${lowest - from}&txs=false`)).blocks || [];
+          remember(page);
+        }
+      } catch {
+        /* the charts show what the block list brings */
+      }
+      emit("history");
+    })();
+  }
+  return historyLoad;
+}
+
 function onHead(block) {
   if (!block || !has(block.number)) return;
   const n = Number(block.number);
@@ -278,7 +339,7 @@ function stopStream() {
 }
 
 function startStream() {
-  if (stream || document.hidden) return;
+  if (!streamAllowed || stream || document.hidden) return;
   clearTimeout(streamRetry);
   if (!("EventSource" in window)) {
     live.stream = "polling";
@@ -314,10 +375,16 @@ function startStream() {
   });
 }
 
+// firstRender settles once the first status and blocks have been fetched
+// and drawn (or failed to be).
+let firstRenderDone;
+const firstRender = new Promise((resolve) => (firstRenderDone = resolve));
+
 async function pollLoop() {
   for (;;) {
     // A hidden tab stops asking; it catches up when shown again.
     if (!document.hidden) await refreshStatus();
+    requestAnimationFrame(() => firstRenderDone());
     await sleep(POLL_MS);
   }
 }
@@ -461,6 +528,17 @@ function viewDashboard(view, ctx) {
     ),
     h(
       "section",
+      { class: "card", id: "activity" },
+      h("div", { class: "card-head" }, h("h2", { text: "Activity" }), h("span", { class: "muted small", id: "activity-note" })),
+      h(
+        "div",
+        { class: "charts" },
+        h("figure", { class: "chart-box" }, h("figcaption", { text: "Transfers per second" }), h("div", { id: "chart-tps-wrap" })),
+        h("figure", { class: "chart-box" }, h("figcaption", { text: "Block time" }), h("div", { id: "chart-blocktime-wrap" })),
+      ),
+    ),
+    h(
+      "section",
       { class: "card" },
       h("div", { class: "card-head" }, h("h2", { text: "Latest blocks" }), h("span", { class: "muted small", id: "blocks-note" })),
       h("div", { id: "latest-blocks-wrap" }),
@@ -544,11 +622,28 @@ function viewDashboard(view, ctx) {
     }
   };
 
+  const renderCharts = () => {
+    remember(live.blocks);
+    const series = activity([...history.values()]);
+    const interval = num(live.status?.interval_ms);
+    fill($("chart-tps-wrap"), tpsChart(series));
+    fill($("chart-blocktime-wrap"), blockTimeChart(series, WINDOW_MS, interval === undefined ? 0 : Number(interval)));
+    const n = series.blockTimes.length;
+    const avg = n ? series.blockTimes.reduce((a, p) => a + p.seconds, 0) / n : undefined;
+    const span = series.end === undefined ? "" : `last ${Math.round(WINDOW_MS / 60000)} minutes of the chain, to ${fmtTime(series.end)}`;
+    setText("activity-note", [span, `${series.totalTxs} transfers`, avg === undefined ? null : `${avg.toFixed(2)} s per block on average`].filter(Boolean).join(" · "));
+    $("activity").dataset.blocks = String(history.size);
+  };
+
   renderStats();
   renderBlocks();
+  renderCharts();
   renderPool();
+  loadHistory();
   ctx.on("status", renderStats);
   ctx.on("blocks", renderBlocks);
+  ctx.on("blocks", renderCharts);
+  ctx.on("history", renderCharts);
   ctx.on("blocks", renderPool);
   // Ages drift even when nothing happens.
   const t = setInterval(renderBlocks, 10000);
@@ -719,7 +814,7 @@ async function viewAccount(view, ctx, addr) {
     return;
   }
   const info = h("section", { class: "card" }, h("p", { class: "muted", text: "Loading…" }));
-  const txBox = h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Recent transactions" }), h("span", { class: "muted small", id: "account-scan", text: "searching the latest 50 blocks and the pool…" })));
+  const txBox = h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Recent transactions" }), h("span", { class: "muted small", id: "account-scan", text: "loading…" })));
   view.append(info, txBox);
 
   try {
@@ -744,11 +839,51 @@ async function viewAccount(view, ctx, addr) {
   } catch {
     /* the pool is optional */
   }
+  const pooled = found.length;
+  let note;
+  try {
+    // The node's index by address: every canonical transfer of the account,
+    // newest first, however old.
+    const txs = await api.accountTxs(addr, ACCOUNT_TXS, { signal: ctx.signal });
+    for (const t of txs) found.push({ t, status: t.status || "included", block: t.block_number });
+    note = `${txs.length === ACCOUNT_TXS ? `the newest ${txs.length}` : txs.length} on the chain, ${pooled} waiting in the pool`;
+  } catch (e) {
+    if (ctx.signal.aborted) return;
+    if (!(e instanceof ApiError && e.status === 404)) {
+      setText("account-scan", "");
+      txBox.append(errorBox(e, "account-txs-error"));
+      return;
+    }
+    // A node without the index: look through the latest blocks instead.
+    const scanned = await scanBlocks(addr, ctx, found);
+    if (scanned === undefined) return;
+    note = `${found.length} found in the latest ${scanned} blocks and the pool`;
+  }
+  if (ctx.signal.aborted) return;
+  setText("account-scan", note);
+  const rows = found.map(({ t, status, block }) => ({
+    attrs: { "data-test": "account-tx", "data-id": t.id, "data-status": status },
+    cells: [
+      txLink(t.id),
+      t.from === addr ? (t.to === addr ? "self" : "out") : "in",
+      t.from === addr ? addrLink(t.to) : addrLink(t.from),
+      fmtAmount(t.amount),
+      has(block) ? blockLink(block, `#${block}`) : "—",
+      badge(status),
+    ],
+  }));
+  txBox.append(table("account-txs", ["Transaction", "Direction", "Counterparty", "Amount", "Block", "Status"], rows, "No transactions yet."));
+}
+
+// scanBlocks adds to found the transactions of addr in the latest 50 blocks,
+// for nodes without an index by address; it returns how many blocks it
+// read, or undefined once the view is gone.
+async function scanBlocks(addr, ctx, found) {
   let blocks = [];
   try {
     blocks = await api.blocks(50, { signal: ctx.signal });
   } catch (e) {
-    if (ctx.signal.aborted) return;
+    if (ctx.signal.aborted) return undefined;
   }
   // Lists may leave transactions out; fetch those blocks, a few at a time.
   const missing = blocks.filter((b) => !Array.isArray(b.transactions) && Number(b.tx_count) > 0);
@@ -764,7 +899,7 @@ async function viewAccount(view, ctx, addr) {
       }),
     );
   }
-  if (ctx.signal.aborted) return;
+  if (ctx.signal.aborted) return undefined;
   const fin = num(live.status?.finalized_height);
   for (const b of blocks) {
     for (const t of Array.isArray(b.transactions) ? b.transactions : []) {
@@ -774,19 +909,7 @@ async function viewAccount(view, ctx, addr) {
       }
     }
   }
-  setText("account-scan", `${found.length} found in the latest ${blocks.length} blocks and the pool`);
-  const rows = found.map(({ t, status, block }) => ({
-    attrs: { "data-test": "account-tx", "data-id": t.id, "data-status": status },
-    cells: [
-      txLink(t.id),
-      t.from === addr ? (t.to === addr ? "self" : "out") : "in",
-      t.from === addr ? addrLink(t.to) : addrLink(t.from),
-      fmtAmount(t.amount),
-      has(block) ? blockLink(block, `#${block}`) : "—",
-      badge(status),
-    ],
-  }));
-  txBox.append(table("account-txs", ["Transaction", "Direction", "Counterparty", "Amount", "Block", "Status"], rows, "No transactions found recently."));
+  return blocks.length;
 }
 
 // ---------------------------------------------------------------- wallet
@@ -1147,10 +1270,21 @@ function start() {
   for (const kind of ["status", "stream"]) bus.addEventListener(kind, renderStrip);
   route();
   watchVisibility();
-  startStream();
   pollLoop();
   loadStoredWallet();
   document.body.dataset.ready = "true";
+  // The event stream opens only after the first render, and after
+  // STREAM_DELAY_MS (see there): polling carries the page until then.
+  firstRender.then(() => {
+    if (live.stream === "connecting") {
+      live.stream = "polling";
+      emit("stream");
+    }
+    setTimeout(() => {
+      streamAllowed = true;
+      startStream();
+    }, STREAM_DELAY_MS);
+  });
 }
 
 start();
