@@ -86,6 +86,11 @@ type Chain struct {
 	built   map[types.Hash]*built // by state root of blocks we built
 	baseID  types.Hash            // snapshot block the chain started from (see snapshot.go)
 	hasBase bool
+
+	// Fork choice's cache (forkchoice.go); guarded by writeMu.
+	fc     fcCache
+	fcJust map[types.Hash]uint64
+	fcMemo map[types.Hash]uint64
 }
 
 type built struct {

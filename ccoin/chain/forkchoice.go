@@ -18,7 +18,26 @@ import (
 type Finality interface {
 	Final() types.Checkpoint
 	JustifiedBlocks() map[types.Hash]uint64
+	// Version changes whenever the two above change.
+	Version() uint64
 }
+
+// fcCache is fork choice's view between changes of justification: the
+// root, the head's choice, and each block's highest justified epoch on its
+// path, so that a new block on an unchanged view costs O(1) instead of a
+// walk of every block above the final one (which, while finality stalls,
+// grows without bound).
+type fcCache struct {
+	valid   bool
+	version uint64
+	root    choice
+	best    choice
+	just    map[types.Hash]uint64
+	jEpoch  map[types.Hash]uint64
+}
+
+// maxFCMemo bounds the per-block memo; past it the next block re-walks.
+const maxFCMemo = 1 << 20
 
 // choice is a fork-choice candidate: a tip and the highest justified
 // epoch lying on its chain.
@@ -103,11 +122,39 @@ func (c *Chain) headerOr(id types.Hash, extra *pendingBlock) (*types.Header, err
 	return c.Header(id)
 }
 
-// forkChoice walks the block tree from the final root and returns the best
-// tip and the root (the new final block).
+// forkChoice returns the best tip and the root (the new final block). A
+// new block on an unchanged justification view is compared with the head;
+// otherwise it walks the block tree from the root.
 func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
+	ver := c.cfg.Finality.Version()
+	fc := &c.fc
+	if extra != nil && fc.valid && fc.version == ver && len(fc.jEpoch) < maxFCMemo {
+		if pe, ok := fc.jEpoch[extra.h.Parent]; ok {
+			e := max(pe, fc.just[extra.id])
+			fc.jEpoch[extra.id] = e
+			cand := choice{id: extra.id, h: extra.h, jEpoch: e}
+			if cand.beats(fc.best) {
+				fc.best = cand
+			}
+			return fc.best, fc.root, nil
+		}
+	}
+	best, root, err = c.walkForkChoice(final, finalID, extra)
+	if err == nil {
+		*fc = fcCache{valid: true, version: ver, root: root, best: best, just: c.fcJust, jEpoch: c.fcMemo}
+	} else {
+		fc.valid = false
+	}
+	return best, root, err
+}
+
+// walkForkChoice walks the block tree from the final root and returns the
+// best tip and the root, filling c.fcJust and c.fcMemo for the cache.
+func (c *Chain) walkForkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
 	rootID, rootH := c.finalRoot(final, finalID, extra)
 	just := c.cfg.Finality.JustifiedBlocks()
+	memo := make(map[types.Hash]uint64)
+	c.fcJust, c.fcMemo = just, memo
 	root = choice{id: rootID, h: rootH, jEpoch: just[rootID]}
 	best = root
 	type item struct{ choice }
@@ -119,6 +166,7 @@ func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendi
 		if err != nil {
 			return best, root, err
 		}
+		memo[it.id] = it.jEpoch
 		if len(kids) == 0 && it.beats(best) {
 			best = it.choice
 		}

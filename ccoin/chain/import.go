@@ -124,6 +124,11 @@ func (c *Chain) readerAt(id types.Hash, h *types.Header) state.Reader {
 // block: the node never reorganises below it.
 func (c *Chain) checkExtendsFinal(parentID types.Hash, parent *types.Header) error {
 	final, finalID := c.Finalized()
+	// The canonical chain holds the final block: a canonical parent at or
+	// above it needs no walk (which, while finality stalls, grows long).
+	if parent.Number >= final.Number && c.IsCanonical(parentID) {
+		return nil
+	}
 	id, h := parentID, parent
 	for h.Number > final.Number {
 		id = h.Parent

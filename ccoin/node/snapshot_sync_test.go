@@ -195,7 +195,7 @@ func (p *proxy) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
 	return out
 }
 
-func (p *proxy) Leader(nowMs uint64) (uint64, crypto.Address) { return 0, crypto.Address{} }
+func (p *proxy) Leader(nowMs uint64) (uint64, crypto.Address)         { return 0, crypto.Address{} }
 func (p *proxy) FinalityEvidence(uint64, [32]byte) ([]byte, [][]byte) { return nil, nil }
 
 func (p *proxy) SnapshotManifest() ([]byte, error) {
