@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite testdata/wire-vectors.json (det
 const wireVectorsPath = "../../../testdata/wire-vectors.json"
 
 // WireVectors is testdata/wire-vectors.json (PROTOCOL.md, "P2P"): one frame
-// of each message the node exchanges after the handshake.
+// of each message: the handshake's HEY/ACK (sent inside TLS) and every
+// message after it.
 type WireVectors struct {
 	Comment string        `json:"comment"`
 	Frames  []WireFrame   `json:"frames"`
@@ -125,8 +126,23 @@ func finalityMessages(t *testing.T) []wireMessage {
 	}
 }
 
+// handshakeMessages are HEY and ACK as sent inside TLS (protocol 2): no
+// signature; node_address must be the address of the certificate's key.
+var handshakeMessages = []wireMessage{
+	{"HEY (inside TLS, frame limit 1 KiB): protocol 2, network id 1337, chain id, node address (the certificate key's), " +
+		"listen address (str), height, head id, finalized height, software version (str), node type (str), nonce, time_ms",
+		&Hello{Protocol: ProtocolVersion, NetworkID: 1337, ChainID: bytes.Repeat([]byte{0x0a}, 32),
+			NodeAddress: bytes.Repeat([]byte{0x7c}, 20), ListenAddr: "10.0.0.1:7000", Height: 3, HeadID: bytes.Repeat([]byte{0xab}, 32),
+			FinalizedHeight: 2, Version: "ccoin/0.2", NodeType: "validator", Nonce: 0x0123456789abcdef, TimeMs: 1793577610000}},
+	{"ACK: the listener's answer, the same 12 fields; a node that does not listen sends an empty listen address",
+		&HelloAck{Protocol: ProtocolVersion, NetworkID: 1337, ChainID: bytes.Repeat([]byte{0x0a}, 32),
+			NodeAddress: bytes.Repeat([]byte{0xe7}, 20), ListenAddr: "", Height: 3, HeadID: bytes.Repeat([]byte{0xab}, 32),
+			FinalizedHeight: 2, Version: "ccoin/0.2", NodeType: "basic", Nonce: 42, TimeMs: 1793577610001}},
+}
+
 func allWireMessages(t *testing.T) []wireMessage {
-	return append(append([]wireMessage{}, wireMessages...), finalityMessages(t)...)
+	out := append(append([]wireMessage{}, wireMessages...), finalityMessages(t)...)
+	return append(out, handshakeMessages...)
 }
 
 func makeWireVectors(t *testing.T) WireVectors {
