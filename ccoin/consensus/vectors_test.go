@@ -311,6 +311,12 @@ func makeFinalityVectors(t *testing.T) FinalityVectors {
 	y0.ChainID, y1.ChainID = types.Hash{0x01}, types.Hash{0x01}
 	refCert("a quorum of votes for the right link but another chain id", "vote_wrong_chain_id",
 		with(signVote(miners[0], y0), signVote(miners[1], y1)))
+	other := b2.Header
+	other.ChainID = types.Hash{0x01}
+	ocp1, ocp2 := types.Checkpoint{Epoch: s, ID: other.ID()}, types.Checkpoint{Epoch: s + 1, ID: other.ID()}
+	refCert("block 2's header with another chain_id (so another id), and a quorum of votes for it", "header_wrong_chain",
+		&types.Certificate{Header: other, Votes: []*types.Vote{signVote(miners[0], unsigned(miners[0], ocp1, ocp2)),
+			signVote(miners[1], unsigned(miners[1], ocp1, ocp2))}})
 	refCert("a certificate with a trailing byte", "malformed", with(certVotes...))
 	last := &v.RefusedCerts[len(v.RefusedCerts)-1]
 	last.Encoding += "00"
