@@ -610,3 +610,102 @@ func checkBlockVector(t *testing.T, v VectorBlock) {
 		t.Fatal("block does not round-trip")
 	}
 }
+
+// TestFinalityVectorEncodings checks the byte-level part of
+// testdata/finality-vectors.json (made and checked in full, with the
+// finality rules, by ccoin/consensus TestFinalityVectors): the vote's
+// unsigned and signed encodings, id and signature, the certificate's
+// encoding, and the encodings a decoder refuses.
+func TestFinalityVectorEncodings(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/finality-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Vote struct {
+			Version          uint64 `json:"version"`
+			ChainID          string `json:"chain_id"`
+			SourceEpoch      uint64 `json:"source_epoch"`
+			SourceID         string `json:"source_id"`
+			TargetEpoch      uint64 `json:"target_epoch"`
+			TargetID         string `json:"target_id"`
+			Voter            string `json:"voter"`
+			UnsignedEncoding string `json:"unsigned_encoding_hex"`
+			ID               string `json:"id"`
+			VoterKey         string `json:"voter_key_der_base64"`
+			Signature        string `json:"signature_base64"`
+			SignedEncoding   string `json:"signed_encoding_hex"`
+		} `json:"vote"`
+		Justification []string `json:"justification_hex"`
+		Certificate   struct {
+			Header   string   `json:"header_encoding_hex"`
+			Votes    []string `json:"votes_hex"`
+			Encoding string   `json:"encoding_hex"`
+		} `json:"certificate"`
+		RefusedVotes []struct {
+			Comment  string `json:"comment"`
+			Reason   string `json:"reason"`
+			Encoding string `json:"encoding_hex"`
+		} `json:"refused_votes"`
+		RefusedCerts []struct {
+			Comment  string `json:"comment"`
+			Reason   string `json:"reason"`
+			Encoding string `json:"encoding_hex"`
+		} `json:"refused_certificates"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	x := v.Vote
+	vt := &Vote{Version: x.Version, ChainID: mustHash(t, x.ChainID),
+		Source: Checkpoint{x.SourceEpoch, mustHash(t, x.SourceID)}, Target: Checkpoint{x.TargetEpoch, mustHash(t, x.TargetID)},
+		Voter: mustAddr(t, x.Voter)}
+	unsigned := vt.EncodeUnsigned(nil)
+	if hex.EncodeToString(unsigned) != x.UnsignedEncoding {
+		t.Fatalf("vote unsigned encoding\n got %x\nwant %s", unsigned, x.UnsignedEncoding)
+	}
+	if id := sha256.Sum256(unsigned); vt.ID().String() != x.ID || hex.EncodeToString(id[:]) != x.ID {
+		t.Fatal("vote id")
+	}
+	signed := mustHex(t, x.SignedEncoding)
+	d, err := DecodeVote(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As for transactions: the unsigned encoding is the signed one with
+	// 0x99 -> 0x97 and the last two fields removed.
+	if !bytes.HasPrefix(signed, append([]byte{0x99}, unsigned[1:]...)) || d.ID() != vt.ID() ||
+		b64(d.VoterKey) != x.VoterKey || b64(d.Signature) != x.Signature || !bytes.Equal(d.Encode(nil), signed) {
+		t.Fatal("signed vote disagrees with its fields")
+	}
+	if err := d.VerifySignature(nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range v.Justification {
+		if jv, err := DecodeVote(mustHex(t, j)); err != nil || jv.VerifySignature(nil) != nil {
+			t.Fatalf("justification vote: %v", err)
+		}
+	}
+	c, err := DecodeCertificate(mustHex(t, v.Certificate.Encoding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte{0x92}, mustHex(t, v.Certificate.Header)...)
+	want = appendArray(want, len(v.Certificate.Votes))
+	for _, vh := range v.Certificate.Votes {
+		want = append(want, mustHex(t, vh)...)
+	}
+	if hex.EncodeToString(want) != v.Certificate.Encoding || !bytes.Equal(c.Encode(nil), want) {
+		t.Fatal("certificate is not [header, [votes]]")
+	}
+	for _, r := range v.RefusedVotes {
+		if _, err := DecodeVote(mustHex(t, r.Encoding)); (r.Reason == "malformed") != errors.Is(err, ErrEncoding) {
+			t.Errorf("%s: decode err = %v", r.Comment, err)
+		}
+	}
+	for _, r := range v.RefusedCerts {
+		if _, err := DecodeCertificate(mustHex(t, r.Encoding)); (r.Reason == "malformed") != errors.Is(err, ErrEncoding) {
+			t.Errorf("%s: decode err = %v", r.Comment, err)
+		}
+	}
+}

@@ -3,7 +3,8 @@
 Python standard library plus Debian's python3-msgpack and
 python3-cryptography. It builds and signs transactions, recomputes block
 ids, tx_root, genesis blocks and state roots, verifies account proofs and
-parses snapshots, and talks to a node's HTTP API (POST /txs,
+parses snapshots, checks finality votes and certificates against the
+genesis, and talks to a node's HTTP API (POST /txs,
 GET /accounts/{address}). test_vectors.py checks it against testdata/.
 
 Usage:
@@ -349,6 +350,138 @@ def genesis_block(genesis_json):
 def encode_block(h, sealer_key=b"", signature=b"", txs=()):
     return msgpack.packb([[h[k] for k in HEADER_FIELDS], sealer_key, signature,
                           [msgpack.unpackb(t.encode()) for t in txs]], use_bin_type=True)
+
+
+# Section 10.1: votes and finality certificates.
+
+VOTE_FIELDS = ("version", "chain_id", "source_epoch", "source_id", "target_epoch", "target_id", "voter")
+
+
+def genesis_params(genesis_json):
+    """What a client needs from genesis.json to check votes: the chain id,
+    the miners (the only voters) and the quorum of distinct voters."""
+    g = json.loads(genesis_json)
+    h, _ = genesis_block(genesis_json)
+    miners = [bytes.fromhex(m) for m in g["miners"]]
+    n = len(miners)
+    quorum = n * 2 // 3 + 1 if (g.get("finality") or "majority") == "two_thirds" else n // 2 + 1
+    return {"chain_id": block_id(h), "miners": miners, "quorum": quorum, "genesis_header": h}
+
+
+def vote_from_fields(f):
+    if len(f) != 9:
+        raise ValueError("malformed")
+    v = dict(zip(VOTE_FIELDS + ("voter_key", "signature"), f))
+    for k, size in (("chain_id", 32), ("source_id", 32), ("target_id", 32), ("voter", 20)):
+        if not isinstance(v[k], bytes) or len(v[k]) != size:
+            raise ValueError("malformed")
+    for k in ("version", "source_epoch", "target_epoch"):
+        if not isinstance(v[k], int):
+            raise ValueError("malformed")
+    if not isinstance(v["voter_key"], bytes) or not isinstance(v["signature"], bytes):
+        raise ValueError("malformed")
+    if len(v["voter_key"]) > 1024 or len(v["signature"]) > 512:
+        raise ValueError("malformed")
+    return v
+
+
+def decode_vote(b):
+    try:
+        return vote_from_fields(unpack(b))
+    except Exception:
+        raise ValueError("malformed")
+
+
+def vote_unsigned(v):
+    return pack([v[k] for k in VOTE_FIELDS])
+
+
+def vote_id(v):
+    return sha256(vote_unsigned(v))
+
+
+def encode_vote(v):
+    return pack([v[k] for k in VOTE_FIELDS] + [v["voter_key"], v["signature"]])
+
+
+def vote_signature_ok(v):
+    return address_of(v["voter_key"]) == v["voter"] and verify(v["voter_key"], vote_unsigned(v), v["signature"])
+
+
+def check_vote(gp, v, headers):
+    """The validity of a vote (section 10.1), in the order the Go node checks
+    it; raises ValueError(reason). headers: {block id: header dict} of the
+    blocks the client knows (they must include both checkpoints' blocks)."""
+    if v["version"] != 1:
+        raise ValueError("wrong_version")
+    if v["chain_id"] != gp["chain_id"]:
+        raise ValueError("wrong_chain")
+    if v["voter"] not in gp["miners"]:
+        raise ValueError("voter_not_miner")
+    if v["source_epoch"] >= v["target_epoch"]:
+        raise ValueError("source_not_below_target")
+    if not vote_signature_ok(v):
+        raise ValueError("bad_signature")
+    src, tgt = headers[v["source_id"]], headers[v["target_id"]]
+    if src["slot"] > v["source_epoch"] or tgt["slot"] > v["target_epoch"]:
+        raise ValueError("slot_above_epoch")
+    tid = v["target_id"]
+    while tgt["number"] > src["number"]:
+        tid = tgt["parent"]
+        tgt = headers[tid]
+    if tid != v["source_id"]:
+        raise ValueError("source_not_ancestor")
+
+
+def decode_certificate(b):
+    """[header(13), [signed votes]] -> (header dict, [vote dicts])."""
+    try:
+        f = unpack(b)
+        if len(f) != 2 or len(f[0]) != 13 or not isinstance(f[1], list) or len(f[1]) > 256:
+            raise ValueError("malformed")
+        h = dict(zip(HEADER_FIELDS, f[0]))
+        votes = [vote_from_fields(x) for x in f[1]]
+    except Exception:
+        raise ValueError("malformed")
+    if h["version"] != 1:
+        raise ValueError("malformed")
+    return h, votes
+
+
+def verify_certificate(gp, cert):
+    """Checks a finality certificate with the genesis alone (section 10.1)
+    and returns the final checkpoint (epoch, block id) and the header.
+    Raises ValueError(reason), checking in the Go node's order."""
+    h, votes = decode_certificate(cert)
+    if not votes:
+        raise ValueError("no_votes")
+    hid = block_id(h)
+    if h["chain_id"] != gp["chain_id"] and h["number"] != 1:
+        raise ValueError("header_wrong_chain")
+    first = votes[0]
+    link = (first["source_epoch"], first["source_id"], first["target_epoch"], first["target_id"])
+    if first["source_id"] != hid:
+        raise ValueError("source_not_header")
+    if first["target_epoch"] != first["source_epoch"] + 1:
+        raise ValueError("non_consecutive")
+    if h["slot"] > first["source_epoch"]:
+        raise ValueError("slot_above_epoch")
+    voters = set()
+    for v in votes:
+        if (v["source_epoch"], v["source_id"], v["target_epoch"], v["target_id"]) != link:
+            raise ValueError("mixed_links")
+        if v["version"] != 1 or v["chain_id"] != gp["chain_id"]:
+            raise ValueError("vote_wrong_chain_id")
+        if v["voter"] not in gp["miners"]:
+            raise ValueError("voter_not_miner")
+        if v["voter"] in voters:
+            raise ValueError("duplicate_voter")
+        if not vote_signature_ok(v):
+            raise ValueError("bad_signature")
+        voters.add(v["voter"])
+    if len(voters) < gp["quorum"]:
+        raise ValueError("too_few_voters")
+    return (first["source_epoch"], hid), h
 
 
 # Section 12: snapshots.

@@ -182,6 +182,74 @@ class Proofs(unittest.TestCase):
         self.assertEqual(kinds, {"present", "absent-leaf", "absent-empty"})
 
 
+class Finality(unittest.TestCase):
+    def setUp(self):
+        self.v = load("finality-vectors.json")
+        genesis_json = load("genesis-vectors.json")["cases"][0]["genesis_json"]
+        self.gp = cc.genesis_params(genesis_json)
+        b2, _, _, _ = cc.decode_block(h(load("execution-vectors.json")["block_hex"]))
+        self.headers = {self.gp["chain_id"]: self.gp["genesis_header"], cc.block_id(b2): b2}
+
+    def test_genesis(self):
+        g = self.v["genesis"]
+        self.assertEqual(self.gp["chain_id"].hex(), g["chain_id"])
+        self.assertEqual([m.hex() for m in self.gp["miners"]], g["miners"])
+        self.assertEqual(self.gp["quorum"], g["quorum"])
+
+    def test_vote(self):
+        x = self.v["vote"]
+        v = {k: (h(x[k]) if isinstance(x[k], str) else x[k]) for k in cc.VOTE_FIELDS}
+        self.assertEqual(cc.vote_unsigned(v).hex(), x["unsigned_encoding_hex"])
+        self.assertEqual(cc.vote_id(v).hex(), x["id"])
+        d = cc.decode_vote(h(x["signed_encoding_hex"]))
+        self.assertEqual(cc.vote_id(d).hex(), x["id"])
+        self.assertEqual(base64.b64encode(d["voter_key"]).decode(), x["voter_key_der_base64"])
+        self.assertEqual(base64.b64encode(d["signature"]).decode(), x["signature_base64"])
+        self.assertEqual(cc.encode_vote(d).hex(), x["signed_encoding_hex"])
+        self.assertTrue(cc.vote_signature_ok(d))
+        cc.check_vote(self.gp, d, self.headers)
+        for j in self.v["justification_hex"]:
+            cc.check_vote(self.gp, cc.decode_vote(h(j)), self.headers)
+        # A vote signed here verifies as the Go node's does.
+        key = cc.load_private_key(load("vectors.json")["keys"][0]["private_key_pem"].encode())
+        d["signature"] = cc.sign(key, cc.vote_unsigned(d))
+        cc.check_vote(self.gp, d, self.headers)
+
+    def test_certificate(self):
+        c = self.v["certificate"]
+        (epoch, bid), hd = cc.verify_certificate(self.gp, h(c["encoding_hex"]))
+        self.assertEqual((epoch, bid.hex(), hd["number"]), (c["final_epoch"], c["final_id"], c["final_number"]))
+        self.assertEqual(cc.pack([hd[k] for k in cc.HEADER_FIELDS]).hex(), c["header_encoding_hex"])
+        # Changing any vote's signature breaks it.
+        _, votes = cc.decode_certificate(h(c["encoding_hex"]))
+        votes[1]["signature"] = votes[1]["signature"][:-1] + bytes([votes[1]["signature"][-1] ^ 1])
+        bad = cc.repack([[hd[k] for k in cc.HEADER_FIELDS], [cc.unpack(cc.encode_vote(v)) for v in votes]])
+        with self.assertRaisesRegex(ValueError, "bad_signature"):
+            cc.verify_certificate(self.gp, bad)
+
+    def test_refused_votes(self):
+        for r in self.v["refused_votes"]:
+            with self.subTest(r["comment"]):
+                with self.assertRaisesRegex(ValueError, "^%s$" % r["reason"]):
+                    cc.check_vote(self.gp, cc.decode_vote(h(r["encoding_hex"])), self.headers)
+
+    def test_refused_certificates(self):
+        for r in self.v["refused_certificates"]:
+            with self.subTest(r["comment"]):
+                with self.assertRaisesRegex(ValueError, "^%s$" % r["reason"]):
+                    cc.verify_certificate(self.gp, h(r["encoding_hex"]))
+
+    def test_offences(self):
+        for o in self.v["offences"]:
+            a, b = cc.decode_vote(h(o["first_hex"])), cc.decode_vote(h(o["second_hex"]))
+            for x in (a, b):
+                cc.check_vote(self.gp, x, self.headers)
+            double = a["target_epoch"] == b["target_epoch"] and a["target_id"] != b["target_id"]
+            surround = any(x["source_epoch"] < y["source_epoch"] and y["target_epoch"] < x["target_epoch"]
+                           for x, y in ((a, b), (b, a)))
+            self.assertEqual(o["kind"], "double_vote" if double else "surround_vote" if surround else None)
+
+
 class Snapshots(unittest.TestCase):
     def test_snapshot(self):
         v = load("snapshot-vectors.json")

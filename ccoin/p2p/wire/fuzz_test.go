@@ -13,7 +13,8 @@ func seedMessages() []Message {
 		&Blocks{ReqID: 1, Blocks: [][]byte{{1}}}, &GetLeader{ReqID: 1}, &Leader{ReqID: 1, Leader: fill(20, 1)},
 		&Peers{Addrs: []string{"a:1"}}, &Ping{Nonce: 1}, &Pong{Nonce: 1}, &GetSnapshot{ReqID: 1},
 		&Snapshot{ReqID: 1, Manifest: []byte{1}}, &GetChunk{ReqID: 1, Height: 1, Index: 1},
-		&Chunk{ReqID: 1, Index: 1, Data: []byte{1}}}
+		&Chunk{ReqID: 1, Index: 1, Data: []byte{1}}, &Vote{Vote: fill(600, 1)}, &GetFinality{ReqID: 1},
+		&GetFinality{ReqID: 1, Epoch: 2, ID: fill(32, 1)}, &Finality{ReqID: 1, Cert: fill(100, 1), Votes: [][]byte{fill(600, 2)}}}
 }
 
 func FuzzReadFrame(f *testing.F) {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -15,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite testdata/wire-vectors.json (det
 const wireVectorsPath = "../../../testdata/wire-vectors.json"
 
 // WireVectors is testdata/wire-vectors.json (PROTOCOL.md, "P2P"): one frame
-// of each message the node exchanges after the handshake.
+// of each message: the handshake's HEY/ACK (sent inside TLS) and every
+// message after it.
 type WireVectors struct {
 	Comment string        `json:"comment"`
 	Frames  []WireFrame   `json:"frames"`
@@ -37,10 +39,12 @@ type WireRefusal struct {
 	Body    string `json:"body_hex"`
 }
 
-var wireMessages = []struct {
+type wireMessage struct {
 	comment string
 	m       Message
-}{
+}
+
+var wireMessages = []wireMessage{
 	{"TXN: a batch of canonical signed transaction encodings (here two short stand-ins; a node decodes each as a transaction)",
 		&Txs{Txs: [][]byte{{0x99, 0x01}, {0x99, 0x02}}}},
 	{"BLK: one canonical block encoding, as a bin", &Block{Block: []byte{0x94, 0x01, 0x02}}},
@@ -69,6 +73,76 @@ var wireRefusals = []WireRefusal{
 	{"block count 513 (over 512)", HdrGetBlocks, "930802cd0201"},
 	{"block count 0", HdrGetBlocks, "930802" + "00"},
 	{"unknown header", "XYZ", "90"},
+	{"VOT with an empty vote", HdrVote, "91c400"},
+	{"VOT with a vote of 2049 bytes (over 2 KiB)", HdrVote, "91c50801" + strings.Repeat("00", 2049)},
+	{"FIN with a checkpoint id of 31 bytes", HdrGetFinality, "930e01c41f" + strings.Repeat("ab", 31)},
+	{"FIN without the id field", HdrGetFinality, "920e01"},
+	{"CRT with 257 justification votes (over 256)", HdrFinality, "930ec0dc0101" + strings.Repeat("c40101", 257)},
+	{"CRT with an empty justification vote", HdrFinality, "930ec091c400"},
+}
+
+// finalityMessages are VOT, FIN and CRT carrying the real vote, certificate
+// and justification of testdata/finality-vectors.json (made by ccoin/consensus
+// TestFinalityVectors; regenerate that file first if it changes).
+func finalityMessages(t *testing.T) []wireMessage {
+	raw, err := os.ReadFile("../../../testdata/finality-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fv struct {
+		Vote struct {
+			Signed string `json:"signed_encoding_hex"`
+		} `json:"vote"`
+		Justification []string `json:"justification_hex"`
+		Block         struct {
+			ID string `json:"id"`
+		} `json:"block"`
+		Certificate struct {
+			Encoding string `json:"encoding_hex"`
+		} `json:"certificate"`
+	}
+	if err := json.Unmarshal(raw, &fv); err != nil {
+		t.Fatal(err)
+	}
+	h := func(s string) []byte {
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var just [][]byte
+	for _, j := range fv.Justification {
+		just = append(just, h(j))
+	}
+	return []wireMessage{
+		{"VOT: one signed vote (finality-vectors.json#/vote/signed_encoding_hex) as a bin", &Vote{Vote: h(fv.Vote.Signed)}},
+		{"FIN: ask the newest certificate only: req_id, epoch 0, id empty (nil, c0; an empty bin c4 00 is the same)", &GetFinality{ReqID: 13}},
+		{"FIN: ask the newest certificate and the votes that justified checkpoint (1, block 2 of finality-vectors.json)",
+			&GetFinality{ReqID: 14, Epoch: 1, ID: h(fv.Block.ID)}},
+		{"CRT: req_id, the newest certificate (finality-vectors.json#/certificate/encoding_hex), the justification votes asked for " +
+			"(#/justification_hex)", &Finality{ReqID: 14, Cert: h(fv.Certificate.Encoding), Votes: just}},
+		{"CRT from a node with no certificate beyond genesis and no such justification: both nil", &Finality{ReqID: 13}},
+	}
+}
+
+// handshakeMessages are HEY and ACK as sent inside TLS (protocol 2): no
+// signature; node_address must be the address of the certificate's key.
+var handshakeMessages = []wireMessage{
+	{"HEY (inside TLS, frame limit 1 KiB): protocol 2, network id 1337, chain id, node address (the certificate key's), " +
+		"listen address (str), height, head id, finalized height, software version (str), node type (str), nonce, time_ms",
+		&Hello{Protocol: ProtocolVersion, NetworkID: 1337, ChainID: bytes.Repeat([]byte{0x0a}, 32),
+			NodeAddress: bytes.Repeat([]byte{0x7c}, 20), ListenAddr: "10.0.0.1:7000", Height: 3, HeadID: bytes.Repeat([]byte{0xab}, 32),
+			FinalizedHeight: 2, Version: "ccoin/0.2", NodeType: "validator", Nonce: 0x0123456789abcdef, TimeMs: 1793577610000}},
+	{"ACK: the listener's answer, the same 12 fields; a node that does not listen sends an empty listen address",
+		&HelloAck{Protocol: ProtocolVersion, NetworkID: 1337, ChainID: bytes.Repeat([]byte{0x0a}, 32),
+			NodeAddress: bytes.Repeat([]byte{0xe7}, 20), ListenAddr: "", Height: 3, HeadID: bytes.Repeat([]byte{0xab}, 32),
+			FinalizedHeight: 2, Version: "ccoin/0.2", NodeType: "basic", Nonce: 42, TimeMs: 1793577610001}},
+}
+
+func allWireMessages(t *testing.T) []wireMessage {
+	out := append(append([]wireMessage{}, wireMessages...), finalityMessages(t)...)
+	return append(out, handshakeMessages...)
 }
 
 func makeWireVectors(t *testing.T) WireVectors {
@@ -76,7 +150,7 @@ func makeWireVectors(t *testing.T) WireVectors {
 		"frame = uint32 little-endian length of (header + body) || 3 ASCII letters || msgpack body; a body is an array of the " +
 		"message's fields in order; integers in the shortest form, byte fields bin, text fields str. The refused bodies are " +
 		"ones a node must treat as malformed (and disconnect).", Refused: wireRefusals}
-	for _, w := range wireMessages {
+	for _, w := range allWireMessages(t) {
 		h, body, err := Encode(w.m)
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +190,7 @@ func TestWireVectors(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatalf("testdata/wire-vectors.json differs from what the code encodes; -update if intended\n got %s\nwant %s", a, b)
 	}
+	msgs := allWireMessages(t)
 	for i, f := range v.Frames {
 		fr, _ := hex.DecodeString(f.Frame)
 		h, body, err := ReadFrame(bytes.NewReader(fr), 0)
@@ -126,7 +201,7 @@ func TestWireVectors(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.Comment, err)
 		}
-		if !reflect.DeepEqual(m, wireMessages[i].m) {
+		if !reflect.DeepEqual(m, msgs[i].m) {
 			t.Fatalf("%s: decoded %+v", f.Comment, m)
 		}
 	}
