@@ -299,6 +299,9 @@ type Change struct {
 	Justified []types.Checkpoint // newly justified
 	Final     bool               // the final checkpoint advanced
 	Offence   *Offence
+	// Counted lists held votes that Retry counted now their blocks are
+	// here: the caller relays them, as it relays any valid vote once.
+	Counted []*types.Vote
 	// NeedSource is set when the vote counted but its source is not known
 	// as justified: the caller should ask the sender for its justification.
 	NeedSource *types.Checkpoint
@@ -428,10 +431,18 @@ func (f *Finality) evaluate(l link, ch *Change) error {
 		l := work[len(work)-1]
 		work = work[:len(work)-1]
 		lv := f.links[l]
-		if lv == nil || len(lv.voters) < f.quorum || !f.justified[l.src] || f.justified[l.tgt] {
+		if lv == nil || len(lv.voters) < f.quorum || !f.justified[l.src] || l.tgt.Epoch <= f.final.Epoch {
 			continue
 		}
-		if l.tgt.Epoch <= f.final.Epoch {
+		// A quorum link between consecutive epochs finalizes its source,
+		// whether or not another link justified its target first.
+		if l.tgt.Epoch == l.src.Epoch+1 && l.src.Epoch > f.final.Epoch {
+			if err := f.finalize(l.src, lv.votes); err != nil {
+				return err
+			}
+			ch.Final = true
+		}
+		if f.justified[l.tgt] {
 			continue
 		}
 		f.justified[l.tgt] = true
@@ -442,12 +453,6 @@ func (f *Finality) evaluate(l link, ch *Change) error {
 			if err := f.db.PutJustified(l.tgt, lv.votes); err != nil {
 				return err
 			}
-		}
-		if l.tgt.Epoch == l.src.Epoch+1 && l.src.Epoch > f.final.Epoch {
-			if err := f.finalize(l.src, lv.votes); err != nil {
-				return err
-			}
-			ch.Final = true
 		}
 		work = append(work, f.from[l.tgt]...)
 	}
@@ -527,6 +532,9 @@ func (f *Finality) Retry() (Change, error) {
 			f.log.Warn("held vote turned out invalid", "voter", v.Voter, "error", err)
 		case err != nil:
 			return total, err
+		}
+		if err == nil {
+			total.Counted = append(total.Counted, v)
 		}
 		total.Justified = append(total.Justified, ch.Justified...)
 		total.Final = total.Final || ch.Final

@@ -93,6 +93,10 @@ func (n *Node) retryVotes() {
 		n.log.Error("counting held votes failed", "error", err)
 		return
 	}
+	for _, v := range ch.Counted {
+		n.noteVote(v)
+		n.net.BroadcastVote(v.Encode(nil))
+	}
 	if len(ch.Justified) > 0 || ch.Final {
 		n.refreshChain()
 	}
@@ -109,9 +113,12 @@ func (n *Node) fetchJustification(peer uint64, cp types.Checkpoint) {
 		return
 	}
 	for _, raw := range votes {
-		if v, err := handler(netHandler{n}).HandleVote(p2p.PeerInfo{ID: peer}, raw); v == p2p.Rejected {
+		switch v, err := handler(netHandler{n}).HandleVote(p2p.PeerInfo{ID: peer}, raw); v {
+		case p2p.Rejected:
 			n.net.Ban(peer, "served an invalid justification vote: "+err.Error())
 			return
+		case p2p.Accepted:
+			n.net.BroadcastVote(raw)
 		}
 	}
 }

@@ -454,6 +454,14 @@ func (n *node) retryVotes() {
 		n.s.fail(n, "retry votes: %v", err)
 		return
 	}
+	for _, v := range ch.Counted {
+		raw := v.Encode(nil)
+		for j := range n.s.nodes {
+			if j != n.idx {
+				n.s.send(n.idx, j, msg{kind: mVote, raw: raw})
+			}
+		}
+	}
 	if len(ch.Justified) > 0 || ch.Final {
 		n.refresh()
 	}
