@@ -21,4 +21,21 @@
 //     into the next leader's slot. A clock that looks ahead only gets a
 //     warning: it cannot be told apart from blocks arriving late, and
 //     stopping on it halted every validator of an overloaded devnet.
+//
+// # Finality by votes
+//
+// Finality (ffg.go) is Casper FFG over slots (DESIGN section 5): every
+// epoch (slot) each validator signs one vote from the highest justified
+// checkpoint on its head chain to that chain's checkpoint of the epoch;
+// a checkpoint is justified by a quorum link from a justified one, and a
+// justified checkpoint is final once a quorum links it to the next epoch.
+// The Voter (voter.go) never signs a target epoch at or below, nor a
+// source epoch below, those of its last vote, and records each vote
+// durably (VoteRecord, fsync) before it is sent: so an honest validator
+// never double- or surround-votes, even across kill -9, and any two
+// quorums share a validator that would have to. VerifyCertificate checks
+// a finality certificate with the genesis alone; the chain, the light
+// client, snapshots and sync all use it. ccoin/sim searches thousands of
+// seeded fault schedules (and byzantine validators under "two_thirds")
+// for a counterexample.
 package consensus
