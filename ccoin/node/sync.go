@@ -38,7 +38,19 @@ type syncer struct {
 	mu     sync.Mutex
 	st     string
 	wake   chan uint64 // peer ids that announced a block we could not attach
-	failed map[uint64]time.Time
+	failed map[uint64]time.Time // peers to skip until the time given
+}
+
+// skipFor is how long the syncer skips a peer that failed it: briefly for a
+// request that timed out (a busy peer under load; skipping it for a minute
+// kept a node on a minority branch, and so finality stalled, for a minute),
+// longer for a peer whose chain leaves our final block.
+func (s *syncer) skipFor(offChain bool) time.Duration {
+	if offChain {
+		return time.Minute
+	}
+	slot := time.Duration(s.n.g.IntervalMs) * time.Millisecond
+	return min(max(10*slot, 5*time.Second), time.Minute)
 }
 
 func newSyncer(n *Node) *syncer {
@@ -182,12 +194,12 @@ func (s *syncer) learnFinality(ctx context.Context, heads []peerHead) {
 func (s *syncer) peerHeads(ctx context.Context) []peerHead {
 	var out []peerHead
 	for id, t := range s.failed {
-		if time.Since(t) >= time.Minute {
+		if !time.Now().Before(t) {
 			delete(s.failed, id)
 		}
 	}
 	for _, p := range s.n.net.Peers() {
-		if t, bad := s.failed[p.ID]; bad && time.Since(t) < time.Minute {
+		if t, bad := s.failed[p.ID]; bad && time.Now().Before(t) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -221,7 +233,7 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 		cancel()
 		if err != nil {
 			s.n.log.Debug("sync request failed", "peer", p.id, "from", from, "error", err)
-			s.failed[p.id] = time.Now()
+			s.failed[p.id] = time.Now().Add(s.skipFor(false))
 			return false
 		}
 		if len(raws) == 0 {
@@ -245,15 +257,13 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 				if from > final.Number+1 {
 					from, forked = final.Number+1, true
 				} else {
-					// Its chain leaves our finalized block. Rolling finality
-					// assumes blocks arrive within a slot; under overload two
-					// honest nodes can briefly finalize different blocks and
-					// one then reorganises. Banning an honest validator for
-					// that cut a devnet node off it for an hour, so skip it
-					// for a while instead: nothing of its branch is imported.
+					// Its chain leaves our finalized block: a peer still
+					// catching up on an abandoned branch, or (beyond the fault
+					// bounds) a conflicting finality. Skip it for a while
+					// rather than ban it: nothing of its branch is imported.
 					s.n.log.Warn("peer's chain does not contain our finalized block; not syncing from it for a minute",
 						"peer", p.id, "finalized", final.Number)
-					s.failed[p.id] = time.Now()
+					s.failed[p.id] = time.Now().Add(s.skipFor(true))
 					return false
 				}
 			case p2p.Future:
@@ -261,7 +271,7 @@ func (s *syncer) catchUp(ctx context.Context, p peerHead) bool {
 				return true
 			case p2p.Rejected:
 				s.n.net.Ban(p.id, "served an invalid block during sync: "+err.Error())
-				s.failed[p.id] = time.Now()
+				s.failed[p.id] = time.Now().Add(s.skipFor(true))
 				return false
 			}
 			if forked {
