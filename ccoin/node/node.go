@@ -71,27 +71,29 @@ type Options struct {
 
 // Node is a running ccoin node.
 type Node struct {
-	opts     Options
-	log      hclog.Logger
-	db       *leveldb.DB
-	g        *genesis.Genesis
-	chain    *chain.Chain
-	pool     *txpool.Pool
-	engine   *consensus.Engine
-	net      *p2p.Network
-	sealer   *consensus.Sealer
-	guard    *consensus.SlotGuard
-	ffg      *consensus.Finality
-	voter    *consensus.Voter
-	voteNow  chan uint64  // epochs to vote for at once (the leader's block is in)
-	activity voteActivity // each miner's recent votes, for GET /validators (validators.go)
-	clock    *consensus.ClockMonitor
-	keys     *crypto.KeyCache
-	metrics  *metrics
-	hub      *hub
-	future   *futureBlocks
-	sync     *syncer
-	snap     *snapServer
+	opts    Options
+	log     hclog.Logger
+	db      *leveldb.DB
+	g       *genesis.Genesis
+	chain   *chain.Chain
+	pool    *txpool.Pool
+	engine  *consensus.Engine
+	net     *p2p.Network
+	sealer  *consensus.Sealer
+	guard   *consensus.SlotGuard
+	ffg     *consensus.Finality
+	voter   *consensus.Voter
+	voteNow chan uint64 // epochs to vote for at once (the leader's block is in)
+	clock   *consensus.ClockMonitor
+	keys    *crypto.KeyCache
+	metrics *metrics
+	hub     *hub
+	future  *futureBlocks
+	sync    *syncer
+	snap    *snapServer
+
+	// activity: each miner's recent votes, for GET /validators (validators.go).
+	activity voteActivity
 
 	// snapPending: the chain is opened only after a snapshot was fetched
 	// (Run); built is set once the chain and everything on it exist.
