@@ -32,6 +32,7 @@ type Backend interface {
 	Evidence() []Evidence
 	Subscribe() (events <-chan Event, cancel func()) // bounded channel; a slow subscriber gets dropped events, never blocks the node
 	Ready() bool                                     // synced
+	FinalityBackend                                  // finality.go
 }
 
 // Status is the node's summary for GET /status.

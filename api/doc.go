@@ -13,7 +13,13 @@
 // signature checks per client IP and second, event streams per client IP, and
 // POST /txs counts its items while the body streams in.
 //
-// The JSON <-> types conversions (TxToJSON, TxFromJSON, BlockFromJSON) are
+// Finality has its own part of the Backend (FinalityBackend, finality.go):
+// GET /finality serves the newest finality certificate, GET /evidence adds
+// voting offences to sealing equivocations, GET /validators each miner's
+// activity, and account proofs carry the certificate of their block.
+//
+// The JSON <-> types conversions (TxToJSON, TxFromJSON, BlockFromJSON,
+// CertificateToJSON, CertificateFromJSON) are
 // exported so the Go client, the tests and other tools share one definition
 // of the wire shapes.
 package api

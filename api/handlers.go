@@ -238,7 +238,7 @@ func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
 	ev := s.b.Evidence()
-	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev))}
+	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev)), VoteOffences: voteOffencesJSON(s.b.VoteOffences())}
 	for i, e := range ev {
 		out.Evidence[i] = EvidenceJSON{Sealer: e.Sealer, Slot: e.Slot, A: HeaderToJSON(&e.A), B: HeaderToJSON(&e.B)}
 	}

@@ -153,9 +153,11 @@ type EvidenceJSON struct {
 	B      HeaderJSON `json:"b"`
 }
 
-// EvidenceListJSON is GET /evidence.
+// EvidenceListJSON is GET /evidence: sealing equivocations and voting
+// offences, each with both signed messages.
 type EvidenceListJSON struct {
-	Evidence []EvidenceJSON `json:"evidence"`
+	Evidence     []EvidenceJSON    `json:"evidence"`
+	VoteOffences []VoteOffenceJSON `json:"vote_offences"`
 }
 
 // EventJSON is the data of one server-sent event. Block (without its

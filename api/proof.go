@@ -9,28 +9,29 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// ErrProofUnavailable is what Backend.AccountProof returns when the node
-// cannot prove its finalized block yet (for example while the blocks that
-// carry its finality are still being synced).
+// ErrProofUnavailable is what Backend.AccountProof and Backend.Finality
+// return when the node cannot prove its final block yet: it has no
+// finality certificate, or its certificate is of a block the chain has
+// not made final yet.
 var ErrProofUnavailable = errors.New("proof not available")
 
 // CodeProofUnavailable answers ErrProofUnavailable, with 503.
 const CodeProofUnavailable = "proof_unavailable"
 
-// AccountProof is an account (or its absence) in the state of the
-// finalized block, with its state proof and the block's finality proof.
+// AccountProof is an account (or its absence) in the state of the final
+// block, with its state proof and the block's finality certificate.
 type AccountProof struct {
-	Address   crypto.Address
-	Found     bool
-	Balance   uint64
-	Nonce     uint64
-	Block     uint64 // the finalized block the proof is against
-	BlockID   types.Hash
-	StateRoot types.Hash
-	Siblings  []types.Hash // from the root down
-	LeafKey   *crypto.Address
-	LeafValue []byte // the other key's leaf ending an absence proof
-	Headers   [][]byte
+	Address     crypto.Address
+	Found       bool
+	Balance     uint64
+	Nonce       uint64
+	Block       uint64 // the finalized block the proof is against
+	BlockID     types.Hash
+	StateRoot   types.Hash
+	Siblings    []types.Hash // from the root down
+	LeafKey     *crypto.Address
+	LeafValue   []byte // the other key's leaf ending an absence proof
+	Certificate *types.Certificate
 }
 
 // AccountProofJSON is GET /accounts/{address}?proof=true.
@@ -44,9 +45,9 @@ type AccountProofJSON struct {
 	StateRoot string         `json:"state_root"`
 	Siblings  []string       `json:"siblings"`
 	Leaf      *ProofLeafJSON `json:"leaf,omitempty"`
-	// Headers are base64 sealed headers (block encodings without
-	// transactions): the finalized block, then the blocks proving its finality.
-	Headers []string `json:"headers"`
+	// Certificate proves the block final: its header (whose state_root the
+	// proof is against) and a quorum of votes, as GET /finality gives it.
+	Certificate CertificateJSON `json:"certificate"`
 }
 
 // ProofLeafJSON is another key's leaf that ends an absence proof.
@@ -59,12 +60,12 @@ type ProofLeafJSON struct {
 func AccountProofToJSON(p AccountProof) AccountProofJSON {
 	j := AccountProofJSON{Address: p.Address.String(), Found: p.Found, Balance: p.Balance, Nonce: p.Nonce,
 		Block: p.Block, BlockID: p.BlockID.String(), StateRoot: p.StateRoot.String(),
-		Siblings: make([]string, len(p.Siblings)), Headers: make([]string, len(p.Headers))}
+		Siblings: make([]string, len(p.Siblings))}
 	for i, s := range p.Siblings {
 		j.Siblings[i] = s.String()
 	}
-	for i, h := range p.Headers {
-		j.Headers[i] = base64.StdEncoding.EncodeToString(h)
+	if p.Certificate != nil {
+		j.Certificate = CertificateToJSON(p.Certificate)
 	}
 	if p.LeafKey != nil {
 		j.Leaf = &ProofLeafJSON{Key: p.LeafKey.String(), Value: base64.StdEncoding.EncodeToString(p.LeafValue)}

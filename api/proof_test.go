@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"testing"
 
 	"ccoin/api"
+	"ccoin/api/apitest"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
@@ -42,19 +44,53 @@ func checkProof(t *testing.T, j api.AccountProofJSON) {
 	if err := smt.VerifyProof(root, addr, value, j.Found, p); err != nil {
 		t.Fatalf("proof of %s: %v", j.Address, err)
 	}
-	if len(j.Headers) == 0 {
-		t.Fatal("no headers")
+	checkCertJSON(t, &j.Certificate)
+	if j.Certificate.ID != j.BlockID {
+		t.Fatalf("certificate of %s, proof of block %s", j.Certificate.ID, j.BlockID)
 	}
-	for _, h := range j.Headers {
-		raw, err := base64.StdEncoding.DecodeString(h)
-		if err != nil {
-			t.Fatal(err)
+}
+
+// checkCertJSON checks that a certificate's raw encoding decodes, that its
+// JSON fields say what the encoding says and that every vote is signed by
+// its voter over its unsigned encoding.
+func checkCertJSON(t *testing.T, j *api.CertificateJSON) {
+	t.Helper()
+	c, err := api.CertificateFromJSON(j)
+	if err != nil {
+		t.Fatalf("certificate raw: %v", err)
+	}
+	if c.Header.ID().String() != j.ID || j.Header.ID != j.ID || hex.EncodeToString(c.Header.Encode(nil)) != j.HeaderHex {
+		t.Fatalf("certificate header %s, JSON says %s / %s", c.Header.ID(), j.ID, j.Header.ID)
+	}
+	if len(c.Votes) != len(j.Votes) || len(c.Votes) < apitest.FakeQuorum {
+		t.Fatalf("%d votes, JSON lists %d", len(c.Votes), len(j.Votes))
+	}
+	if j.Source.ID != j.ID || j.Target.Epoch != j.Source.Epoch+1 {
+		t.Fatalf("link %+v -> %+v", j.Source, j.Target)
+	}
+	for i, v := range c.Votes {
+		jv := j.Votes[i]
+		if err := v.VerifySignature(nil); err != nil {
+			t.Fatalf("vote %d: %v", i, err)
 		}
-		b, err := types.DecodeBlock(raw)
-		if err != nil || len(b.Txs) != 0 {
-			t.Fatalf("sealed header: %v", err)
+		if jv.Encoding != hex.EncodeToString(v.Encode(nil)) || jv.Unsigned != hex.EncodeToString(v.EncodeUnsigned(nil)) ||
+			jv.Voter != v.Voter.String() || jv.Signature != hex.EncodeToString(v.Signature) || jv.ID != v.ID().String() ||
+			jv.Source != j.Source || jv.Target != j.Target {
+			t.Fatalf("vote %d JSON %+v differs from its encoding", i, jv)
+		}
+		if d, err := types.DecodeVote(mustHex(t, jv.Encoding)); err != nil || d.ID() != v.ID() {
+			t.Fatalf("vote %d encoding: %v", i, err)
 		}
 	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestAccountProofRoute(t *testing.T) {

@@ -47,6 +47,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/pool", s.pool)
 		r.Get("/peers", s.peers)
 		r.Get("/evidence", s.evidence)
+		r.Get("/finality", s.finality)
+		r.Get("/validators", s.validators)
 
 		// The prototype's routes, under the node's own address.
 		r.Post("/{node}/txn/", s.protoSend)

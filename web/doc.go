@@ -5,7 +5,10 @@
 // modules with no build step and no third-party code, embedded in the binary
 // with go:embed so a node needs no extra files. The page talks to the node's
 // JSON API on the same origin (GET /status, /blocks, /txs/{id},
-// /accounts/{address}, /pool, /peers, the /events stream and POST /txs).
+// /accounts/{address}, /pool, /peers, /finality, /validators, the /events
+// stream and POST /txs). The validators page (static/validators.js) shows
+// who is offline or slow and the newest finality certificate; blocks are
+// marked final or justified.
 //
 // The wallet keeps its RSA key in the browser: keys are generated or imported
 // with WebCrypto, transactions are encoded canonically and signed in

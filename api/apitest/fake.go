@@ -60,7 +60,10 @@ type Fake struct {
 	ready     bool
 	subs      map[int]chan api.Event
 	nextSub   int
-	signed    int // transactions signed by SignAndSubmit
+	signed    int                // transactions signed by SignAndSubmit
+	cert      *types.Certificate // of the final block, made on demand (finality.go)
+	noCert    bool
+	offence   *api.VoteOffence
 }
 
 type txWhere struct {

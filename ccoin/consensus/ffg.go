@@ -573,41 +573,41 @@ func (f *Finality) PendingBlocks(max int) []types.Hash {
 // returns the final checkpoint.
 func VerifyCertificate(g *genesis.Genesis, auth VoteAuth, c *types.Certificate) (types.Checkpoint, error) {
 	if c == nil || len(c.Votes) == 0 {
-		return types.Checkpoint{}, fmt.Errorf("%w: no votes", ErrBadCertificate)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: no votes", ErrBadCertificate, CheckVotes)
 	}
 	id := c.Header.ID()
 	if c.Header.ChainID != g.ChainID && !c.Header.IsGenesis() {
-		return types.Checkpoint{}, fmt.Errorf("%w: header of another chain", ErrBadCertificate)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: header of another chain", ErrBadCertificate, CheckChain)
 	}
 	first := c.Votes[0]
 	src, tgt := first.Source, first.Target
 	switch {
 	case src.ID != id:
-		return types.Checkpoint{}, fmt.Errorf("%w: votes' source %s is not the header's block %s", ErrBadCertificate, src.ID, id)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: votes' source %s is not the header's block %s", ErrBadCertificate, CheckHeaderID, src.ID, id)
 	case tgt.Epoch != src.Epoch+1:
-		return types.Checkpoint{}, fmt.Errorf("%w: epochs %d -> %d are not consecutive", ErrBadCertificate, src.Epoch, tgt.Epoch)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: epochs %d -> %d are not consecutive", ErrBadCertificate, CheckEpochs, src.Epoch, tgt.Epoch)
 	case c.Header.Slot > src.Epoch:
-		return types.Checkpoint{}, fmt.Errorf("%w: block slot %d above epoch %d", ErrBadCertificate, c.Header.Slot, src.Epoch)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: block slot %d above epoch %d", ErrBadCertificate, CheckHeaderID, c.Header.Slot, src.Epoch)
 	}
 	voters := make(map[crypto.Address]bool)
 	for i, v := range c.Votes {
 		switch {
 		case v.Source != src || v.Target != tgt:
-			return types.Checkpoint{}, fmt.Errorf("%w: vote %d is for another link", ErrBadCertificate, i)
+			return types.Checkpoint{}, fmt.Errorf("%w: %w: vote %d is for another link", ErrBadCertificate, CheckLink, i)
 		case v.Version != types.VoteVersion || v.ChainID != g.ChainID:
-			return types.Checkpoint{}, fmt.Errorf("%w: vote %d: version or chain id", ErrBadCertificate, i)
+			return types.Checkpoint{}, fmt.Errorf("%w: %w: vote %d: version or chain id", ErrBadCertificate, CheckChain, i)
 		case !g.IsMiner(v.Voter):
-			return types.Checkpoint{}, fmt.Errorf("%w: vote %d: voter %s is not a miner", ErrBadCertificate, i, v.Voter)
+			return types.Checkpoint{}, fmt.Errorf("%w: %w: vote %d: voter %s is not a miner", ErrBadCertificate, CheckMiner, i, v.Voter)
 		case voters[v.Voter]:
-			return types.Checkpoint{}, fmt.Errorf("%w: vote %d: voter %s counted twice", ErrBadCertificate, i, v.Voter)
+			return types.Checkpoint{}, fmt.Errorf("%w: %w: vote %d: voter %s counted twice", ErrBadCertificate, CheckDistinct, i, v.Voter)
 		}
 		if err := auth.Verify(v); err != nil {
-			return types.Checkpoint{}, fmt.Errorf("%w: vote %d: %w", ErrBadCertificate, i, err)
+			return types.Checkpoint{}, fmt.Errorf("%w: %w: vote %d: %w", ErrBadCertificate, CheckSignature, i, err)
 		}
 		voters[v.Voter] = true
 	}
 	if len(voters) < g.Quorum {
-		return types.Checkpoint{}, fmt.Errorf("%w: %d distinct voters, quorum is %d", ErrBadCertificate, len(voters), g.Quorum)
+		return types.Checkpoint{}, fmt.Errorf("%w: %w: %d distinct voters, quorum is %d", ErrBadCertificate, CheckQuorum, len(voters), g.Quorum)
 	}
 	return src, nil
 }

@@ -92,6 +92,9 @@ type Node struct {
 	sync    *syncer
 	snap    *snapServer
 
+	// activity: each miner's recent votes, for GET /validators (validators.go).
+	activity voteActivity
+
 	// snapPending: the chain is opened only after a snapshot was fetched
 	// (Run); built is set once the chain and everything on it exist.
 	snapPending  bool

@@ -196,7 +196,7 @@ func (s *snapServer) write(ctx context.Context) (*servedSnap, error) {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	offs := []int64{0}
-	m, err := snapshot.Build(s.n.chain, s.n.g, snapshot.Options{ChunkAccounts: s.per}, func(_ int, _ crypto.Address, enc []byte) error {
+	m, err := snapshot.Build(s.n.chain, s.n.g, s.n.ffg.Certificate(), snapshot.Options{ChunkAccounts: s.per}, func(_ int, _ crypto.Address, enc []byte) error {
 		if _, err := w.Write(enc); err != nil {
 			return err
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"ccoin/ccoin/chain"
-	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
@@ -272,12 +271,15 @@ func TestSnapshotSyncBansForger(t *testing.T) {
 			f.chunks[1] = c.Encode()
 			f.manifest.Chunks[1] = snapshot.ChunkHash(f.chunks[1])
 		}, func(what string, i uint64, f *forged) bool { return what == "chunk" && i == uint64(len(f.chunks)-1) }},
-		{"block not proven final", func(f *forged) {
-			f.manifest.Headers = f.manifest.Headers[:1]
+		{"certificate with a forged vote", func(f *forged) {
+			v := *f.manifest.Cert.Votes[0]
+			v.Signature = append([]byte(nil), v.Signature...)
+			v.Signature[3] ^= 0x40
+			f.manifest.Cert.Votes[0] = &v
 		}, func(what string, _ uint64, _ *forged) bool { return what == "manifest" }},
 		{"forged seal", func(f *forged) {
-			f.manifest.Headers[1].Signature = append([]byte(nil), f.manifest.Headers[1].Signature...)
-			f.manifest.Headers[1].Signature[3] ^= 0x40
+			f.manifest.Sealed.Signature = append([]byte(nil), f.manifest.Sealed.Signature...)
+			f.manifest.Sealed.Signature[3] ^= 0x40
 		}, func(what string, _ uint64, _ *forged) bool { return what == "manifest" }},
 	}
 	for _, tc := range tests {
@@ -302,20 +304,17 @@ func TestSnapshotSyncBansForger(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			sc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sc, ffg := certifiedChain(t, db, c.g, validatorKeys(t))
 			var chunks [][]byte
-			m, err := snapshot.Build(sc, c.g, snapshot.Options{ChunkAccounts: 150}, func(_ int, _ crypto.Address, enc []byte) error {
+			m, err := snapshot.Build(sc, c.g, ffg.Certificate(), snapshot.Options{ChunkAccounts: 150}, func(_ int, _ crypto.Address, enc []byte) error {
 				chunks = append(chunks, slices.Clone(enc))
 				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(m.Chunks) < 4 || len(m.Headers) < 2 {
-				t.Fatalf("snapshot of %d chunks, %d finality headers: too small a test", len(m.Chunks), len(m.Headers))
+			if len(m.Chunks) < 4 {
+				t.Fatalf("snapshot of %d chunks: too small a test", len(m.Chunks))
 			}
 			fm, _ := snapshot.DecodeManifest(m.Encode())
 			f := &forged{manifest: fm}

@@ -24,6 +24,7 @@ func BenchmarkExportImport(b *testing.B) {
 	}
 	tc := newTestChain(b, 7, n)
 	tc.sealN(3, true)
+	tc.finalize()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "state.snap")
 	b.ResetTimer()
@@ -33,7 +34,7 @@ func BenchmarkExportImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m, err := Export(f, tc.c, tc.g, Options{})
+		m, err := Export(f, tc.c, tc.g, tc.ffg.Certificate(), Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

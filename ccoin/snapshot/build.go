@@ -5,21 +5,37 @@ import (
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/types"
 )
 
-// Build walks the state of c's finalized block as Export does, but hands
-// each chunk to emit (its index, first address and encoding) instead of
-// writing a file, and returns the manifest. A node serving snapshots over
-// P2P stores the chunks it is handed and serves them from there.
-func Build(c Chain, g *genesis.Genesis, opts Options, emit func(index int, first crypto.Address, enc []byte) error) (*Manifest, error) {
-	headers, err := FinalityHeaders(c, g)
+// snapshotBase returns the sealed header of c's final block, which cert
+// must certify; a snapshot of genesis is pointless.
+func snapshotBase(c Chain, cert *types.Certificate) (SealedHeader, error) {
+	cert, err := FinalCert(c, cert)
+	if err != nil {
+		return SealedHeader{}, err
+	}
+	if cert.Header.Number < 2 {
+		return SealedHeader{}, fmt.Errorf("%w: the final block is still genesis", ErrUnavailable)
+	}
+	raw, err := c.SealedHeader(cert.Header.ID())
+	if err != nil {
+		return SealedHeader{}, fmt.Errorf("%w: block %d: %w", ErrUnavailable, cert.Header.Number, err)
+	}
+	return DecodeSealedHeader(raw)
+}
+
+// Build walks the state of c's final block, which cert must certify (see
+// FinalCert), as Export does, but hands each chunk to emit (its index,
+// first address and encoding) instead of writing a file, and returns the
+// manifest. A node serving snapshots over P2P stores the chunks it is
+// handed and serves them from there.
+func Build(c Chain, g *genesis.Genesis, cert *types.Certificate, opts Options, emit func(index int, first crypto.Address, enc []byte) error) (*Manifest, error) {
+	base, err := snapshotBase(c, cert)
 	if err != nil {
 		return nil, err
 	}
-	if headers[0].Header.Number < 2 {
-		return nil, fmt.Errorf("%w: the finalized block is still genesis", ErrUnavailable)
-	}
-	m, err := walk(c, g, headers, opts, func(i int, first []byte, enc []byte) error {
+	m, err := walk(c, g, base, cert, opts, func(i int, first []byte, enc []byte) error {
 		return emit(i, crypto.Address(first), enc)
 	})
 	if err != nil {

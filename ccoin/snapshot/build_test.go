@@ -12,14 +12,18 @@ import (
 // again from the state at its first address encodes identically.
 func TestBuildMatchesExport(t *testing.T) {
 	tc := newTestChain(t, 11, 2300)
-	if _, err := Build(tc.c, tc.g, Options{ChunkAccounts: 1000}, nil); !errors.Is(err, ErrUnavailable) {
+	if _, err := Build(tc.c, tc.g, tc.ffg.Certificate(), Options{ChunkAccounts: 1000}, nil); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Build at genesis: %v, want ErrUnavailable", err)
 	}
 	tc.sealN(5, true)
+	if _, err := Build(tc.c, tc.g, tc.ffg.Certificate(), Options{ChunkAccounts: 1000}, nil); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Build without a certificate: %v, want ErrUnavailable", err)
+	}
+	tc.finalize()
 	_, want := exportFile(t, tc, 1000)
 	var firsts []crypto.Address
 	var encs [][]byte
-	m, err := Build(tc.c, tc.g, Options{ChunkAccounts: 1000}, func(i int, first crypto.Address, enc []byte) error {
+	m, err := Build(tc.c, tc.g, tc.ffg.Certificate(), Options{ChunkAccounts: 1000}, func(i int, first crypto.Address, enc []byte) error {
 		if i != len(encs) {
 			t.Fatalf("chunk %d emitted after %d", i, len(encs))
 		}
@@ -42,7 +46,7 @@ func TestBuildMatchesExport(t *testing.T) {
 		}
 	}
 	stop := errors.New("stop")
-	if _, err := Build(tc.c, tc.g, Options{}, func(int, crypto.Address, []byte) error { return stop }); !errors.Is(err, stop) {
+	if _, err := Build(tc.c, tc.g, tc.ffg.Certificate(), Options{}, func(int, crypto.Address, []byte) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("emit error not returned: %v", err)
 	}
 }

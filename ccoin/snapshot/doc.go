@@ -2,29 +2,27 @@
 // between nodes, both anchored in a finalized block that anyone holding the
 // genesis file can check.
 //
-// # Finality proofs
+// # Finality
 //
-// A block is final once the distinct sealers of it and of the blocks built
-// on it reach the genesis quorum (the chain's rolling-finality rule). A
-// finality proof is therefore a segment of sealed headers: the finalized
-// block first, then the canonical blocks on it up to the first at which the
-// quorum is reached. A sealed header is encoded as its block with an empty
-// transaction list (same block id, readable by any block decoder).
-// VerifyFinality checks, with nothing but the genesis (chain id, miners,
-// slot schedule, quorum, reward and difficulty): every header is of the
-// chain, sealed (proof of work, sealer key hashing to the sealer, RSA-PSS
-// signature of the block id) by the leader of its slot, and linked to the
-// one before (parent id, number + 1, later slot); and the distinct sealers
-// reach the quorum. The genesis block is final by definition and is proven
-// by its header alone, which must hash to the chain id. The proof inherits
-// the rule's assumption (validators crash or are cut off cleanly; messages
-// arrive within a slot), see package chain.
+// Finality is proven by a finality certificate (DESIGN section 5): the
+// header of the final block and a quorum of miners' signed votes for one
+// link from its checkpoint (epoch e) to epoch e+1. VerifyFinal checks it
+// with nothing but the genesis file, through consensus.VerifyCertificate,
+// the one certificate check the chain, sync, snapshots, the API and the
+// light client share: every signature, every voter a miner, distinct voters
+// reaching the quorum, consecutive epochs, and the header's id. A failure
+// wraps ErrNotFinal and the consensus.CertCheck that failed. (The first
+// version proved finality by a chain of sealed headers whose distinct
+// sealers reached a quorum; that rule was unsafe and is gone.) A node
+// serves proofs and snapshots only for its chain's final block and only
+// with a certificate of exactly that block (FinalCert); otherwise
+// ErrUnavailable.
 //
 // # Account proofs
 //
 // AccountProof is an account (or its absence), its sparse Merkle proof
-// against the state_root of the finalized block, and that block's finality
-// proof. VerifyAccount is a pure function for light clients; the HTTP API
+// against the state_root of the final block, and that block's finality
+// certificate. VerifyAccount is a pure function for light clients; the HTTP API
 // serves proofs at GET /accounts/{address}?proof=true and `ccoin
 // verify-account` checks them.
 //
@@ -34,7 +32,9 @@
 // ChunkAccounts accounts (10,000 by default, about 360 KB, far under the
 // P2P frame limit) in address order, and a manifest: chain id, block
 // number, block id, state root, account count, accounts per chunk, the
-// finality proof, and the SHA-256 of every chunk. Encodings are fixed-width
+// block's sealed header, its finality certificate, and the SHA-256 of every
+// chunk (manifest format version 2; version 1 carried sealed-header
+// finality proofs and is refused with ErrVersion). Encodings are fixed-width
 // big-endian binary with every length bounded before anything is
 // allocated. A chunk names its block number and index, so it is
 // self-describing; its hash ties it to the manifest, and the order of its
@@ -45,7 +45,8 @@
 // the manifest is written last and found through the fixed-size footer.
 //
 // Import trusts nothing in the file: the manifest's block must be proven
-// final under the genesis miners before any chunk is read, each chunk must
+// final by its certificate under the genesis miners, and its sealed header
+// must be that block and carry a valid seal, before any chunk is read, each chunk must
 // match its manifest hash, and the state tree rebuilt from the accounts must
 // have the block's state_root before the chain (chain.ImportSnapshot) makes
 // it its head. The manifest's chunk hashes themselves are only authenticated
@@ -53,6 +54,6 @@
 // the import; the importer then writes nothing but unreferenced tree nodes.
 //
 // A chain seeded from a snapshot has no blocks between genesis and the
-// snapshot block; it keeps that block's sealed header so it can still prove
-// the block's finality and serve snapshots and proofs of its own.
+// snapshot block; it keeps that block's sealed header and stores the
+// certificate as its newest, so it serves snapshots and proofs of its own.
 package snapshot

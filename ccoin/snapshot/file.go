@@ -32,21 +32,18 @@ type Options struct {
 	Progress func(accounts uint64)
 }
 
-// Export writes the state of c's finalized block to w as a snapshot file
-// and returns its manifest.
-func Export(w io.Writer, c Chain, g *genesis.Genesis, opts Options) (*Manifest, error) {
-	headers, err := FinalityHeaders(c, g)
+// Export writes the state of c's final block, which cert must certify
+// (see FinalCert), to w as a snapshot file and returns its manifest.
+func Export(w io.Writer, c Chain, g *genesis.Genesis, cert *types.Certificate, opts Options) (*Manifest, error) {
+	base, err := snapshotBase(c, cert)
 	if err != nil {
 		return nil, err
-	}
-	if headers[0].Header.Number < 2 {
-		return nil, fmt.Errorf("%w: the finalized block is still genesis", ErrUnavailable)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	if _, err := bw.Write(magic[:]); err != nil {
 		return nil, err
 	}
-	m, err := walk(c, g, headers, opts, func(_ int, _ []byte, enc []byte) error {
+	m, err := walk(c, g, base, cert, opts, func(_ int, _ []byte, enc []byte) error {
 		var l [4]byte
 		binary.BigEndian.PutUint32(l[:], uint32(len(enc)))
 		if _, err := bw.Write(l[:]); err != nil {
@@ -74,10 +71,10 @@ func Export(w io.Writer, c Chain, g *genesis.Genesis, opts Options) (*Manifest, 
 	return m, bw.Flush()
 }
 
-// walk iterates the state of headers[0] in key order, cuts it into chunks,
-// hands each encoding (and the first address in it) to emit and returns the
+// walk iterates the state of base in key order, cuts it into chunks, hands
+// each encoding (and the first address in it) to emit and returns the
 // manifest.
-func walk(c Chain, g *genesis.Genesis, headers []SealedHeader, opts Options, emit func(index int, first []byte, enc []byte) error) (*Manifest, error) {
+func walk(c Chain, g *genesis.Genesis, base SealedHeader, cert *types.Certificate, opts Options, emit func(index int, first []byte, enc []byte) error) (*Manifest, error) {
 	per := opts.ChunkAccounts
 	if per <= 0 {
 		per = DefaultChunkAccounts
@@ -85,9 +82,9 @@ func walk(c Chain, g *genesis.Genesis, headers []SealedHeader, opts Options, emi
 	if per > MaxChunkAccounts {
 		return nil, fmt.Errorf("%w: %d accounts per chunk, at most %d", ErrFormat, per, MaxChunkAccounts)
 	}
-	h := &headers[0].Header
-	m := &Manifest{ChainID: g.ChainID, Number: h.Number, BlockID: headers[0].ID(), StateRoot: h.StateRoot,
-		ChunkAccounts: uint32(per), Headers: headers}
+	h := &base.Header
+	m := &Manifest{ChainID: g.ChainID, Number: h.Number, BlockID: base.ID(), StateRoot: h.StateRoot,
+		ChunkAccounts: uint32(per), Sealed: base, Cert: cert}
 	cur := &Chunk{Number: h.Number}
 	flush := func() error {
 		if len(cur.Addrs) == 0 {
@@ -243,8 +240,8 @@ func accountsOf(chunks func(fn func(c *Chunk) error) error) chain.AccountSource 
 	}
 }
 
-// Import verifies a snapshot file against g (the manifest's finality under
-// the genesis miners, every chunk against the manifest, the rebuilt state
+// Import verifies a snapshot file against g (the manifest's certificate
+// under the genesis miners, every chunk against the manifest, the rebuilt state
 // root against the block's header) and seeds db with it (see
 // chain.ImportSnapshot). progress, when set, gets the accounts imported so far.
 func Import(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, path string, progress func(done, total uint64)) (*Manifest, error) {
@@ -261,15 +258,20 @@ func Import(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, path string, 
 }
 
 // ImportVerified seeds db from a manifest that passed Verify and a source
-// of its chunks, each verified with VerifyChunk (as File.Chunks does).
+// of its chunks, each verified with VerifyChunk (as File.Chunks does), and
+// stores the manifest's certificate as the node's newest, so that the
+// seeded node serves proofs and snapshots of its own.
 func ImportVerified(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, m *Manifest, chunks func(fn func(c *Chunk) error) error, progress func(done, total uint64)) error {
 	var p func(uint64)
 	if progress != nil {
 		p = func(n uint64) { progress(n, m.Accounts) }
 	}
-	_, err := chain.ImportSnapshot(db, g, rawGenesis, m.Headers[0].Encode(), accountsOf(chunks), p)
+	_, err := chain.ImportSnapshot(db, g, rawGenesis, m.Sealed.Encode(), accountsOf(chunks), p)
 	if errors.Is(err, chain.ErrBadStateRoot) {
 		return fmt.Errorf("%w: %w", ErrBadRoot, err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return chain.NewVoteStore(db).PutCertificate(m.Cert)
 }

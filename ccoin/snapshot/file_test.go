@@ -6,9 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"ccoin/ccoin/chain"
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
 )
@@ -22,7 +24,7 @@ func exportFile(t *testing.T, tc *testChain, per int) (string, *Manifest) {
 		t.Fatal(err)
 	}
 	var last uint64
-	m, err := Export(f, tc.c, tc.g, Options{ChunkAccounts: per, Progress: func(n uint64) { last = n }})
+	m, err := Export(f, tc.c, tc.g, tc.ffg.Certificate(), Options{ChunkAccounts: per, Progress: func(n uint64) { last = n }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +40,7 @@ func exportFile(t *testing.T, tc *testChain, per int) (string, *Manifest) {
 func TestSnapshotRoundTrip(t *testing.T) {
 	tc := newTestChain(t, 7, 2500)
 	tc.sealN(5, true)
+	tc.finalize()
 	final, finalID := tc.c.Finalized()
 	path, m := exportFile(t, tc, 1000)
 	if m.Accounts < 2500 || len(m.Chunks) != int(m.Accounts+999)/1000 || m.StateRoot != final.StateRoot || m.BlockID != finalID {
@@ -55,7 +58,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if done != m.Accounts {
 		t.Fatalf("progress ended at %d of %d", done, m.Accounts)
 	}
-	c := openChain(t, db, tc.g)
+	c, _ := openChain(t, db, tc.g)
 	head, headID := c.Head()
 	fin, finID := c.Finalized()
 	if headID != finalID || finID != finalID || head.StateRoot != final.StateRoot || fin.Number != final.Number {
@@ -110,8 +113,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	// A reopened snapshot chain passes the consistency check and can prove
 	// accounts and export snapshots of its own.
-	c = openChain(t, db, tc.g)
-	p, err := ProveAccount(c, tc.g, keys(t)[3].Address())
+	// The certificate came with the snapshot: the seeded node's gadget
+	// loads it and it certifies the chain's final block.
+	c, ffg := openChain(t, db, tc.g)
+	p, err := ProveAccount(c, ffg.Certificate(), keys(t)[3].Address())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +134,15 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestSnapshotOfSnapshotBase(t *testing.T) {
 	tc := newTestChain(t, 7, 20)
 	tc.sealN(4, false)
+	tc.finalize()
 	path, m := exportFile(t, tc, 0)
 	db := memDB(t)
 	if _, err := Import(db, tc.g, []byte("{}"), path, nil); err != nil {
 		t.Fatal(err)
 	}
-	c := openChain(t, db, tc.g)
-	// The base's finality proof needs the blocks built on it.
+	c, ffg := openChain(t, db, tc.g)
+	// Blocks after the base do not change what is final: the certificate
+	// that came with the snapshot still certifies the base.
 	final, _ := tc.c.Finalized()
 	for num := final.Number + 1; ; num++ {
 		b, err := tc.c.BlockByNumber(num)
@@ -146,7 +153,7 @@ func TestSnapshotOfSnapshotBase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tc2 := &testChain{t: t, g: tc.g, db: db, c: c}
+	tc2 := &testChain{t: t, g: tc.g, db: db, c: c, ffg: ffg}
 	_, m2 := exportFile(t, tc2, 0)
 	if m2.StateRoot == (types.Hash{}) || m2.Number < m.Number {
 		t.Fatalf("second snapshot at %d", m2.Number)
@@ -189,7 +196,10 @@ func readChunks(t *testing.T, path string) (*Manifest, [][]byte) {
 
 func TestSnapshotRefused(t *testing.T) {
 	tc := newTestChain(t, 7, 300)
-	tc.sealN(4, true)
+	tc.sealN(3, true)
+	early := tc.finalize()
+	tc.sealN(3, true)
+	tc.finalize()
 	path, _ := exportFile(t, tc, 100)
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -198,6 +208,7 @@ func TestSnapshotRefused(t *testing.T) {
 	m, chunks := readChunks(t, path)
 	other := newTestChain(t, 8, 300)
 	other.sealN(4, false)
+	otherCert := other.finalize()
 	otherPath, _ := exportFile(t, other, 100)
 	outsider := keys(t)[4]
 
@@ -235,7 +246,7 @@ func TestSnapshotRefused(t *testing.T) {
 	}
 	withManifest := func(f func(m *Manifest)) string {
 		mm := *m
-		mm.Headers = append([]SealedHeader(nil), m.Headers...)
+		mm.Cert = cloneCert(m.Cert)
 		f(&mm)
 		return writeSnapshot(t, &mm, chunks)
 	}
@@ -258,13 +269,21 @@ func TestSnapshotRefused(t *testing.T) {
 		}), ErrBadChunk},
 		{"wrong root: replaced account", rechunk(func(c *Chunk) { c.Addrs[5][19] ^= 1 }), nil},
 		{"snapshot of another chain", otherPath, ErrBadHeader},
-		{"header without finality", withManifest(func(m *Manifest) { m.Headers = m.Headers[:1] }), ErrNotFinal},
-		{"forged seal", withManifest(func(m *Manifest) {
-			h := m.Headers[0]
-			h.SealerKey = outsider.Public().DER()
-			m.Headers[0] = h
-		}), ErrBadSeal},
+		{"certificate of an earlier final block", withManifest(func(m *Manifest) { m.Cert = cloneCert(early) }), consensus.CheckHeaderID},
+		{"forged seal", withManifest(func(m *Manifest) { m.Sealed.SealerKey = outsider.Public().DER() }), ErrBadSeal},
+		{"format version 1", func() string {
+			b := bytes.Clone(raw)
+			b[len(raw)-footerLen-len(m.Encode())] = 1
+			return bytesFile(b)
+		}(), ErrVersion},
 		{"not a snapshot", bytesFile([]byte("hello world, this is not a snapshot file")), ErrFormat},
+	}
+	for _, f := range certForgeries(t, tc, otherCert) {
+		cases = append(cases, struct {
+			name string
+			path string
+			want error
+		}{"certificate: " + f.name, withManifest(func(m *Manifest) { f.tamper(m.Cert) }), f.check})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -331,6 +350,7 @@ func TestChunkLimits(t *testing.T) {
 func TestManifestDecodeRefusesGarbage(t *testing.T) {
 	tc := newTestChain(t, 7, 10)
 	tc.sealN(3, false)
+	tc.finalize()
 	_, m := exportFile(t, tc, 0)
 	enc := m.Encode()
 	if _, err := DecodeManifest(enc); err != nil {
@@ -345,5 +365,13 @@ func TestManifestDecodeRefusesGarbage(t *testing.T) {
 	binary.BigEndian.PutUint64(bad[1+32+8+32+32:], m.Accounts+100_000) // account count off the chunk list
 	if _, err := DecodeManifest(bad); !errors.Is(err, ErrFormat) {
 		t.Fatalf("miscounted manifest: %v", err)
+	}
+	// A version-1 manifest (finality by sealed headers) is refused with a
+	// message that says what to do, never misread.
+	old := bytes.Clone(enc)
+	old[0] = 1
+	_, err := DecodeManifest(old)
+	if !errors.Is(err, ErrVersion) || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "export a new snapshot") {
+		t.Fatalf("version 1 manifest: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/types"
@@ -21,6 +22,9 @@ var (
 	ErrBadChunk = errors.New("snapshot chunk does not verify")
 	// ErrBadRoot: the accounts do not rebuild the header's state root.
 	ErrBadRoot = errors.New("snapshot state root does not verify")
+	// ErrVersion: a manifest of another format version (it is also an
+	// ErrFormat).
+	ErrVersion = fmt.Errorf("%w: unsupported snapshot version", ErrFormat)
 )
 
 const (
@@ -32,15 +36,23 @@ const (
 	// MaxManifest bounds an encoded manifest (as wire.MaxManifest does).
 	MaxManifest = 1 << 20
 
-	version      = 1
+	// ManifestVersion is the manifest format: 2 carries a finality
+	// certificate; 1 carried a chain of sealed headers (the unsafe
+	// rolling-finality proof) and is refused.
+	ManifestVersion = 2
+	// chunkVersion is the chunk format, unchanged since version 1.
+	chunkVersion = 1
 	accountLen   = crypto.AddressLen + 8 + 8
 	chunkHdrLen  = 1 + 8 + 4 + 4
 	maxChunkLen  = chunkHdrLen + MaxChunkAccounts*accountLen
-	manifestHead = 1 + 32 + 8 + 32 + 32 + 8 + 4 + 2
+	manifestHead = 1 + 32 + 8 + 32 + 32 + 8 + 4
+	// maxCert bounds an encoded certificate in a manifest.
+	maxCert = 512 << 10
 )
 
-// Manifest describes a snapshot: the finalized block it was taken at, with
-// the headers that prove its finality, and the hash of every chunk.
+// Manifest describes a snapshot: the final block it was taken at, with its
+// sealed header and the finality certificate that proves it final, and the
+// hash of every chunk.
 type Manifest struct {
 	ChainID       types.Hash
 	Number        uint64
@@ -48,28 +60,32 @@ type Manifest struct {
 	StateRoot     types.Hash
 	Accounts      uint64 // total accounts in the state
 	ChunkAccounts uint32 // accounts per chunk; the last may hold fewer
-	Headers       []SealedHeader
+	Sealed        SealedHeader
+	Cert          *types.Certificate
 	Chunks        []types.Hash // SHA-256 of each chunk encoding, in order
 }
 
-// Encode is: version(1) chain_id(32) number(8) block_id(32) state_root(32)
-// accounts(8) chunk_accounts(4) n_headers(2) {len(4) sealed header}*
-// n_chunks(4) {hash(32)}*, integers big-endian.
+// Encode is: version(1)=2 chain_id(32) number(8) block_id(32)
+// state_root(32) accounts(8) chunk_accounts(4) len(4) sealed header
+// len(4) certificate n_chunks(4) {hash(32)}*, integers big-endian.
 func (m *Manifest) Encode() []byte {
 	var b []byte
-	b = append(b, version)
+	b = append(b, ManifestVersion)
 	b = append(b, m.ChainID[:]...)
 	b = binary.BigEndian.AppendUint64(b, m.Number)
 	b = append(b, m.BlockID[:]...)
 	b = append(b, m.StateRoot[:]...)
 	b = binary.BigEndian.AppendUint64(b, m.Accounts)
 	b = binary.BigEndian.AppendUint32(b, m.ChunkAccounts)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(m.Headers)))
-	for i := range m.Headers {
-		e := m.Headers[i].Encode()
-		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
-		b = append(b, e...)
+	e := m.Sealed.Encode()
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
+	b = append(b, e...)
+	var c []byte
+	if m.Cert != nil {
+		c = m.Cert.Encode(nil)
 	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
+	b = append(b, c...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Chunks)))
 	for _, h := range m.Chunks {
 		b = append(b, h[:]...)
@@ -78,13 +94,19 @@ func (m *Manifest) Encode() []byte {
 }
 
 // DecodeManifest parses a manifest and checks that it is self-consistent
-// (its block fields match its first header, the chunk count matches the
-// account count). It does not verify seals or finality: see Verify.
+// (its block fields match its sealed header and its certificate's header,
+// the chunk count matches the account count). It does not verify seals or
+// finality: see Verify. A manifest of format version 1 (finality by sealed
+// headers) is refused with ErrVersion.
 func DecodeManifest(p []byte) (*Manifest, error) {
 	if len(p) > MaxManifest {
 		return nil, fmt.Errorf("%w: manifest of %d bytes", ErrFormat, len(p))
 	}
-	if len(p) < manifestHead || p[0] != version {
+	if len(p) > 0 && p[0] != ManifestVersion {
+		return nil, fmt.Errorf("%w: manifest version %d, this node reads version %d (version 1 proved finality by sealed headers, "+
+			"which is no longer accepted): export a new snapshot with this version", ErrVersion, p[0], ManifestVersion)
+	}
+	if len(p) < manifestHead {
 		return nil, fmt.Errorf("%w: manifest header", ErrFormat)
 	}
 	m := &Manifest{}
@@ -95,26 +117,31 @@ func DecodeManifest(p []byte) (*Manifest, error) {
 	copy(m.StateRoot[:], r[72:104])
 	m.Accounts = binary.BigEndian.Uint64(r[104:])
 	m.ChunkAccounts = binary.BigEndian.Uint32(r[112:])
-	nh := int(binary.BigEndian.Uint16(r[116:]))
-	r = r[118:]
-	if nh == 0 || nh > MaxFinalityHeaders {
-		return nil, fmt.Errorf("%w: %d headers", ErrFormat, nh)
-	}
-	m.Headers = make([]SealedHeader, 0, min(nh, 64))
-	for i := 0; i < nh; i++ {
+	r = r[116:]
+	field := func(name string, max uint32) ([]byte, error) {
 		if len(r) < 4 {
-			return nil, fmt.Errorf("%w: truncated header %d", ErrFormat, i)
+			return nil, fmt.Errorf("%w: truncated %s", ErrFormat, name)
 		}
 		n := binary.BigEndian.Uint32(r)
-		if uint64(n) > uint64(len(r)-4) || n > maxSealedHeader {
-			return nil, fmt.Errorf("%w: header %d of %d bytes", ErrFormat, i, n)
+		if uint64(n) > uint64(len(r)-4) || n > max {
+			return nil, fmt.Errorf("%w: %s of %d bytes", ErrFormat, name, n)
 		}
-		s, err := DecodeSealedHeader(r[4 : 4+n])
-		if err != nil {
-			return nil, fmt.Errorf("%w: header %d: %w", ErrFormat, i, err)
-		}
-		m.Headers = append(m.Headers, s)
+		out := r[4 : 4+n]
 		r = r[4+n:]
+		return out, nil
+	}
+	raw, err := field("sealed header", maxSealedHeader)
+	if err != nil {
+		return nil, err
+	}
+	if m.Sealed, err = DecodeSealedHeader(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if raw, err = field("certificate", maxCert); err != nil {
+		return nil, err
+	}
+	if m.Cert, err = types.DecodeCertificate(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if len(r) < 4 {
 		return nil, fmt.Errorf("%w: truncated chunk list", ErrFormat)
@@ -134,16 +161,18 @@ func DecodeManifest(p []byte) (*Manifest, error) {
 	if want := (m.Accounts + uint64(m.ChunkAccounts) - 1) / uint64(m.ChunkAccounts); want != nc {
 		return nil, fmt.Errorf("%w: %d accounts need %d chunks, manifest lists %d", ErrFormat, m.Accounts, want, nc)
 	}
-	h := &m.Headers[0].Header
-	if h.Number != m.Number || m.Headers[0].ID() != m.BlockID || h.StateRoot != m.StateRoot ||
+	h := &m.Sealed.Header
+	if h.Number != m.Number || m.Sealed.ID() != m.BlockID || h.StateRoot != m.StateRoot ||
 		(h.Number > 1 && h.ChainID != m.ChainID) {
 		return nil, fmt.Errorf("%w: manifest fields disagree with its block header", ErrFormat)
 	}
 	return m, nil
 }
 
-// Verify checks the manifest against g: the chain id and the finality of
-// its block under the genesis miners and quorum.
+// Verify checks the manifest against g: the chain id, the certificate
+// (VerifyFinal, through consensus.VerifyCertificate) of exactly the
+// manifest's block, and that block's seal (so that the importing node
+// stores a block its peers accept).
 func (m *Manifest) Verify(g *genesis.Genesis) error {
 	if m.ChainID != g.ChainID {
 		return fmt.Errorf("%w: snapshot of chain %s, this genesis is %s", ErrBadHeader, m.ChainID, g.ChainID)
@@ -151,12 +180,16 @@ func (m *Manifest) Verify(g *genesis.Genesis) error {
 	if m.Number < 2 {
 		return fmt.Errorf("%w: a snapshot of the genesis block is pointless", ErrFormat)
 	}
-	_, id, err := VerifyFinality(g, m.Headers)
+	_, id, err := VerifyFinal(g, m.Cert)
 	if err != nil {
 		return err
 	}
 	if id != m.BlockID {
-		return fmt.Errorf("%w: manifest block id", ErrBadHeader)
+		return fmt.Errorf("%w: %w: the certificate is of block %s, the snapshot of %s", ErrNotFinal, consensus.CheckHeaderID, id, m.BlockID)
+	}
+	b := types.Block{Header: m.Sealed.Header, SealerKey: m.Sealed.SealerKey, Signature: m.Sealed.Signature}
+	if err := consensus.NewEngine(g, nil).VerifySeal(&b); err != nil {
+		return fmt.Errorf("%w: block %d: %w", ErrBadSeal, m.Number, err)
 	}
 	return nil
 }
@@ -174,7 +207,7 @@ type Chunk struct {
 // Encode returns the chunk encoding.
 func (c *Chunk) Encode() []byte {
 	b := make([]byte, 0, chunkHdrLen+len(c.Addrs)*accountLen)
-	b = append(b, version)
+	b = append(b, chunkVersion)
 	b = binary.BigEndian.AppendUint64(b, c.Number)
 	b = binary.BigEndian.AppendUint32(b, c.Index)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(c.Addrs)))
@@ -217,7 +250,7 @@ func (m *Manifest) VerifyChunk(index int, enc []byte) (*Chunk, error) {
 }
 
 func decodeChunk(p []byte) (*Chunk, error) {
-	if len(p) < chunkHdrLen || p[0] != version {
+	if len(p) < chunkHdrLen || p[0] != chunkVersion {
 		return nil, fmt.Errorf("%w: chunk header", ErrFormat)
 	}
 	c := &Chunk{Number: binary.BigEndian.Uint64(p[1:]), Index: binary.BigEndian.Uint32(p[9:])}

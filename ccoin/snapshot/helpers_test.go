@@ -57,9 +57,11 @@ type testChain struct {
 	g     *genesis.Genesis
 	db    *leveldb.DB
 	c     *chain.Chain
+	ffg   *consensus.Finality
 	eng   *consensus.Engine
 	slot  uint64
 	nonce uint64
+	just  types.Checkpoint // the highest checkpoint finalize justified
 }
 
 func memDB(t testing.TB) *leveldb.DB {
@@ -71,14 +73,30 @@ func memDB(t testing.TB) *leveldb.DB {
 	return db
 }
 
-func openChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis) *chain.Chain {
+// lateHeaders lets the finality gadget read the chain it is opened before.
+type lateHeaders struct{ c **chain.Chain }
+
+func (l lateHeaders) Header(id types.Hash) (*types.Header, error) { return (*l.c).Header(id) }
+
+// openChain opens db's chain with the vote-based finality gadget on db's
+// vote store, as a node does.
+func openChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis) (*chain.Chain, *consensus.Finality) {
 	eng := consensus.NewEngine(g, nil)
 	far := time.UnixMilli(int64(g.TimeMs) + 1<<40)
-	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Now: func() time.Time { return far }})
+	var c *chain.Chain
+	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: g, Auth: consensus.RSAVotes{},
+		Headers: lateHeaders{&c}, DB: chain.NewVoteStore(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	c, err = chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Finality: ffg, Now: func() time.Time { return far }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	return c, ffg
 }
 
 func newTestChain(t testing.TB, network uint64, extra int) *testChain {
@@ -87,7 +105,61 @@ func newTestChain(t testing.TB, network uint64, extra int) *testChain {
 	if _, err := chain.Init(db, g, []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
-	return &testChain{t: t, g: g, db: db, c: openChain(t, db, g), eng: consensus.NewEngine(g, nil)}
+	tc := &testChain{t: t, g: g, db: db, eng: consensus.NewEngine(g, nil), just: types.Checkpoint{ID: g.ChainID}}
+	tc.c, tc.ffg = openChain(t, db, g)
+	return tc
+}
+
+// signVote returns k's vote for the link src -> tgt on g's chain.
+func signVote(t testing.TB, g *genesis.Genesis, k *crypto.PrivateKey, src, tgt types.Checkpoint) *types.Vote {
+	v := &types.Vote{Version: types.VoteVersion, ChainID: g.ChainID, Source: src, Target: tgt, Voter: k.Address()}
+	if err := v.Sign(k); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// finalize has the three miners vote so that the head's parent becomes
+// final: a link from the highest justified checkpoint to the parent's
+// checkpoint (unless it is that one), then parent -> head, whose epochs
+// are consecutive because seal fills every slot. It returns the gadget's
+// certificate, which is then of the chain's final block.
+func (tc *testChain) finalize() *types.Certificate {
+	tc.t.Helper()
+	head, headID := tc.c.Head()
+	parent, err := tc.c.Header(head.Parent)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	pcp := types.Checkpoint{Epoch: parent.Slot, ID: head.Parent}
+	hcp := types.Checkpoint{Epoch: head.Slot, ID: headID}
+	if parent.Slot+1 != head.Slot {
+		tc.t.Fatalf("slots %d and %d are not consecutive", parent.Slot, head.Slot)
+	}
+	var links [][2]types.Checkpoint
+	if tc.just != pcp {
+		links = append(links, [2]types.Checkpoint{tc.just, pcp})
+	}
+	links = append(links, [2]types.Checkpoint{pcp, hcp})
+	for _, l := range links {
+		for _, k := range keys(tc.t)[:3] {
+			if _, err := tc.ffg.AddVote(signVote(tc.t, tc.g, k, l[0], l[1]), head.Slot+1); err != nil {
+				tc.t.Fatalf("vote %v -> %v: %v", l[0], l[1], err)
+			}
+		}
+	}
+	tc.just = hcp
+	if _, err := tc.c.Refresh(); err != nil {
+		tc.t.Fatal(err)
+	}
+	if _, id := tc.c.Finalized(); id != head.Parent {
+		tc.t.Fatalf("finalized %s after the votes, want %s", id, head.Parent)
+	}
+	cert := tc.ffg.Certificate()
+	if cert == nil || cert.Header.ID() != head.Parent {
+		tc.t.Fatalf("certificate %+v is not of the final block", cert)
+	}
+	return cert
 }
 
 // seal builds, seals and imports one block by the leader of the next slot,

@@ -14,23 +14,21 @@ import (
 // Error kinds, usable with errors.Is.
 var (
 	// ErrBadProof: an account proof does not prove its claim against the
-	// finalized header's state root.
+	// certified header's state root.
 	ErrBadProof = errors.New("account proof does not verify")
-	// ErrBadHeader: a header of a finality proof is malformed, of another
-	// chain, not sealed by its slot's leader or not linked to the one before.
+	// ErrBadHeader: a sealed header is malformed, of another chain or not
+	// the block it claims to be.
 	ErrBadHeader = errors.New("header does not verify")
-	// ErrBadSeal: a header's proof of work, sealer key or signature is wrong.
+	// ErrBadSeal: a sealed header's proof of work, sealer key or signature
+	// is wrong.
 	ErrBadSeal = errors.New("header seal does not verify")
-	// ErrNotFinal: the headers built on the block do not carry the quorum
-	// of distinct sealers that makes it final.
+	// ErrNotFinal: the finality certificate does not verify (it wraps
+	// consensus.ErrBadCertificate and the failed consensus.CertCheck).
 	ErrNotFinal = errors.New("block is not proven final")
-	// ErrUnavailable: the node cannot build a proof (yet).
+	// ErrUnavailable: the node cannot build a proof (yet): it has no
+	// certificate for its final block.
 	ErrUnavailable = errors.New("proof not available")
 )
-
-// MaxFinalityHeaders bounds a finality proof; rolling finality needs only
-// as many blocks as it takes the quorum's leaders to seal one each.
-const MaxFinalityHeaders = 1024
 
 // maxSealedHeader bounds one sealed header encoding (header, DER key,
 // signature and msgpack framing).
@@ -38,7 +36,8 @@ const maxSealedHeader = 8 << 10
 
 // SealedHeader is a block header with its seal. Its encoding is the block
 // encoding with an empty transaction list, so any ccoin block decoder reads
-// it and the block id is unchanged.
+// it and the block id is unchanged. A snapshot carries its block's sealed
+// header so that the importing node stores the block as its peers do.
 type SealedHeader struct {
 	Header    types.Header
 	SealerKey []byte
@@ -75,80 +74,39 @@ func DecodeSealedHeader(p []byte) (SealedHeader, error) {
 	return Seal(b), nil
 }
 
-// VerifyFinality checks that headers prove their first header final under
-// g: every header is of g's chain, carries the genesis parameters, is
-// sealed (proof of work, key, signature) by the leader of its slot, and
-// links to the one before it (parent id, number + 1, later slot); the
-// distinct sealers of all of them reach g's quorum. This is exactly the
-// chain's rolling-finality rule. The genesis block is final by definition:
-// its proof is its header alone, which must hash to the chain id.
-//
-// It returns the proven header and its id.
-func VerifyFinality(g *genesis.Genesis, headers []SealedHeader) (*types.Header, types.Hash, error) {
-	if len(headers) == 0 {
-		return nil, types.Hash{}, fmt.Errorf("%w: no headers", ErrNotFinal)
+// VerifyFinal checks a finality certificate against g alone, through
+// consensus.VerifyCertificate (every signature, every voter a miner,
+// distinct voters reaching the quorum, consecutive epochs, the header's
+// id), and returns the certified header and its id. It is the only
+// finality check of this package.
+func VerifyFinal(g *genesis.Genesis, c *types.Certificate) (*types.Header, types.Hash, error) {
+	cp, err := consensus.VerifyCertificate(g, consensus.RSAVotes{Keys: crypto.NewKeyCache(2 * len(g.Miners))}, c)
+	if err != nil {
+		return nil, types.Hash{}, fmt.Errorf("%w: %w", ErrNotFinal, err)
 	}
-	if len(headers) > MaxFinalityHeaders {
-		return nil, types.Hash{}, fmt.Errorf("%w: %d headers, at most %d", ErrBadHeader, len(headers), MaxFinalityHeaders)
+	// A genesis header carries no chain id: it must be this genesis.
+	if c.Header.IsGenesis() && cp.ID != g.ChainID {
+		return nil, types.Hash{}, fmt.Errorf("%w: %w: a genesis block other than this network's", ErrNotFinal, consensus.CheckChain)
 	}
-	first := &headers[0]
-	if first.Header.Number == 1 {
-		if len(headers) != 1 || first.ID() != g.ChainID || len(first.SealerKey) != 0 || len(first.Signature) != 0 {
-			return nil, types.Hash{}, fmt.Errorf("%w: not this chain's genesis block", ErrBadHeader)
-		}
-		return &first.Header, g.ChainID, nil
-	}
-	sched := consensus.NewSchedule(g)
-	bm := &g.File.BlockMining
-	keys := crypto.NewKeyCache(2 * len(g.Miners))
-	sealers := make(map[crypto.Address]struct{}, g.Quorum)
-	var prevID types.Hash
-	for i := range headers {
-		s := &headers[i]
-		h := &s.Header
-		if h.ChainID != g.ChainID {
-			return nil, types.Hash{}, fmt.Errorf("%w: header %d is of chain %s, not %s", ErrBadHeader, i, h.ChainID, g.ChainID)
-		}
-		if h.Version != types.HeaderVersion || h.Number < 2 || h.Reward != bm.Reward || h.Difficulty != bm.Difficulty {
-			return nil, types.Hash{}, fmt.Errorf("%w: header %d has number %d or parameters off genesis", ErrBadHeader, i, h.Number)
-		}
-		if i > 0 {
-			prev := &headers[i-1].Header
-			if h.Parent != prevID || h.Number != prev.Number+1 || h.Slot <= prev.Slot {
-				return nil, types.Hash{}, fmt.Errorf("%w: header %d does not build on header %d", ErrBadHeader, i, i-1)
-			}
-		}
-		if !g.IsMiner(h.Sealer) || sched.Leader(h.Slot) != h.Sealer {
-			return nil, types.Hash{}, fmt.Errorf("%w: header %d sealed by %s, leader of slot %d is %s", ErrBadHeader, i, h.Sealer, h.Slot, sched.Leader(h.Slot))
-		}
-		b := types.Block{Header: *h, SealerKey: s.SealerKey, Signature: s.Signature}
-		if err := b.VerifySeal(keys); err != nil {
-			return nil, types.Hash{}, fmt.Errorf("%w: header %d (block %d): %w", ErrBadSeal, i, h.Number, err)
-		}
-		prevID = h.ID()
-		sealers[h.Sealer] = struct{}{}
-	}
-	if len(sealers) < g.Quorum {
-		return nil, types.Hash{}, fmt.Errorf("%w: %d distinct sealers, quorum is %d", ErrNotFinal, len(sealers), g.Quorum)
-	}
-	return &first.Header, first.ID(), nil
+	return &c.Header, cp.ID, nil
 }
 
 // AccountProof proves an account's state (or its absence) in the state of
-// a finalized block. Headers[0] is that block, the rest prove its finality.
+// a final block: Cert certifies the block, whose state_root the Merkle
+// proof is against.
 type AccountProof struct {
 	Address crypto.Address
 	Found   bool
 	Account types.Account // zero when !Found
 	Proof   smt.Proof
-	Headers []SealedHeader
+	Cert    *types.Certificate
 }
 
-// VerifyAccount checks p completely against g: the finality of Headers[0]
-// and the state proof against its state_root. It returns the verified
-// header; only then may Account be believed.
+// VerifyAccount checks p completely against g: the certificate, then the
+// state proof against the certified header's state_root. It returns the
+// verified header; only then may Account be believed.
 func VerifyAccount(g *genesis.Genesis, p *AccountProof) (*types.Header, error) {
-	h, _, err := VerifyFinality(g, p.Headers)
+	h, _, err := VerifyFinal(g, p.Cert)
 	if err != nil {
 		return nil, err
 	}
@@ -167,68 +125,40 @@ func VerifyAccount(g *genesis.Genesis, p *AccountProof) (*types.Header, error) {
 // Chain is what proofs and snapshots read from a node's chain.
 type Chain interface {
 	Finalized() (*types.Header, types.Hash)
-	CanonicalID(n uint64) (types.Hash, error)
-	Header(id types.Hash) (*types.Header, error)
 	// SealedHeader is a block's header and seal, encoded as the block
 	// without transactions.
 	SealedHeader(id types.Hash) ([]byte, error)
 	Tree() *smt.Tree
 }
 
-// FinalityHeaders returns the finalized block's sealed header followed by
-// the canonical blocks built on it, up to the first at which their
-// distinct sealers reach the quorum.
-func FinalityHeaders(c Chain, g *genesis.Genesis) ([]SealedHeader, error) {
-	final, finalID := c.Finalized()
-	return finalityFrom(c, g, final, finalID)
+// FinalCert returns cert if it certifies c's final block, and
+// ErrUnavailable otherwise: a node serves proofs and snapshots only for a
+// final block it holds a certificate for (the gadget's certificate may
+// run ahead of the chain while the certified block is still being
+// fetched, or there may be none yet).
+func FinalCert(c Chain, cert *types.Certificate) (*types.Certificate, error) {
+	_, finalID := c.Finalized()
+	if cert == nil {
+		return nil, fmt.Errorf("%w: no finality certificate yet", ErrUnavailable)
+	}
+	if id := cert.Header.ID(); id != finalID {
+		return nil, fmt.Errorf("%w: the certificate is of block %d %s, the chain's final block is %s", ErrUnavailable, cert.Header.Number, id, finalID)
+	}
+	return cert, nil
 }
 
-func finalityFrom(c Chain, g *genesis.Genesis, final *types.Header, finalID types.Hash) ([]SealedHeader, error) {
-	if final.Number == 1 {
-		return []SealedHeader{{Header: *final}}, nil
-	}
-	sealers := make(map[crypto.Address]struct{}, g.Quorum)
-	var out []SealedHeader
-	id := finalID
-	for n := final.Number; len(out) < MaxFinalityHeaders; n++ {
-		if n > final.Number {
-			var err error
-			if id, err = c.CanonicalID(n); err != nil {
-				return nil, fmt.Errorf("%w: finality of block %d: %w", ErrUnavailable, final.Number, err)
-			}
-		}
-		raw, err := c.SealedHeader(id)
-		if err != nil {
-			return nil, fmt.Errorf("%w: block %d: %w", ErrUnavailable, n, err)
-		}
-		s, err := DecodeSealedHeader(raw)
-		if err != nil {
-			return nil, err
-		}
-		if n > final.Number && s.Header.Parent != out[len(out)-1].ID() {
-			return nil, fmt.Errorf("%w: the chain moved while the proof was built", ErrUnavailable)
-		}
-		out = append(out, s)
-		sealers[s.Header.Sealer] = struct{}{}
-		if len(sealers) >= g.Quorum {
-			return out, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no quorum within %d blocks", ErrUnavailable, MaxFinalityHeaders)
-}
-
-// ProveAccount builds the proof of a's state at c's finalized block.
-func ProveAccount(c Chain, g *genesis.Genesis, a crypto.Address) (*AccountProof, error) {
-	headers, err := FinalityHeaders(c, g)
+// ProveAccount builds the proof of a's state at c's final block, which
+// cert must certify (see FinalCert).
+func ProveAccount(c Chain, cert *types.Certificate, a crypto.Address) (*AccountProof, error) {
+	cert, err := FinalCert(c, cert)
 	if err != nil {
 		return nil, err
 	}
-	root := headers[0].Header.StateRoot
-	v, found, proof, err := c.Tree().Prove(root, a)
+	v, found, proof, err := c.Tree().Prove(cert.Header.StateRoot, a)
 	if err != nil {
 		return nil, fmt.Errorf("prove %s: %w", a, err)
 	}
-	p := &AccountProof{Address: a, Found: found, Proof: proof, Headers: headers}
+	p := &AccountProof{Address: a, Found: found, Proof: proof, Cert: cert}
 	if found {
 		if p.Account, err = types.DecodeAccount(v); err != nil {
 			return nil, fmt.Errorf("decode account %s: %w", a, err)

@@ -5,9 +5,24 @@ import (
 	"slices"
 	"testing"
 
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
 )
+
+func cloneCert(c *types.Certificate) *types.Certificate {
+	if c == nil {
+		return nil
+	}
+	q := &types.Certificate{Header: c.Header}
+	q.Header.Data = slices.Clone(c.Header.Data)
+	for _, v := range c.Votes {
+		w := *v
+		w.VoterKey, w.Signature = slices.Clone(v.VoterKey), slices.Clone(v.Signature)
+		q.Votes = append(q.Votes, &w)
+	}
+	return q
+}
 
 func cloneProof(p *AccountProof) *AccountProof {
 	q := *p
@@ -17,28 +32,69 @@ func cloneProof(p *AccountProof) *AccountProof {
 		l.Value = slices.Clone(l.Value)
 		q.Proof.Leaf = &l
 	}
-	q.Headers = make([]SealedHeader, len(p.Headers))
-	for i, h := range p.Headers {
-		h.Header.Data = slices.Clone(h.Header.Data)
-		h.SealerKey = slices.Clone(h.SealerKey)
-		h.Signature = slices.Clone(h.Signature)
-		q.Headers[i] = h
-	}
+	q.Cert = cloneCert(p.Cert)
 	return &q
+}
+
+// certForgery tampers with a valid certificate of tc's final block; a
+// verifier must refuse it, naming check.
+type certForgery struct {
+	name   string
+	tamper func(c *types.Certificate)
+	check  consensus.CertCheck
+}
+
+// certForgeries are the ways a lying node could forge a certificate of
+// tc's final block (tc.finalize ran; the chain has a block after it).
+// other is a certificate of another chain.
+func certForgeries(t *testing.T, tc *testChain, other *types.Certificate) []certForgery {
+	ks := keys(t)
+	miners, outsider := ks[:3], ks[4]
+	cert := tc.ffg.Certificate()
+	src, tgt := cert.Votes[0].Source, cert.Votes[0].Target
+	head, _ := tc.c.Head()
+	relink := func(s, d types.Checkpoint, signers ...*crypto.PrivateKey) func(c *types.Certificate) {
+		return func(c *types.Certificate) {
+			c.Votes = nil
+			for _, k := range signers {
+				c.Votes = append(c.Votes, signVote(t, tc.g, k, s, d))
+			}
+		}
+	}
+	return []certForgery{
+		{"a non-miner's vote", func(c *types.Certificate) {
+			c.Votes = append(c.Votes[:1], signVote(t, tc.g, outsider, src, tgt))
+		}, consensus.CheckMiner},
+		{"one voter twice", func(c *types.Certificate) { c.Votes = []*types.Vote{c.Votes[0], c.Votes[0]} }, consensus.CheckDistinct},
+		{"too few voters", func(c *types.Certificate) { c.Votes = c.Votes[:1] }, consensus.CheckQuorum},
+		{"no votes", func(c *types.Certificate) { c.Votes = nil }, consensus.CheckVotes},
+		{"a vote for another link", func(c *types.Certificate) {
+			c.Votes[1] = signVote(t, tc.g, miners[1], src, types.Checkpoint{Epoch: tgt.Epoch, ID: types.Hash{1}})
+		}, consensus.CheckLink},
+		{"non-consecutive epochs", relink(src, types.Checkpoint{Epoch: tgt.Epoch + 1, ID: tgt.ID}, miners...), consensus.CheckEpochs},
+		{"header of another block", func(c *types.Certificate) { c.Header = *head }, consensus.CheckHeaderID},
+		{"tampered state root", func(c *types.Certificate) { c.Header.StateRoot[0] ^= 1 }, consensus.CheckHeaderID},
+		{"forged signature", func(c *types.Certificate) { c.Votes[0].Signature[10] ^= 1 }, consensus.CheckSignature},
+		{"a miner's key under another's name", func(c *types.Certificate) { c.Votes[0].VoterKey = miners[2].Public().DER() }, consensus.CheckSignature},
+		{"certificate of another chain", func(c *types.Certificate) { *c = *cloneCert(other) }, consensus.CheckChain},
+	}
 }
 
 func TestAccountProofs(t *testing.T) {
 	tc := newTestChain(t, 7, 50)
 	tc.sealN(4, true)
+	user := keys(t)[3].Address()
+	if _, err := ProveAccount(tc.c, tc.ffg.Certificate(), user); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("proof without a certificate: %v", err)
+	}
+	tc.finalize()
+	tc.sealN(1, true) // the chain moves on; the proof stays at the final block
 	other := newTestChain(t, 8, 50)
 	other.sealN(3, false)
-	user := keys(t)[3].Address()
+	foreign := other.finalize()
 
 	final, finalID := tc.c.Finalized()
-	if final.Number < 2 {
-		t.Fatalf("finalized %d, want a sealed block", final.Number)
-	}
-	incl, err := ProveAccount(tc.c, tc.g, user)
+	incl, err := ProveAccount(tc.c, tc.ffg.Certificate(), user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,21 +102,16 @@ func TestAccountProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !incl.Found || incl.Account != want || incl.Headers[0].ID() != finalID {
-		t.Fatalf("proof says %+v found=%v at %s, chain %+v at %s", incl.Account, incl.Found, incl.Headers[0].ID(), want, finalID)
+	if !incl.Found || incl.Account != want || incl.Cert.Header.ID() != finalID {
+		t.Fatalf("proof says %+v found=%v at %s, chain %+v at %s", incl.Account, incl.Found, incl.Cert.Header.ID(), want, finalID)
 	}
-	absent, err := ProveAccount(tc.c, tc.g, crypto.AddressOf([]byte("nobody")))
+	absent, err := ProveAccount(tc.c, tc.ffg.Certificate(), crypto.AddressOf([]byte("nobody")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if absent.Found {
 		t.Fatal("absent account found")
 	}
-	foreign, err := ProveAccount(other.c, other.g, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	outsider := keys(t)[4]
 
 	cases := []struct {
 		name   string
@@ -79,19 +130,15 @@ func TestAccountProofs(t *testing.T) {
 		{"tampered last sibling", absent, func(p *AccountProof) { p.Proof.Siblings[len(p.Proof.Siblings)-1][31] ^= 1 }, ErrBadProof},
 		{"dropped sibling", incl, func(p *AccountProof) { p.Proof.Siblings = p.Proof.Siblings[1:] }, ErrBadProof},
 		{"other address", incl, func(p *AccountProof) { p.Address[0] ^= 1 }, ErrBadProof},
-		{"header from another chain", incl, func(p *AccountProof) { p.Headers = foreign.Headers }, ErrBadHeader},
-		{"whole proof from another chain", foreign, func(*AccountProof) {}, ErrBadHeader},
-		{"header without finality", incl, func(p *AccountProof) { p.Headers = p.Headers[:1] }, ErrNotFinal},
-		{"no headers", incl, func(p *AccountProof) { p.Headers = nil }, ErrNotFinal},
-		{"same sealer twice", incl, func(p *AccountProof) { p.Headers = append(p.Headers[:1], p.Headers[0]) }, ErrBadHeader},
-		{"forged seal", incl, func(p *AccountProof) { p.Headers[0].Signature[10] ^= 1 }, ErrBadSeal},
-		{"forged finality seal", incl, func(p *AccountProof) { p.Headers[1].Signature[10] ^= 1 }, ErrBadSeal},
-		{"tampered state root", incl, func(p *AccountProof) { p.Headers[0].Header.StateRoot[0] ^= 1 }, ErrBadSeal},
-		{"sealer key of another", incl, func(p *AccountProof) { p.Headers[0].SealerKey = outsider.Public().DER() }, ErrBadSeal},
-		{"headers out of order", incl, func(p *AccountProof) { p.Headers[0], p.Headers[1] = p.Headers[1], p.Headers[0] }, ErrBadHeader},
-		{"genesis claimed with a seal", incl, func(p *AccountProof) {
-			p.Headers = []SealedHeader{{Header: tc.g.Block.Header, SealerKey: outsider.Public().DER()}}
-		}, ErrBadHeader},
+		{"no certificate", incl, func(p *AccountProof) { p.Cert = nil }, ErrNotFinal},
+	}
+	for _, f := range certForgeries(t, tc, foreign) {
+		cases = append(cases, struct {
+			name   string
+			base   *AccountProof
+			tamper func(p *AccountProof)
+			want   error
+		}{"certificate: " + f.name, incl, func(p *AccountProof) { f.tamper(p.Cert) }, f.check})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,44 +157,30 @@ func TestAccountProofs(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
+			if _, isCheck := c.want.(consensus.CertCheck); isCheck && !errors.Is(err, ErrNotFinal) {
+				t.Fatalf("a certificate failure that is not ErrNotFinal: %v", err)
+			}
 		})
 	}
 }
 
-func TestGenesisProof(t *testing.T) {
-	tc := newTestChain(t, 7, 3)
-	p, err := ProveAccount(tc.c, tc.g, keys(t)[3].Address())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := VerifyAccount(tc.g, p); err != nil || p.Account.Balance != 1_000_000 {
-		t.Fatalf("genesis proof: %v (%+v)", err, p.Account)
-	}
-	other := testGenesis(t, 8, 3)
-	if _, err := VerifyAccount(other, p); !errors.Is(err, ErrBadHeader) {
-		t.Fatalf("genesis of another chain: %v", err)
-	}
-}
-
-func TestNotMinerSeal(t *testing.T) {
+// TestFinalCert: proofs and snapshots are served only for the chain's
+// final block, and only with its certificate.
+func TestFinalCert(t *testing.T) {
 	tc := newTestChain(t, 7, 3)
 	tc.sealN(3, false)
-	hs, err := FinalityHeaders(tc.c, tc.g)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := FinalCert(tc.c, nil); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("no certificate: %v", err)
 	}
-	// Re-seal the first header with an outsider's key under its address:
-	// the sealer is then not a miner (nor the slot's leader).
-	outsider := keys(t)[4]
-	b := types.Block{Header: hs[0].Header}
-	b.Header.Sealer = outsider.Address()
-	b.Header.Mine(0, nil)
-	if err := b.Seal(outsider); err != nil {
-		t.Fatal(err)
+	cert := tc.finalize()
+	if got, err := FinalCert(tc.c, cert); err != nil || got != cert {
+		t.Fatalf("certificate of the final block: %v", err)
 	}
-	hs[0] = Seal(&b)
-	if _, _, err := VerifyFinality(tc.g, hs); !errors.Is(err, ErrBadHeader) {
-		t.Fatalf("got %v", err)
+	stale := cloneCert(cert)
+	tc.sealN(2, false)
+	tc.finalize()
+	if _, err := FinalCert(tc.c, stale); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("certificate of an older final block: %v", err)
 	}
 }
 

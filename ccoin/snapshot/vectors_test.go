@@ -33,7 +33,8 @@ type SnapshotVectors struct {
 	StateRoot     string          `json:"state_root"`
 	Accounts      uint64          `json:"accounts"`
 	ChunkAccounts uint32          `json:"chunk_accounts"`
-	Headers       []string        `json:"headers_hex"`
+	SealedHeader  string          `json:"sealed_header_hex"`
+	Certificate   string          `json:"certificate_hex"`
 	Chunks        []SnapshotChunk `json:"chunks"`
 	Manifest      string          `json:"manifest_hex"`
 	File          string          `json:"file_hex"`
@@ -111,15 +112,22 @@ func makeSnapshotVectors(t *testing.T) SnapshotVectors {
 	for a, acc := range g.Alloc {
 		accounts[a] = acc
 	}
-	// Block 2 at slot 1 (miner 1), block 3 at slot 2 (miner 2): two distinct
-	// sealers reach the majority quorum of three miners.
+	// Block 2 at slot 1 (miner 1), block 3 at slot 2 (miner 2); the three
+	// miners' votes for the link (1, block 2) -> (2, block 3) make block 2
+	// final.
 	b2 := vectorBlock(t, g, keys, &g.Block.Header, g.ChainID, 1, accounts)
 	snap := make(map[crypto.Address]types.Account, len(accounts))
 	for a, acc := range accounts {
 		snap[a] = acc
 	}
 	b3 := vectorBlock(t, g, keys, &b2.Header, b2.ID(), 2, accounts)
-	headers := []SealedHeader{b2, b3}
+	cert := &types.Certificate{Header: b2.Header}
+	for _, k := range keys {
+		v := &types.Vote{Version: types.VoteVersion, ChainID: g.ChainID, Voter: k.Address(),
+			Source: types.Checkpoint{Epoch: 1, ID: b2.ID()}, Target: types.Checkpoint{Epoch: 2, ID: b3.ID()}}
+		v.VoterKey, v.Signature = k.Public().DER(), cryptotest.SignDeterministic(k, v.ID())
+		cert.Votes = append(cert.Votes, v)
+	}
 
 	addrs := make([]crypto.Address, 0, len(snap))
 	for a := range snap {
@@ -128,17 +136,18 @@ func makeSnapshotVectors(t *testing.T) SnapshotVectors {
 	sort.Slice(addrs, func(i, j int) bool { return bytes.Compare(addrs[i][:], addrs[j][:]) < 0 })
 	const per = 2
 	m := &Manifest{ChainID: g.ChainID, Number: b2.Header.Number, BlockID: b2.ID(), StateRoot: b2.Header.StateRoot,
-		Accounts: uint64(len(addrs)), ChunkAccounts: per, Headers: headers}
+		Accounts: uint64(len(addrs)), ChunkAccounts: per, Sealed: b2, Cert: cert}
 	v := SnapshotVectors{Comment: "a snapshot of block 2 of the devnet genesis (testdata/genesis-vectors.json case 0), " +
 		"see PROTOCOL.md section Snapshots. Made by `go test ./ccoin/snapshot -run TestSnapshotVectors -update`. " +
-		"Blocks 2 (slot 1) and 3 (slot 2) are empty blocks sealed by their slot leaders with the devnet keys; their " +
-		"sealed headers (block encodings with no transactions) are the manifest's finality proof. Chunks hold two " +
+		"Blocks 2 (slot 1) and 3 (slot 2) are empty blocks sealed by their slot leaders with the devnet keys. The " +
+		"manifest (format version 2) carries block 2's sealed header (its block encoding with no transactions) and " +
+		"its finality certificate: block 2's header and the three miners' votes for the link (1, block 2) -> " +
+		"(2, block 3), signed by cryptotest.SignDeterministic (RSA-PSS with a salt derived from the digest) so the vector is reproducible. Chunks hold two " +
 		"accounts each in address order; integers in manifest and chunk are big-endian fixed width.",
 		ChainID: g.ChainID.String(), Number: m.Number, BlockID: m.BlockID.String(), StateRoot: m.StateRoot.String(),
 		Accounts: m.Accounts, ChunkAccounts: per}
-	for _, h := range headers {
-		v.Headers = append(v.Headers, hex.EncodeToString(h.Encode()))
-	}
+	v.SealedHeader = hex.EncodeToString(b2.Encode())
+	v.Certificate = hex.EncodeToString(cert.Encode(nil))
 	var file []byte
 	file = append(file, magic[:]...)
 	for i := 0; i*per < len(addrs); i++ {

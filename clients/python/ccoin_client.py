@@ -503,20 +503,24 @@ def decode_chunk(b):
 
 
 def decode_manifest(b):
-    if b[0] != 1:
-        raise ValueError("manifest version")
-    chain_id, number, bid, root, accounts, per, nh = struct.unpack(">32sQ32s32sQIH", b[1:119])
-    off, headers = 119, []
-    for _ in range(nh):
+    """Manifest format 2 (PROTOCOL.md section 12): the block's sealed header
+    and its finality certificate instead of version 1's sealed headers."""
+    if b[0] != 2:
+        raise ValueError("manifest version %d, want 2" % b[0])
+    chain_id, number, bid, root, accounts, per = struct.unpack(">32sQ32s32sQI", b[1:117])
+    off, fields = 117, []
+    for _ in range(2):  # sealed header, certificate
         (n,) = struct.unpack(">I", b[off:off + 4])
-        headers.append(b[off + 4:off + 4 + n])
+        if off + 4 + n > len(b):
+            raise ValueError("manifest truncated")
+        fields.append(b[off + 4:off + 4 + n])
         off += 4 + n
     (nc,) = struct.unpack(">I", b[off:off + 4])
     chunks = [b[off + 4 + 32 * i:off + 36 + 32 * i] for i in range(nc)]
     if off + 4 + 32 * nc != len(b) or nc != -(-accounts // per):
         raise ValueError("manifest length or chunk count")
     return {"chain_id": chain_id, "number": number, "block_id": bid, "state_root": root, "accounts": accounts,
-            "chunk_accounts": per, "headers": headers, "chunks": chunks}
+            "chunk_accounts": per, "sealed": fields[0], "certificate": fields[1], "chunks": chunks}
 
 
 # HTTP.

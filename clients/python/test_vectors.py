@@ -264,9 +264,11 @@ class Snapshots(unittest.TestCase):
             for addr, bal, nonce in accounts:
                 accts[addr] = cc.account_value(bal, nonce)
         self.assertEqual(cc.state_root(accts), m["state_root"])
-        hd, key, sig, txs = cc.decode_block(m["headers"][0])
+        hd, key, sig, txs = cc.decode_block(m["sealed"])
         self.assertEqual(cc.block_id(hd), m["block_id"])
         self.assertTrue(cc.verify_seal(hd, key, sig))
+        self.assertEqual(m["sealed"].hex(), v["sealed_header_hex"])
+        self.assertEqual(m["certificate"].hex(), v["certificate_hex"])
 
 
 if __name__ == "__main__":

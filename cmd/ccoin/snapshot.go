@@ -18,6 +18,7 @@ import (
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/node"
 	"ccoin/ccoin/snapshot"
+	"ccoin/ccoin/types"
 )
 
 const snapshotUsage = "usage: ccoin snapshot export --out FILE [--at finalized] [-c ccoin.json] [--datadir D]\n       ccoin snapshot import FILE [--genesis genesis.json] [-c ccoin.json] [--datadir D]\nrun 'ccoin snapshot export -h' or 'ccoin snapshot import -h' for their flags"
@@ -77,8 +78,19 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: consensus.NewEngine(g, nil), Logger: hclog.NewNullLogger()})
+	// Finality comes from the node's finality gadget state: a snapshot is
+	// only of a final block the node holds a certificate for.
+	var c *chain.Chain
+	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: g, Auth: consensus.RSAVotes{},
+		Headers: lateChain{&c}, DB: chain.NewVoteStore(db)})
 	if err != nil {
+		return err
+	}
+	c, err = chain.Open(db, chain.Config{Genesis: g, Verifier: consensus.NewEngine(g, nil), Finality: ffg, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		return err
+	}
+	if _, err := c.Refresh(); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -86,7 +98,7 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 	var m *snapshot.Manifest
 	err = atomicfile.Write(*outPath, func(w io.Writer) error {
 		var err error
-		m, err = snapshot.Export(w, c, g, snapshot.Options{ChunkAccounts: *per, Progress: func(n uint64) {
+		m, err = snapshot.Export(w, c, g, ffg.Certificate(), snapshot.Options{ChunkAccounts: *per, Progress: func(n uint64) {
 			prog.Update(n, 0)
 		}})
 		if err == nil {
@@ -103,6 +115,11 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 		abs, m.Number, m.BlockID, m.StateRoot, m.Accounts, len(m.Chunks), time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// lateChain lets the finality gadget read the chain opened after it.
+type lateChain struct{ c **chain.Chain }
+
+func (l lateChain) Header(id types.Hash) (*types.Header, error) { return (*l.c).Header(id) }
 
 func runSnapshotImport(_ context.Context, args []string, out io.Writer) error {
 	fs := newFlags("snapshot import", "FILE [--genesis genesis.json] [-c ccoin.json] [--datadir D]")

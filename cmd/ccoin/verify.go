@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"ccoin/api"
 	"ccoin/api/client"
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/snapshot"
@@ -19,6 +21,17 @@ import (
 // errVerify prefixes every verification failure, so the exit message says
 // that the node's answer, not the command, was at fault.
 var errVerify = errors.New("verification failed")
+
+// Checks verify-account names when one fails, beside the certificate's
+// own (consensus.CertCheck): the answer's shape, and the Merkle path.
+const (
+	checkAnswer = "answer"      // the proof is malformed or for another address or block
+	checkMerkle = "merkle_path" // the account does not verify against the certified state_root
+)
+
+// proofTries bounds how long verify-account waits for a node that has no
+// certificate of its final block yet (503 proof_unavailable).
+const proofTries = 10
 
 func runVerifyAccount(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("verify-account", "ADDRESS [--node URL] --genesis genesis.json")
@@ -36,42 +49,72 @@ func runVerifyAccount(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	j, err := client.New(*url, nil).AccountProof(ctx, addr)
+	c := client.New(*url, nil)
+	var j *api.AccountProofJSON
+	for try := 1; ; try++ {
+		j, err = c.AccountProof(ctx, addr)
+		var ae *client.APIError
+		if err == nil || try == proofTries || !errors.As(err, &ae) || ae.Code != api.CodeProofUnavailable {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return err
 	}
 	p, err := proofFromJSON(j)
 	if err != nil {
-		return fmt.Errorf("%w: malformed proof: %w", errVerify, err)
+		return failed(checkAnswer, fmt.Errorf("malformed proof: %w", err))
 	}
 	if p.Address != addr {
-		return fmt.Errorf("%w: the node answered for %s", errVerify, p.Address)
+		return failed(checkAnswer, fmt.Errorf("the node answered for %s", p.Address))
 	}
 	h, err := snapshot.VerifyAccount(g, p)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errVerify, err)
+		if c := consensus.FailedCheck(err); c != "" {
+			return failed(string(c), err)
+		}
+		if errors.Is(err, snapshot.ErrBadProof) {
+			return failed(checkMerkle, err)
+		}
+		return failed(checkAnswer, err)
 	}
-	if j.Block != h.Number || j.StateRoot != h.StateRoot.String() {
-		return fmt.Errorf("%w: the answer names block %d root %s, its proof is of block %d root %s", errVerify, j.Block, j.StateRoot, h.Number, h.StateRoot)
+	id := h.ID()
+	if j.Block != h.Number || j.StateRoot != h.StateRoot.String() || j.BlockID != id.String() {
+		return failed(checkAnswer, fmt.Errorf("the answer names block %d %s root %s, its certificate is of block %d %s root %s",
+			j.Block, j.BlockID, j.StateRoot, h.Number, id, h.StateRoot))
 	}
 	status := "present"
 	if !p.Found {
 		status = "absent"
 	}
-	fmt.Fprintf(out, "verified: address=%s balance=%d nonce=%d (%s) at finalized block %d id=%s state_root=%s, finality proven by %d sealed headers (quorum %d of %d miners)\n",
-		addr, p.Account.Balance, p.Account.Nonce, status, h.Number, p.Headers[0].ID(), h.StateRoot, len(p.Headers), g.Quorum, len(g.Miners))
+	link := p.Cert.Votes[0]
+	fmt.Fprintf(out, "verified: address=%s balance=%d nonce=%d (%s) at final block %d id=%s state_root=%s: "+
+		"verified against finality, a certificate of %d distinct miners' votes for epochs %d -> %d (quorum %d of %d)\n",
+		addr, p.Account.Balance, p.Account.Nonce, status, h.Number, id, h.StateRoot,
+		len(p.Cert.Votes), link.Source.Epoch, link.Target.Epoch, g.Quorum, len(g.Miners))
 	return nil
 }
 
-// proofFromJSON decodes the API's proof without trusting any of it.
+// failed says which check refused the node's answer.
+func failed(check string, err error) error {
+	return fmt.Errorf("%w: check %s: %w", errVerify, check, err)
+}
+
+// proofFromJSON decodes the API's proof without trusting any of it: the
+// certificate is taken from its raw encoding only.
 func proofFromJSON(j *api.AccountProofJSON) (*snapshot.AccountProof, error) {
 	addr, err := crypto.ParseAddress(j.Address)
 	if err != nil {
 		return nil, err
 	}
 	p := &snapshot.AccountProof{Address: addr, Found: j.Found, Account: types.Account{Balance: j.Balance, Nonce: j.Nonce}}
-	if len(j.Siblings) > 160 || len(j.Headers) > snapshot.MaxFinalityHeaders {
-		return nil, fmt.Errorf("%d siblings, %d headers", len(j.Siblings), len(j.Headers))
+	if len(j.Siblings) > 160 {
+		return nil, fmt.Errorf("%d siblings", len(j.Siblings))
 	}
 	for _, s := range j.Siblings {
 		h, err := types.ParseHash(s)
@@ -91,16 +134,8 @@ func proofFromJSON(j *api.AccountProofJSON) (*snapshot.AccountProof, error) {
 		}
 		p.Proof.Leaf = &smt.ProofLeaf{Key: k, Value: v}
 	}
-	for i, h := range j.Headers {
-		raw, err := base64.StdEncoding.DecodeString(h)
-		if err != nil {
-			return nil, fmt.Errorf("header %d: %w", i, err)
-		}
-		s, err := snapshot.DecodeSealedHeader(raw)
-		if err != nil {
-			return nil, fmt.Errorf("header %d: %w", i, err)
-		}
-		p.Headers = append(p.Headers, s)
+	if p.Cert, err = api.CertificateFromJSON(&j.Certificate); err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
 	}
 	return p, nil
 }

@@ -6,6 +6,7 @@
 import { Api, ApiError, humanError } from "./api.js";
 import * as tx from "./ccoin-tx.js";
 import { activity, blockTimeChart, tpsChart, WINDOW_MS } from "./charts.js";
+import { viewValidators, refreshFinality, markBadge, mark } from "./validators.js";
 
 const api = new Api(document.body.dataset.api || "");
 const params = new URLSearchParams(location.search);
@@ -437,6 +438,11 @@ function blocksPerMinute(blocks) {
   return ((times.length - 1) * 60000) / span;
 }
 
+// ui hands validators.js the DOM helpers, so it builds DOM the same way.
+function ui() {
+  return { h, fill, table, addrLink, blockLink, badge, errorBox, api, sleep, shortHash, kv, setText, $ };
+}
+
 // ---------------------------------------------------------------- router
 
 let current = null; // {controller}
@@ -463,13 +469,14 @@ function route() {
   else if (kind === "tx" && arg) (name = "tx"), viewTx(view, ctx, arg.toLowerCase());
   else if (kind === "account" && arg) (name = "account"), viewAccount(view, ctx, arg.toLowerCase());
   else if (kind === "wallet") (name = "wallet"), viewWallet(view, ctx);
+  else if (kind === "validators") (name = "validators"), viewValidators(view, ctx, ui(), POLL_MS);
   else {
     name = "missing";
     view.append(h("h1", { text: "Page not found" }), h("p", null, "Nothing lives at this address. ", h("a", { href: "#/", text: "Back to the explorer" })));
   }
   document.body.dataset.view = name;
   for (const a of document.querySelectorAll("[data-nav]")) {
-    a.classList.toggle("active", a.dataset.nav === (name === "wallet" ? "wallet" : "dashboard"));
+    a.classList.toggle("active", a.dataset.nav === (name === "wallet" || name === "validators" ? name : "dashboard"));
   }
   if (controller.signal.aborted) return;
   window.scrollTo(0, 0);
@@ -594,15 +601,15 @@ function viewDashboard(view, ctx) {
       const final = b.finalized === true || (fin !== undefined && Number(b.number) <= Number(fin));
       const count = Array.isArray(b.transactions) ? b.transactions.length : b.tx_count;
       return {
-        attrs: { "data-test": "block-row", "data-number": b.number, "data-id": b.id },
         cells: [
           blockLink(b.number, `#${b.number}`),
           blockLink(b.id, shortHash(b.id)),
           addrLink(b.sealer),
           has(count) ? String(count) : "—",
           h("span", { title: fmtTime(b.time), text: fmtAgo(b.time) }),
-          final ? badge("finalized", "final") : badge("pending", "not yet"),
+          markBadge(ui(), b, final),
         ],
+        attrs: { "data-test": "block-row", "data-number": b.number, "data-id": b.id, "data-finality": mark(b, final) },
       };
     });
     fill($("latest-blocks-wrap"), table("latest-blocks", ["Block", "Id", "Sealer", "Txs", "Age", "Finality"], rows, "No blocks yet."));
@@ -635,6 +642,10 @@ function viewDashboard(view, ctx) {
     $("activity").dataset.blocks = String(history.size);
   };
 
+  // Justified marks come from GET /finality, refreshed with the blocks.
+  const renderMarks = async () => {
+    if (await refreshFinality(api, ctx.signal)) renderBlocks();
+  };
   renderStats();
   renderBlocks();
   renderCharts();
@@ -644,6 +655,8 @@ function viewDashboard(view, ctx) {
   ctx.on("blocks", renderBlocks);
   ctx.on("blocks", renderCharts);
   ctx.on("history", renderCharts);
+  renderMarks();
+  ctx.on("blocks", renderMarks);
   ctx.on("blocks", renderPool);
   // Ages drift even when nothing happens.
   const t = setInterval(renderBlocks, 10000);
@@ -684,7 +697,7 @@ async function viewBlock(view, ctx, ref) {
         "div",
         { class: "title-row" },
         h("h1", null, "Block ", h("span", { id: "block-number", "data-value": b.number, text: has(b.number) ? String(b.number) : "?" })),
-        fin ? badge("finalized", "finalized", "block-finalized") : badge("pending", "not finalized yet", "block-finalized"),
+        markBadge(ui(), b, fin, "block-finalized", true),
       ),
       h(
         "nav",
@@ -709,13 +722,14 @@ async function viewBlock(view, ctx, ref) {
           kv("Tx root", "block-tx-root", h("span", { class: "mono", text: b.tx_root || "—" })),
           kv("State root", "block-state-root", h("span", { class: "mono", text: b.state_root || "—" })),
           kv("Data", "block-data", h("span", { class: "data", text: has(b.data) ? String(b.data) : "" })),
-          kv("Finality", "block-finality", fin ? "Final: this block can no longer be reverted." : "Not final yet: a majority of the authorities has not built on it."),
+          kv("Finality", "block-finality", fin ? "Final: this block can no longer be reverted." : mark(b, fin) === "justified" ? "Justified: a quorum of validators voted for it; final once the next epoch is justified from it." : "Not final yet: a quorum of validators has not voted it final."),
         ),
       ),
       h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", null, "Transactions ", h("span", { class: "muted", id: "block-tx-count", text: `(${has(b.tx_count) ? b.tx_count : txs.length})` }))), table("block-txs", ["Transaction", "From", "To", "Amount", "Data"], txRows(txs), "No transactions in this block.")),
     );
   };
   render();
+  refreshFinality(api, ctx.signal).then(() => !ctx.signal.aborted && mark(b, false) === "justified" && render());
   // Watch finality until the block is final.
   ctx.on("status", async () => {
     if (b.finalized === true) return;
