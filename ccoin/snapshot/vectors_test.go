@@ -176,30 +176,8 @@ func makeSnapshotVectors(t *testing.T) SnapshotVectors {
 
 func TestSnapshotVectors(t *testing.T) {
 	want := makeSnapshotVectors(t)
-	if *update {
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(snapshotVectorsPath, append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(snapshotVectorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v SnapshotVectors
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(v)
-	b, _ := json.Marshal(want)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("testdata/snapshot-vectors.json differs from what the code builds; -update if intended\n got %s\nwant %s", a, b)
-	}
+	cryptotest.Golden(t, snapshotVectorsPath, want, &v, *update)
 
 	// The manifest verifies against the genesis, every chunk against the
 	// manifest, and the accounts rebuild the block's state root.

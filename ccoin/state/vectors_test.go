@@ -197,30 +197,8 @@ func makeExecutionVectors(t *testing.T) ExecutionVectors {
 
 func TestExecutionVectors(t *testing.T) {
 	want := makeExecutionVectors(t)
-	if *update {
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(executionVectorsPath, append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(executionVectorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v ExecutionVectors
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(v)
-	b, _ := json.Marshal(want)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("testdata/execution-vectors.json differs from what the code builds; -update if intended\n got %s\nwant %s", a, b)
-	}
+	cryptotest.Golden(t, executionVectorsPath, want, &v, *update)
 
 	g := execGenesis(t)
 	pre := make(map[crypto.Address]types.Account)
@@ -231,7 +209,7 @@ func TestExecutionVectors(t *testing.T) {
 	if rootOf(t, pre).String() != v.PreRoot || v.PreRoot != g.Block.Header.StateRoot.String() {
 		t.Fatal("pre_state does not hash to the genesis state root")
 	}
-	raw, _ = hex.DecodeString(v.Block)
+	raw, _ := hex.DecodeString(v.Block)
 	blk, err := types.DecodeBlock(raw)
 	if err != nil {
 		t.Fatal(err)

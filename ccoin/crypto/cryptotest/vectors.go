@@ -1,7 +1,9 @@
 package cryptotest
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -94,4 +96,36 @@ func mgf1(seed []byte, n int) []byte {
 		out = append(out, sum[:]...)
 	}
 	return out[:n]
+}
+
+// Golden keeps a JSON vector file in step with the code that makes it:
+// with update it first writes want to path (indented, deterministic); then
+// it decodes path strictly (unknown fields refused) into got and fails
+// unless that equals want.
+func Golden(tb testing.TB, path string, want, got any, update bool) {
+	tb.Helper()
+	if update {
+		out, err := json.MarshalIndent(want, "", "  ")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(got); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(want)
+	if !bytes.Equal(a, b) {
+		tb.Fatalf("%s differs from what the code makes; run the test with -update if the change is intended\n got %s\nwant %s",
+			filepath.Base(path), a, b)
+	}
 }

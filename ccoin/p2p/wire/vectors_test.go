@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"ccoin/ccoin/crypto/cryptotest"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -166,30 +167,8 @@ func makeWireVectors(t *testing.T) WireVectors {
 
 func TestWireVectors(t *testing.T) {
 	want := makeWireVectors(t)
-	if *update {
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(wireVectorsPath, append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(wireVectorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v WireVectors
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(v)
-	b, _ := json.Marshal(want)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("testdata/wire-vectors.json differs from what the code encodes; -update if intended\n got %s\nwant %s", a, b)
-	}
+	cryptotest.Golden(t, wireVectorsPath, want, &v, *update)
 	msgs := allWireMessages(t)
 	for i, f := range v.Frames {
 		fr, _ := hex.DecodeString(f.Frame)

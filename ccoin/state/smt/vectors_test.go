@@ -1,12 +1,10 @@
 package smt
 
 import (
-	"bytes"
+	"ccoin/ccoin/crypto/cryptotest"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
-	"os"
 	"testing"
 
 	"ccoin/ccoin/types"
@@ -200,30 +198,8 @@ func verifyIndependently(t *testing.T, p VectorProof) string {
 
 func TestProofVectors(t *testing.T) {
 	want := makeProofVectors(t)
-	if *update {
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(vectorsPath, append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(vectorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got ProofVectors
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(got)
-	b, _ := json.Marshal(want)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("testdata/proof-vectors.json differs from what the tree builds; run with -update if the change is intended\n got %s\nwant %s", a, b)
-	}
+	cryptotest.Golden(t, vectorsPath, want, &got, *update)
 	kinds := map[string]bool{}
 	for _, p := range got.Proofs {
 		if verifyIndependently(t, p) != p.Root {
