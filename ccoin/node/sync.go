@@ -37,7 +37,7 @@ type syncer struct {
 	n      *Node
 	mu     sync.Mutex
 	st     string
-	wake   chan uint64 // peer ids that announced a block we could not attach
+	wake   chan uint64          // peer ids that announced a block we could not attach
 	failed map[uint64]time.Time // peers to skip until the time given
 }
 
