@@ -139,7 +139,8 @@ func (c *Chain) checkExtendsFinal(parentID types.Hash, parent *types.Header) err
 }
 
 // BuildBlock executes candidate transactions on the state after parent,
-// keeps the valid ones (at most max_bound) and returns an unsealed block
+// keeps the valid ones (at most max_bound, and no more than fit in
+// max_block_bytes once the block is sealed) and returns an unsealed block
 // with its roots filled. The result is remembered so that ImportOwn can
 // commit it without executing it again.
 func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Transaction) (*types.Block, error) {
@@ -150,7 +151,8 @@ func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Tra
 		return nil, err
 	}
 	o := state.NewOverlay(c.readerAt(parentID, parent))
-	kept, _ := state.BuildTxs(o, txs, c.cfg.Genesis.ChainID, int(c.cfg.Genesis.File.BlockMining.MaxBound))
+	g := c.cfg.Genesis
+	kept, _ := state.BuildTxs(o, txs, g.ChainID, int(g.File.BlockMining.MaxBound), int(g.MaxBlockBytes)-types.MaxBlockOverhead)
 	if err := o.Credit(h.Sealer, h.Reward); err != nil {
 		return nil, err
 	}

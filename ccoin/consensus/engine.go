@@ -108,6 +108,10 @@ func (e *Engine) VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64
 	if uint64(len(b.Txs)) > bm.MaxBound {
 		return fmt.Errorf("%w: %d > %d", ErrTooManyTxs, len(b.Txs), bm.MaxBound)
 	}
+	// A block no peer could fetch must not be built on (DESIGN section 5).
+	if n := b.EncodedLen(); uint64(n) > e.g.MaxBlockBytes {
+		return fmt.Errorf("%w: %d bytes > %d", ErrBlockTooLarge, n, e.g.MaxBlockBytes)
+	}
 	if root := types.TxRoot(b.TxIDs()); root != h.TxRoot {
 		return fmt.Errorf("%w: header %s, computed %s", ErrBadTxRoot, h.TxRoot, root)
 	}
