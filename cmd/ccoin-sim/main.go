@@ -27,14 +27,13 @@ func main() {
 		maxV     = flag.Int("max-validators", 7, "most validators")
 		slots    = flag.Uint64("slots", 300, "sealing slots per schedule")
 		broken   = flag.String("broken", "", "plant a known bug the simulator must catch: quorum, forget-votes")
-		rolling  = flag.Bool("rolling", false, "use the first version's rolling finality (no votes), which is unsafe")
 		workers  = flag.Int("workers", runtime.GOMAXPROCS(0), "schedules run in parallel")
 		quiet    = flag.Bool("q", false, "with -seed: no trace, only the result")
 	)
 	flag.Parse()
 	sh := sim.DefaultShape
 	sh.Finality, sh.MinValidators, sh.MaxValidators, sh.Slots = *finality, *minV, *maxV, *slots
-	opts := sim.Options{Broken: *broken, Rolling: *rolling}
+	opts := sim.Options{Broken: *broken}
 	if *seed != 0 {
 		os.Exit(replay(*seed, *keep, sh, opts, *quiet))
 	}
