@@ -26,6 +26,10 @@ import (
 // caller can hold the block.
 type HeaderVerifier interface {
 	VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64) error
+	// VerifyAuthor checks, without the parent, only that b was sealed by
+	// the leader of its slot on this chain: enough to trust it as evidence
+	// of equivocation before it is refused for its parent or branch.
+	VerifyAuthor(b *types.Block) error
 }
 
 // TxSource lets block validation skip signatures the pool already checked.
@@ -39,10 +43,9 @@ type Config struct {
 	Verifier HeaderVerifier
 	Pool     TxSource // optional
 	Keys     *crypto.KeyCache
-	// Finality, when set, decides finality and the justified part of fork
-	// choice by votes (DESIGN section 5). Nil keeps the first version's
-	// rule, distinct sealers on a branch, which is unsafe under delays
-	// (the simulator finds the split); it stays only until the node votes.
+	// Finality decides finality and the justified part of fork choice by
+	// votes (DESIGN section 5): consensus.Finality. Required; a tool that
+	// only reads a chain passes ReadOnly.
 	Finality Finality
 	Logger   hclog.Logger
 	Now      func() time.Time
@@ -193,6 +196,9 @@ func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
 // Open loads the chain from an initialised database and checks that the
 // head, the finalized block and the head state are present and agree.
 func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
+	if cfg.Finality == nil {
+		return nil, ErrNoFinality
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}

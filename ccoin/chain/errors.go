@@ -13,4 +13,5 @@ var (
 	ErrInvalidBlock    = errors.New("invalid block")
 	ErrBadStateRoot    = errors.New("state root mismatch")
 	ErrNotFound        = errors.New("not found")
+	ErrNoFinality      = errors.New("chain: Config.Finality is required (consensus.Finality decides finality by votes; chain.ReadOnly for tools that only read)")
 )

@@ -48,3 +48,6 @@ func (f *testFinality) justify(id types.Hash, epoch uint64) {
 	}
 	f.just[id] = max(f.just[id], epoch)
 }
+
+// finOf returns the testFinality a test chain was opened with.
+func finOf(c *Chain) *testFinality { return c.cfg.Finality.(*testFinality) }

@@ -20,6 +20,19 @@ type Finality interface {
 	JustifiedBlocks() map[types.Hash]uint64
 }
 
+// ReadOnly is the Finality of a chain opened only to be read (a tool that
+// exports a snapshot, a probe of the height): it reports no final or
+// justified checkpoint, so the stored final block stays final and fork
+// choice falls back to height, slot and id. A node that imports blocks
+// uses consensus.Finality.
+type ReadOnly struct{}
+
+// Final implements Finality: nothing beyond the stored final block.
+func (ReadOnly) Final() types.Checkpoint { return types.Checkpoint{} }
+
+// JustifiedBlocks implements Finality: none known.
+func (ReadOnly) JustifiedBlocks() map[types.Hash]uint64 { return nil }
+
 // choice is a fork-choice candidate: a tip and the highest justified
 // epoch lying on its chain.
 type choice struct {
@@ -186,9 +199,6 @@ func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.He
 // learned something (a justified or final checkpoint) without a new block.
 // It returns nil when nothing changed.
 func (c *Chain) Refresh() (*Result, error) {
-	if c.cfg.Finality == nil {
-		return nil, nil
-	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.mu.RLock()

@@ -194,6 +194,25 @@ func TestPropertyChain(t *testing.T) {
 			if err := checkFinalOnChain(c, oldFinalID); err != nil {
 				rt.Fatalf("block %d: %v", bi, err)
 			}
+			// Sometimes the finality gadget finalizes a canonical block
+			// between the final block and the head.
+			fin, _ := c.Finalized()
+			head, _ := c.Head()
+			if head.Number > fin.Number && rapid.IntRange(0, 2).Draw(rt, "finalize") == 0 {
+				n := rapid.Uint64Range(fin.Number+1, head.Number).Draw(rt, "final-number")
+				id, err := c.CanonicalID(n)
+				if err != nil {
+					rt.Fatalf("canonical %d: %v", n, err)
+				}
+				_, before := c.Finalized()
+				finOf(c).finalize(id, 0)
+				if r, err := c.Refresh(); err != nil || r == nil || r.FinalizedID != id {
+					rt.Fatalf("refresh after finalizing block %d: %+v, %v", n, r, err)
+				}
+				if err := checkFinalOnChain(c, before); err != nil {
+					rt.Fatalf("block %d: %v", bi, err)
+				}
+			}
 			if err := checkHeadState(c, db); err != nil {
 				rt.Fatalf("block %d: %v", bi, err)
 			}
@@ -211,6 +230,13 @@ func TestPropertyChain(t *testing.T) {
 			}
 			if _, err := r.ImportBlock(b, raw); err != nil {
 				rt.Fatalf("replay block %d: %v", i, err)
+			}
+		}
+		// The replay learns the same finality once it has every block.
+		if _, f := c.Finalized(); f != g.ChainID {
+			finOf(r).finalize(f, 0)
+			if _, err := r.Refresh(); err != nil {
+				rt.Fatalf("replay refresh: %v", err)
 			}
 		}
 		h1, id1 := c.Head()

@@ -124,6 +124,21 @@ func (e *Engine) VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64
 	return nil
 }
 
+// VerifyAuthor checks that b belongs to this chain and was sealed by the
+// leader of its slot, and nothing else: no parent is needed, so a node can
+// trust a block as evidence of equivocation before refusing it for an
+// unknown parent or a branch that leaves its final chain.
+func (e *Engine) VerifyAuthor(b *types.Block) error {
+	h := &b.Header
+	if h.ChainID != e.g.ChainID {
+		return fmt.Errorf("%w: chain id %s, want %s", ErrWrongChain, h.ChainID, e.g.ChainID)
+	}
+	if leader := e.sched.Leader(h.Slot); h.Sealer != leader {
+		return fmt.Errorf("%w: sealer %s, leader of slot %d is %s", ErrWrongLeader, h.Sealer, h.Slot, leader)
+	}
+	return e.VerifySeal(b)
+}
+
 // VerifySeal checks only the proof of work, that the sealer key hashes to
 // the sealer and the signature. It is the authenticity part of VerifyHeader,
 // useful on its own to vouch for a block before trusting its timestamp.

@@ -302,7 +302,7 @@ func TestSnapshotSyncBansForger(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			sc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil)})
+			sc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil), Finality: chain.ReadOnly{}})
 			if err != nil {
 				t.Fatal(err)
 			}

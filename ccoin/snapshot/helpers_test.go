@@ -12,6 +12,7 @@ import (
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/consensus/votetest"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
@@ -57,6 +58,7 @@ type testChain struct {
 	g     *genesis.Genesis
 	db    *leveldb.DB
 	c     *chain.Chain
+	ffg   *consensus.Finality
 	eng   *consensus.Engine
 	slot  uint64
 	nonce uint64
@@ -72,14 +74,29 @@ func memDB(t testing.TB) *leveldb.DB {
 }
 
 func openChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis) *chain.Chain {
+	c, _ := openChainFinality(t, db, g)
+	return c
+}
+
+// openChainFinality opens a chain with finality by votes (kept in memory).
+func openChainFinality(t testing.TB, db *leveldb.DB, g *genesis.Genesis) (*chain.Chain, *consensus.Finality) {
 	eng := consensus.NewEngine(g, nil)
 	far := time.UnixMilli(int64(g.TimeMs) + 1<<40)
-	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Now: func() time.Time { return far }})
+	var c *chain.Chain
+	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: g, Auth: consensus.RSAVotes{}, Headers: lateHeaders{&c}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	c, err = chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Now: func() time.Time { return far }, Finality: ffg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ffg
 }
+
+type lateHeaders struct{ c **chain.Chain }
+
+func (l lateHeaders) Header(id types.Hash) (*types.Header, error) { return (*l.c).Header(id) }
 
 func newTestChain(t testing.TB, network uint64, extra int) *testChain {
 	g := testGenesis(t, network, extra)
@@ -87,7 +104,8 @@ func newTestChain(t testing.TB, network uint64, extra int) *testChain {
 	if _, err := chain.Init(db, g, []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
-	return &testChain{t: t, g: g, db: db, c: openChain(t, db, g), eng: consensus.NewEngine(g, nil)}
+	c, ffg := openChainFinality(t, db, g)
+	return &testChain{t: t, g: g, db: db, c: c, ffg: ffg, eng: consensus.NewEngine(g, nil)}
 }
 
 // seal builds, seals and imports one block by the leader of the next slot,
@@ -123,6 +141,15 @@ func (tc *testChain) seal(transfer bool) *types.Block {
 	}
 	if _, err := tc.c.ImportBlock(b, nil); err != nil {
 		tc.t.Fatalf("import block %d: %v", b.Header.Number, err)
+	}
+	// The miners' votes finalize the parent, as soon as validators would.
+	if tc.ffg != nil && parent.Number >= 2 {
+		if err := votetest.Finalize(tc.ffg, tc.g, ks[:3], parentID, parent.Slot); err != nil {
+			tc.t.Fatal(err)
+		}
+		if _, err := tc.c.Refresh(); err != nil {
+			tc.t.Fatal(err)
+		}
 	}
 	return b
 }

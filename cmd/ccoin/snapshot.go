@@ -70,7 +70,8 @@ func runSnapshotExport(ctx context.Context, args []string, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: consensus.NewEngine(g, nil), Logger: hclog.NewNullLogger()})
+	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: consensus.NewEngine(g, nil), Logger: hclog.NewNullLogger(),
+		Finality: chain.ReadOnly{}})
 	if err != nil {
 		return err
 	}
