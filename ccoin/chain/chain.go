@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -122,6 +123,9 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("%w: head without genesis: %v", ErrCorrupt, err)
 		}
+		if err := checkSchema(db); err != nil {
+			return false, err
+		}
 		if !bytes.Equal(have, g.ChainID[:]) {
 			return false, fmt.Errorf("%w: it has chain id %x, this genesis is %s", ErrGenesisMismatch, have, g.ChainID)
 		}
@@ -152,6 +156,7 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 	b.Put(keyHead, gid[:])
 	b.Put(keyFinalized, gid[:])
 	b.Put(keyGenesis, raw)
+	b.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	if err := b.Commit(); err != nil {
 		return false, fmt.Errorf("write genesis: %w", err)
 	}
@@ -223,6 +228,9 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	}
 	if err != nil {
 		return nil, c.corrupt("read genesis id", err)
+	}
+	if err := checkSchema(db); err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(gid, cfg.Genesis.ChainID[:]) {
 		return nil, fmt.Errorf("%w: database chain id %x, genesis %s", ErrGenesisMismatch, gid, cfg.Genesis.ChainID)

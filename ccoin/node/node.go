@@ -189,6 +189,9 @@ func (n *Node) openChain() error {
 	}
 	n.chain, err = chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: n.engine, Pool: pv, Keys: n.keys,
 		Finality: n.ffg, Logger: n.log.Named("chain"), Now: n.opts.Now, OnEvent: n.onChainEvent})
+	if errors.Is(err, chain.ErrSchema) {
+		return fmt.Errorf("%s: %w", ChainDir(n.opts.DataDir), err)
+	}
 	if err != nil {
 		return err
 	}
