@@ -159,7 +159,7 @@ func (n *Node) build() error {
 		return fmt.Errorf("%w: %s (miners: %v)", ErrNotMiner, n.opts.Key.Address(), n.g.Miners)
 	}
 	n.engine = consensus.NewEngine(n.g, n.keys)
-	n.clock = consensus.NewClockMonitor(n.g.IntervalMs)
+	n.clock = consensus.NewClockMonitor(n.g.IntervalMs, len(n.g.Miners))
 	if n.snapPending, err = n.snapshotPending(); err != nil {
 		return err
 	}
