@@ -132,7 +132,7 @@ func buildHistory(t testing.TB, dir string, g *genesis.Genesis, miners []*crypto
 
 // historyFinalEvery bounds the block tree fork choice walks while a history
 // is built (it walks everything above the final block).
-const historyFinalEvery = 64
+const historyFinalEvery = 16
 
 // historyHeaders reads headers from a chain opened after the finality that
 // reads them.

@@ -241,6 +241,11 @@ func (n *Node) buildNet() error {
 	if host == "" {
 		host = "0.0.0.0"
 	}
+	// Every block must fit one frame, alone in a BLK or an ABL answer.
+	if f := cfg.P2P.MaxFrameBytes; f > 0 && uint64(f) < n.g.MaxBlockBytes+64<<10 {
+		return fmt.Errorf("%w: p2p.max_frame_bytes %d is below genesis block_mining.max_block_bytes %d plus 64 KiB: "+
+			"this node could not receive the largest blocks", ErrConfig, f, n.g.MaxBlockBytes)
+	}
 	slot := time.Duration(n.g.IntervalMs) * time.Millisecond
 	pc := p2p.Config{
 		ListenAddr: net.JoinHostPort(host, strconv.Itoa(p2pPort)), NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID,
