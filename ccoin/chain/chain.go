@@ -72,6 +72,7 @@ type Chain struct {
 	log  hclog.Logger
 
 	writeMu sync.Mutex // serialises imports and builds
+	last    lastChoice // guarded by writeMu
 
 	mu      sync.RWMutex // guards the fields below
 	head    *types.Header

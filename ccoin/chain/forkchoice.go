@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"fmt"
+	"maps"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -116,11 +117,50 @@ func (c *Chain) headerOr(id types.Hash, extra *pendingBlock) (*types.Header, err
 	return c.Header(id)
 }
 
-// forkChoice walks the block tree from the final root and returns the best
-// tip and the root (the new final block).
-func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
-	rootID, rootH := c.finalRoot(final, finalID, extra)
+// lastChoice remembers the last committed fork choice and the finality it
+// saw, so that a block extending the head while finality stands still needs
+// no walk of the block tree: a syncing node imports thousands of blocks
+// above its final block (it cannot use a certificate's final block before
+// it has it), and walking them all for each made sync quadratic. Guarded
+// by writeMu.
+type lastChoice struct {
+	valid      bool
+	final      types.Checkpoint      // Finality.Final()
+	just       map[types.Hash]uint64 // Finality.JustifiedBlocks()
+	best, root choice
+}
+
+// forkChoice returns the best tip and the root (the new final block), and
+// what the caller records in c.last once it committed them.
+func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, seen lastChoice, err error) {
+	cp := c.cfg.Finality.Final()
 	just := c.cfg.Finality.JustifiedBlocks()
+	seen = lastChoice{valid: true, final: cp, just: just}
+	// The fast path: the block extends the last best tip, under the same
+	// root and the same justified blocks. Every other tip lost to that one
+	// and is unchanged, and the new block beats it (its chain's justified
+	// epoch is at least that tip's, and it is one block higher), so it is
+	// the best; the root cannot change unless the block is the gadget's
+	// final block.
+	if l := c.last; l.valid && extra != nil && extra.h.Parent == l.best.id && l.root.id == finalID &&
+		cp == l.final && extra.id != cp.ID && maps.Equal(just, l.just) {
+		e := l.best.jEpoch
+		if je, ok := just[extra.id]; ok && je > e {
+			e = je
+		}
+		best = choice{id: extra.id, h: extra.h, jEpoch: e}
+		seen.best, seen.root = best, l.root
+		return best, l.root, seen, nil
+	}
+	best, root, err = c.walk(final, finalID, extra, just)
+	seen.best, seen.root = best, root
+	return best, root, seen, err
+}
+
+// walk walks the block tree from the final root and returns the best tip
+// and the root (the new final block).
+func (c *Chain) walk(final *types.Header, finalID types.Hash, extra *pendingBlock, just map[types.Hash]uint64) (best choice, root choice, err error) {
+	rootID, rootH := c.finalRoot(final, finalID, extra)
 	root = choice{id: rootID, h: rootH, jEpoch: just[rootID]}
 	best = root
 	type item struct{ choice }
@@ -204,11 +244,12 @@ func (c *Chain) Refresh() (*Result, error) {
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
 	c.mu.RUnlock()
-	best, root, err := c.forkChoice(final, finalID, nil)
+	best, root, seen, err := c.forkChoice(final, finalID, nil)
 	if err != nil {
 		return nil, err
 	}
 	if best.id == headID && root.id == finalID {
+		c.last = seen
 		return nil, nil
 	}
 	res := &Result{ID: best.id, Header: best.h}
@@ -217,8 +258,10 @@ func (c *Chain) Refresh() (*Result, error) {
 		return nil, err
 	}
 	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit fork choice: %w", err)
 	}
+	c.last = seen
 	c.mu.Lock()
 	if res.Head {
 		c.head, c.headID = best.h, best.id

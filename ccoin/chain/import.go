@@ -269,7 +269,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
 	c.mu.RUnlock()
-	best, root, err := c.forkChoice(final, finalID, &pendingBlock{id: id, h: h})
+	best, root, seen, err := c.forkChoice(final, finalID, &pendingBlock{id: id, h: h})
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +278,10 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 	}
 	newHead, newHeadID, newFinal, newFinalID := best.h, best.id, root.h, root.id
 	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
 	}
+	c.last = seen
 	c.headers.add(id, h)
 	c.blocks.add(id, b)
 	if res.Head || res.Finalized != nil {
