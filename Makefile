@@ -48,7 +48,7 @@ sim: ## deterministic fault simulator over SEEDS schedules; SEED=S replays one (
 		$(GO) run ./cmd/ccoin-sim -seeds $(SEEDS) $(SIMFLAGS); \
 	fi
 
-test-sim: ## the simulator's test sweep at CI size (200 seeds; rolling-finality splits are reported as known)
+test-sim: ## the simulator's test sweep at CI size (200 seeds; every invariant must hold)
 	CCOIN_SIM_SEEDS=200 $(GO) test -count=1 -v -run '^TestSweep$$' ./ccoin/sim
 
 bench: ## run the Go benchmarks of the hot paths

@@ -152,7 +152,7 @@ func benchChain(b *testing.B, pool TxSource, keyCache *crypto.KeyCache) (*leveld
 	if _, err := Init(db, benchGenesis, []byte("{}")); err != nil {
 		b.Fatal(err)
 	}
-	c, err := Open(db, Config{Genesis: benchGenesis, Verifier: linkVerifier{}, Pool: pool, Keys: keyCache})
+	c, err := Open(db, Config{Genesis: benchGenesis, Verifier: linkVerifier{}, Pool: pool, Keys: keyCache, Finality: &testFinality{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,6 +30,10 @@ import (
 // caller can hold the block.
 type HeaderVerifier interface {
 	VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64) error
+	// VerifyAuthor checks, without the parent, only that b was sealed by
+	// the leader of its slot on this chain: enough to trust it as evidence
+	// of equivocation before it is refused for its parent or branch.
+	VerifyAuthor(b *types.Block) error
 }
 
 // TxSource lets block validation skip signatures the pool already checked.
@@ -43,10 +47,9 @@ type Config struct {
 	Verifier HeaderVerifier
 	Pool     TxSource // optional
 	Keys     *crypto.KeyCache
-	// Finality, when set, decides finality and the justified part of fork
-	// choice by votes (DESIGN section 5). Nil keeps the first version's
-	// rule, distinct sealers on a branch, which is unsafe under delays
-	// (the simulator finds the split); it stays only until the node votes.
+	// Finality decides finality and the justified part of fork choice by
+	// votes (DESIGN section 5): consensus.Finality. Required; a tool that
+	// only reads a chain passes ReadOnly.
 	Finality Finality
 	Logger   hclog.Logger
 	Now      func() time.Time
@@ -75,6 +78,7 @@ type Chain struct {
 	log  hclog.Logger
 
 	writeMu sync.Mutex // serialises imports and builds
+	last    lastChoice // guarded by writeMu
 
 	mu      sync.RWMutex // guards the fields below
 	head    *types.Header
@@ -86,11 +90,6 @@ type Chain struct {
 	built   map[types.Hash]*built // by state root of blocks we built
 	baseID  types.Hash            // snapshot block the chain started from (see snapshot.go)
 	hasBase bool
-
-	// Fork choice's cache (forkchoice.go); guarded by writeMu.
-	fc     fcCache
-	fcJust map[types.Hash]uint64
-	fcMemo map[types.Hash]uint64
 }
 
 type built struct {
@@ -158,6 +157,9 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("%w: head without genesis: %v", ErrCorrupt, err)
 		}
+		if err := checkSchema(db); err != nil {
+			return false, err
+		}
 		if !bytes.Equal(have, g.ChainID[:]) {
 			return false, fmt.Errorf("%w: it has chain id %x, this genesis is %s", ErrGenesisMismatch, have, g.ChainID)
 		}
@@ -188,6 +190,7 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 	b.Put(keyHead, gid[:])
 	b.Put(keyFinalized, gid[:])
 	b.Put(keyGenesis, raw)
+	b.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	if err := b.Commit(); err != nil {
 		return false, fmt.Errorf("write genesis: %w", err)
 	}
@@ -232,6 +235,9 @@ func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
 // Open loads the chain from an initialised database and checks that the
 // head, the finalized block and the head state are present and agree.
 func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
+	if cfg.Finality == nil {
+		return nil, ErrNoFinality
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
@@ -259,6 +265,9 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	}
 	if err != nil {
 		return nil, c.corrupt("read genesis id", err)
+	}
+	if err := checkSchema(db); err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(gid, cfg.Genesis.ChainID[:]) {
 		return nil, fmt.Errorf("%w: database chain id %x, genesis %s", ErrGenesisMismatch, gid, cfg.Genesis.ChainID)

@@ -67,7 +67,7 @@ func (f *corruptFixture) open(dir string) (*leveldb.DB, *Chain, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := Open(db, Config{Genesis: f.e.g, Verifier: linkVerifier{}})
+	c, err := Open(db, Config{Genesis: f.e.g, Verifier: linkVerifier{}, Finality: &testFinality{}})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

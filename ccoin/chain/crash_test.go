@@ -65,7 +65,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Printf("error open: %v\n", err)
 		os.Exit(2)
 	}
-	c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}})
+	c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}, Finality: &testFinality{}})
 	if err != nil {
 		fmt.Printf("error open: %v\n", err)
 		os.Exit(2)
@@ -209,7 +209,7 @@ func TestCrashRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: open db after kill: %v", round, err)
 		}
-		c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}})
+		c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}, Finality: &testFinality{}})
 		if err != nil {
 			db.Close()
 			t.Fatalf("round %d: open chain after kill: %v", round, err)

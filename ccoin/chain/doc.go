@@ -7,13 +7,15 @@
 // the head and finalized pointers. A kill -9 at any moment therefore leaves either
 // the whole block or none of it.
 //
-// Fork choice is total: only branches containing the local finalized block
-// count; then greater height, then lower head slot, then lower block id.
-// A block is final once the distinct sealers of it and of the blocks built
-// on it reach the genesis quorum (Aura-style rolling finality). That rule is
-// safe when validators crash or are cut off cleanly and messages arrive
-// within a slot; under asymmetric partitions or long delays two groups can
-// finalize conflicting blocks, which only explicit votes would prevent.
+// Finality is decided by signed votes (Casper FFG over slots, DESIGN
+// section 5) in consensus.Finality, which the chain asks through the
+// Finality interface (required); the chain never treats a block as final
+// because of its shape. Fork choice is total: only branches containing the
+// local final block count; then the highest justified epoch on a branch,
+// then greater height, then lower head slot, then lower block id.
+//
+// The data directory's layout carries a schema version (schema.go): a
+// directory written by an older layout is refused, never misread.
 //
 // The address index (AddressTxs, schema table x) keeps, for every address,
 // the canonical transactions it sent or received in the newest

@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"fmt"
+	"maps"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -18,26 +19,20 @@ import (
 type Finality interface {
 	Final() types.Checkpoint
 	JustifiedBlocks() map[types.Hash]uint64
-	// Version changes whenever the two above change.
-	Version() uint64
 }
 
-// fcCache is fork choice's view between changes of justification: the
-// root, the head's choice, and each block's highest justified epoch on its
-// path, so that a new block on an unchanged view costs O(1) instead of a
-// walk of every block above the final one (which, while finality stalls,
-// grows without bound).
-type fcCache struct {
-	valid   bool
-	version uint64
-	root    choice
-	best    choice
-	just    map[types.Hash]uint64
-	jEpoch  map[types.Hash]uint64
-}
+// ReadOnly is the Finality of a chain opened only to be read (a tool that
+// exports a snapshot, a probe of the height): it reports no final or
+// justified checkpoint, so the stored final block stays final and fork
+// choice falls back to height, slot and id. A node that imports blocks
+// uses consensus.Finality.
+type ReadOnly struct{}
 
-// maxFCMemo bounds the per-block memo; past it the next block re-walks.
-const maxFCMemo = 1 << 20
+// Final implements Finality: nothing beyond the stored final block.
+func (ReadOnly) Final() types.Checkpoint { return types.Checkpoint{} }
+
+// JustifiedBlocks implements Finality: none known.
+func (ReadOnly) JustifiedBlocks() map[types.Hash]uint64 { return nil }
 
 // choice is a fork-choice candidate: a tip and the highest justified
 // epoch lying on its chain.
@@ -122,39 +117,50 @@ func (c *Chain) headerOr(id types.Hash, extra *pendingBlock) (*types.Header, err
 	return c.Header(id)
 }
 
-// forkChoice returns the best tip and the root (the new final block). A
-// new block on an unchanged justification view is compared with the head;
-// otherwise it walks the block tree from the root.
-func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
-	ver := c.cfg.Finality.Version()
-	fc := &c.fc
-	if extra != nil && fc.valid && fc.version == ver && len(fc.jEpoch) < maxFCMemo {
-		if pe, ok := fc.jEpoch[extra.h.Parent]; ok {
-			e := max(pe, fc.just[extra.id])
-			fc.jEpoch[extra.id] = e
-			cand := choice{id: extra.id, h: extra.h, jEpoch: e}
-			if cand.beats(fc.best) {
-				fc.best = cand
-			}
-			return fc.best, fc.root, nil
-		}
-	}
-	best, root, err = c.walkForkChoice(final, finalID, extra)
-	if err == nil {
-		*fc = fcCache{valid: true, version: ver, root: root, best: best, just: c.fcJust, jEpoch: c.fcMemo}
-	} else {
-		fc.valid = false
-	}
-	return best, root, err
+// lastChoice remembers the last committed fork choice and the finality it
+// saw, so that a block extending the head while finality stands still needs
+// no walk of the block tree: a syncing node imports thousands of blocks
+// above its final block (it cannot use a certificate's final block before
+// it has it), and walking them all for each made sync quadratic. Guarded
+// by writeMu.
+type lastChoice struct {
+	valid      bool
+	final      types.Checkpoint      // Finality.Final()
+	just       map[types.Hash]uint64 // Finality.JustifiedBlocks()
+	best, root choice
 }
 
-// walkForkChoice walks the block tree from the final root and returns the
-// best tip and the root, filling c.fcJust and c.fcMemo for the cache.
-func (c *Chain) walkForkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, err error) {
-	rootID, rootH := c.finalRoot(final, finalID, extra)
+// forkChoice returns the best tip and the root (the new final block), and
+// what the caller records in c.last once it committed them.
+func (c *Chain) forkChoice(final *types.Header, finalID types.Hash, extra *pendingBlock) (best choice, root choice, seen lastChoice, err error) {
+	cp := c.cfg.Finality.Final()
 	just := c.cfg.Finality.JustifiedBlocks()
-	memo := make(map[types.Hash]uint64)
-	c.fcJust, c.fcMemo = just, memo
+	seen = lastChoice{valid: true, final: cp, just: just}
+	// The fast path: the block extends the last best tip, under the same
+	// root and the same justified blocks. Every other tip lost to that one
+	// and is unchanged, and the new block beats it (its chain's justified
+	// epoch is at least that tip's, and it is one block higher), so it is
+	// the best; the root cannot change unless the block is the gadget's
+	// final block.
+	if l := c.last; l.valid && extra != nil && extra.h.Parent == l.best.id && l.root.id == finalID &&
+		cp == l.final && extra.id != cp.ID && maps.Equal(just, l.just) {
+		e := l.best.jEpoch
+		if je, ok := just[extra.id]; ok && je > e {
+			e = je
+		}
+		best = choice{id: extra.id, h: extra.h, jEpoch: e}
+		seen.best, seen.root = best, l.root
+		return best, l.root, seen, nil
+	}
+	best, root, err = c.walk(final, finalID, extra, just)
+	seen.best, seen.root = best, root
+	return best, root, seen, err
+}
+
+// walk walks the block tree from the final root and returns the best tip
+// and the root (the new final block).
+func (c *Chain) walk(final *types.Header, finalID types.Hash, extra *pendingBlock, just map[types.Hash]uint64) (best choice, root choice, err error) {
+	rootID, rootH := c.finalRoot(final, finalID, extra)
 	root = choice{id: rootID, h: rootH, jEpoch: just[rootID]}
 	best = root
 	type item struct{ choice }
@@ -166,7 +172,6 @@ func (c *Chain) walkForkChoice(final *types.Header, finalID types.Hash, extra *p
 		if err != nil {
 			return best, root, err
 		}
-		memo[it.id] = it.jEpoch
 		if len(kids) == 0 && it.beats(best) {
 			best = it.choice
 		}
@@ -234,19 +239,17 @@ func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.He
 // learned something (a justified or final checkpoint) without a new block.
 // It returns nil when nothing changed.
 func (c *Chain) Refresh() (*Result, error) {
-	if c.cfg.Finality == nil {
-		return nil, nil
-	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
 	c.mu.RUnlock()
-	best, root, err := c.forkChoice(final, finalID, nil)
+	best, root, seen, err := c.forkChoice(final, finalID, nil)
 	if err != nil {
 		return nil, err
 	}
 	if best.id == headID && root.id == finalID {
+		c.last = seen
 		return nil, nil
 	}
 	res := &Result{ID: best.id, Header: best.h}
@@ -255,8 +258,10 @@ func (c *Chain) Refresh() (*Result, error) {
 		return nil, err
 	}
 	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit fork choice: %w", err)
 	}
+	c.last = seen
 	c.mu.Lock()
 	if res.Head {
 		c.head, c.headID = best.h, best.id

@@ -33,7 +33,7 @@ func memChain(t failer, g *genesis.Genesis, pool TxSource) (*leveldb.DB, *Chain)
 	if _, err := Init(db, g, []byte("{}")); err != nil {
 		t.Fatalf("init: %v", err)
 	}
-	c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}, Pool: pool})
+	c, err := Open(db, Config{Genesis: g, Verifier: linkVerifier{}, Pool: pool, Finality: &testFinality{}})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

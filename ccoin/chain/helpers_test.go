@@ -26,6 +26,8 @@ func (linkVerifier) VerifyHeader(parent *types.Header, b *types.Block, nowMs uin
 	return b.VerifySeal(nil)
 }
 
+func (linkVerifier) VerifyAuthor(b *types.Block) error { return b.VerifySeal(nil) }
+
 type env struct {
 	t      testing.TB
 	g      *genesis.Genesis
@@ -35,6 +37,7 @@ type env struct {
 	users  []*crypto.PrivateKey
 	slot   uint64
 	dir    string
+	fin    *testFinality // survives reopening, like a node's stored votes
 }
 
 func testGenesis(t testing.TB, miners, users []*crypto.PrivateKey, balance uint64) *genesis.Genesis {
@@ -73,7 +76,10 @@ func (e *env) open() {
 	if _, err := Init(db, e.g, []byte("{}")); err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := Open(db, Config{Genesis: e.g, Verifier: linkVerifier{}})
+	if e.fin == nil {
+		e.fin = &testFinality{}
+	}
+	c, err := Open(db, Config{Genesis: e.g, Verifier: linkVerifier{}, Finality: e.fin})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -34,7 +34,8 @@ type Reorg struct {
 	Abandoned        []*types.Transaction // txs of abandoned blocks not in the new branch
 }
 
-// Better is the fork-choice order: true when a beats b. It is total, so
+// Better is the fork-choice order among chains with the same highest
+// justified epoch (see choice.beats): true when a beats b. It is total, so
 // every node picks the same head from the same set of blocks.
 func Better(a *types.Header, aID types.Hash, b *types.Header, bID types.Hash) bool {
 	if a.Number != b.Number {
@@ -68,12 +69,16 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 	}
 	parent, err := c.Header(b.Header.Parent)
 	if errors.Is(err, ErrNotFound) {
+		c.recordRefused(b, id)
 		return nil, fmt.Errorf("%w: %s", ErrUnknownParent, b.Header.Parent)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := c.checkExtendsFinal(b.Header.Parent, parent); err != nil {
+		if errors.Is(err, ErrBelowFinalized) {
+			c.recordRefused(b, id)
+		}
 		return nil, err
 	}
 	if err := c.cfg.Verifier.VerifyHeader(parent, b, c.nowMs()); err != nil {
@@ -96,6 +101,35 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 		return nil, fmt.Errorf("%w: %w: header %s, computed %s", ErrInvalidBlock, ErrBadStateRoot, b.Header.StateRoot, types.Hash(root))
 	}
 	return c.commit(b, id, raw, changes, batch)
+}
+
+// recordRefused keeps the evidence a block carries before it is refused
+// for its parent or its branch (DESIGN section 5: record first, then
+// refuse): if the same sealer already has another stored block for the
+// slot, both headers are recorded, once the block is shown authentic, so
+// that nobody can forge evidence against a validator. It returns whether
+// evidence was recorded; failures only cost the evidence.
+func (c *Chain) recordRefused(b *types.Block, id types.Hash) bool {
+	h := &b.Header
+	first, err := c.db.Get(slotKey(tSlot, h.Slot, h.Sealer), nil)
+	if err != nil || len(first) != len(id) || bytes.Equal(first, id[:]) {
+		return false
+	}
+	if err := c.cfg.Verifier.VerifyAuthor(b); err != nil {
+		return false
+	}
+	fid := types.Hash(first)
+	fh, err := c.Header(fid)
+	if err != nil {
+		return false
+	}
+	if err := c.db.Put(slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h), &opt.WriteOptions{Sync: true}); err != nil {
+		c.log.Error("recording equivocation failed", "error", err)
+		return false
+	}
+	c.log.Warn("equivocation: two blocks by one sealer for one slot (the second is refused)", "sealer", h.Sealer, "slot", h.Slot,
+		"first", fid, "second", id)
+	return true
 }
 
 // poolVerified reports whether the pool holds this exact transaction
@@ -144,7 +178,8 @@ func (c *Chain) checkExtendsFinal(parentID types.Hash, parent *types.Header) err
 }
 
 // BuildBlock executes candidate transactions on the state after parent,
-// keeps the valid ones (at most max_bound) and returns an unsealed block
+// keeps the valid ones (at most max_bound, and no more than fit in
+// max_block_bytes once the block is sealed) and returns an unsealed block
 // with its roots filled. The result is remembered so that ImportOwn can
 // commit it without executing it again.
 func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Transaction) (*types.Block, error) {
@@ -155,7 +190,8 @@ func (c *Chain) BuildBlock(parentID types.Hash, h types.Header, txs []*types.Tra
 		return nil, err
 	}
 	o := state.NewOverlay(c.readerAt(parentID, parent))
-	kept, _ := state.BuildTxs(o, txs, c.cfg.Genesis.ChainID, int(c.cfg.Genesis.File.BlockMining.MaxBound))
+	g := c.cfg.Genesis
+	kept, _ := state.BuildTxs(o, txs, g.ChainID, int(g.File.BlockMining.MaxBound), int(g.MaxBlockBytes)-types.MaxBlockOverhead)
 	if err := o.Credit(h.Sealer, h.Reward); err != nil {
 		return nil, err
 	}
@@ -238,38 +274,19 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
 	c.mu.RUnlock()
-	newHead, newHeadID := head, headID
-	newFinal, newFinalID := final, finalID
-	if c.cfg.Finality != nil {
-		best, root, err := c.forkChoice(final, finalID, &pendingBlock{id: id, h: h})
-		if err != nil {
-			return nil, err
-		}
-		if err := c.moveHead(batch, best, root, head, headID, final, finalID, b, changes, res); err != nil {
-			return nil, err
-		}
-		newHead, newHeadID, newFinal, newFinalID = best.h, best.id, root.h, root.id
-	} else if Better(h, id, head, headID) {
-		newHead, newHeadID = h, id
-		res.Head = true
-		var err error
-		if h.Parent == headID {
-			c.applyForward(batch, id, b, changes, res)
-		} else if err = c.reorg(batch, b, id, changes, head, headID, res); err != nil {
-			return nil, err
-		}
-		batch.Put(keyHead, id[:])
-		if newFinal, newFinalID, err = c.finality(batch, h, id, final, finalID); err != nil {
-			return nil, err
-		}
-		if newFinalID != finalID {
-			batch.Put(keyFinalized, newFinalID[:])
-			res.Finalized, res.FinalizedID = newFinal, newFinalID
-		}
+	best, root, seen, err := c.forkChoice(final, finalID, &pendingBlock{id: id, h: h})
+	if err != nil {
+		return nil, err
 	}
+	if err := c.moveHead(batch, best, root, head, headID, final, finalID, b, changes, res); err != nil {
+		return nil, err
+	}
+	newHead, newHeadID, newFinal, newFinalID := best.h, best.id, root.h, root.id
 	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
 	}
+	c.last = seen
 	c.headers.add(id, h)
 	c.blocks.add(id, b)
 	if res.Head || res.Finalized != nil {
@@ -417,34 +434,6 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 	res.Reorg = r
 	c.log.Warn("chain reorganised", "depth", r.Depth, "old-head", headID, "new-head", id, "number", b.Header.Number, "returned-txs", len(r.Abandoned))
 	return nil
-}
-
-// finality finds the highest block on the new head's chain whose sealers,
-// with those of the blocks after it, reach the quorum. Undo records below
-// the new finalized block are dropped: no reorg can reach them.
-func (c *Chain) finality(batch *leveldb.Batch, h *types.Header, id types.Hash, final *types.Header, finalID types.Hash) (*types.Header, types.Hash, error) {
-	quorum := c.cfg.Genesis.Quorum
-	seen := make(map[crypto.Address]struct{}, quorum)
-	newFinal, newFinalID := final, finalID
-	for h.Number > final.Number {
-		if newFinalID == finalID {
-			seen[h.Sealer] = struct{}{}
-			if len(seen) >= quorum {
-				newFinal, newFinalID = h, id
-			}
-		} else {
-			batch.Delete(idKey(tUndo, id))
-		}
-		id = h.Parent
-		var err error
-		if h, err = c.Header(id); err != nil {
-			return nil, id, err
-		}
-	}
-	if newFinalID != finalID {
-		batch.Delete(idKey(tUndo, finalID))
-	}
-	return newFinal, newFinalID, nil
 }
 
 func (c *Chain) emit(res *Result, oldHead types.Hash) {

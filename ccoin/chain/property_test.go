@@ -2,6 +2,7 @@ package chain
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -98,6 +99,7 @@ func TestPropertyChain(t *testing.T) {
 			raws     [][]byte
 			lastID   types.Hash
 			imported = map[types.Hash]bool{}
+			order    []types.Hash
 		)
 		nBlocks := rapid.IntRange(1, 6).Draw(rt, "blocks")
 		for bi := range nBlocks {
@@ -180,9 +182,10 @@ func TestPropertyChain(t *testing.T) {
 				rt.Fatalf("block %d accepted on a branch that leaves the finalized block", bi)
 			}
 			imported[b.ID()] = true
+			order = append(order, b.ID())
 			lastID = b.ID()
 			raws = append(raws, raw)
-			if res.Head && (res.Reorg != nil) != (b.Header.Parent != oldHeadID) {
+			if _, nh := c.Head(); res.Head && nh == b.ID() && (res.Reorg != nil) != (b.Header.Parent != oldHeadID) {
 				rt.Fatalf("new head on %s, old head %s, reorg %+v", b.Header.Parent, oldHeadID, res.Reorg)
 			}
 			stats.blocks++
@@ -193,6 +196,43 @@ func TestPropertyChain(t *testing.T) {
 			}
 			if err := checkFinalOnChain(c, oldFinalID); err != nil {
 				rt.Fatalf("block %d: %v", bi, err)
+			}
+			if err := checkForkChoice(c); err != nil {
+				rt.Fatalf("block %d: %v", bi, err)
+			}
+			// Sometimes a block becomes justified (the next import or a
+			// refresh must take it into account).
+			if rapid.IntRange(0, 3).Draw(rt, "justify") == 0 {
+				jid := order[rapid.IntRange(0, len(order)-1).Draw(rt, "justified-block")]
+				jh, _ := c.Header(jid)
+				finOf(c).justify(jid, jh.Slot+uint64(rapid.IntRange(0, 2).Draw(rt, "epoch-after-slot")))
+				if rapid.Bool().Draw(rt, "refresh") {
+					if _, err := c.Refresh(); err != nil {
+						rt.Fatalf("refresh after a justification: %v", err)
+					}
+					if err := checkForkChoice(c); err != nil {
+						rt.Fatalf("block %d, after a justification: %v", bi, err)
+					}
+				}
+			}
+			// Sometimes the finality gadget finalizes a canonical block
+			// between the final block and the head.
+			fin, _ := c.Finalized()
+			head, _ := c.Head()
+			if head.Number > fin.Number && rapid.IntRange(0, 2).Draw(rt, "finalize") == 0 {
+				n := rapid.Uint64Range(fin.Number+1, head.Number).Draw(rt, "final-number")
+				id, err := c.CanonicalID(n)
+				if err != nil {
+					rt.Fatalf("canonical %d: %v", n, err)
+				}
+				_, before := c.Finalized()
+				finOf(c).finalize(id, 0)
+				if r, err := c.Refresh(); err != nil || r == nil || r.FinalizedID != id {
+					rt.Fatalf("refresh after finalizing block %d: %+v, %v", n, r, err)
+				}
+				if err := checkFinalOnChain(c, before); err != nil {
+					rt.Fatalf("block %d: %v", bi, err)
+				}
 			}
 			if err := checkHeadState(c, db); err != nil {
 				rt.Fatalf("block %d: %v", bi, err)
@@ -213,6 +253,19 @@ func TestPropertyChain(t *testing.T) {
 				rt.Fatalf("replay block %d: %v", i, err)
 			}
 		}
+		// The replay learns the same finality and justifications once it
+		// has every block.
+		for id, e := range finOf(c).JustifiedBlocks() {
+			finOf(r).justify(id, e)
+		}
+		if _, f := c.Finalized(); f != g.ChainID {
+			finOf(r).finalize(f, 0)
+		}
+		for _, x := range []*Chain{c, r} {
+			if _, err := x.Refresh(); err != nil {
+				rt.Fatalf("refresh: %v", err)
+			}
+		}
 		h1, id1 := c.Head()
 		h2, id2 := r.Head()
 		if id1 != id2 || h1.StateRoot != h2.StateRoot {
@@ -225,6 +278,20 @@ func TestPropertyChain(t *testing.T) {
 			rt.Fatalf("replay: %v", err)
 		}
 	})
+}
+
+// checkForkChoice checks the head against a full walk of the block tree
+// under the finality gadget's current view (the head may take a shortcut).
+func checkForkChoice(c *Chain) error {
+	final, finalID := c.Finalized()
+	best, _, err := c.walk(final, finalID, nil, c.cfg.Finality.JustifiedBlocks())
+	if err != nil {
+		return err
+	}
+	if _, head := c.Head(); head != best.id {
+		return fmt.Errorf("head %s, a full fork-choice walk picks %s", head, best.id)
+	}
+	return nil
 }
 
 // isSubsequence reports whether kept is offered with some elements removed.

@@ -201,10 +201,13 @@ func TestReorg(t *testing.T) {
 	if r := e.mustImport(b4); r.Reorg != nil || r.Head {
 		t.Fatalf("equal height, later slot: %+v", r)
 	}
+	// The finality gadget finalizes b4 (off the canonical chain, so
+	// nothing moves yet); b5 on it reorganises and finalizes it.
+	e.fin.finalize(b4.ID(), b4.Header.Slot)
 	b5 := makeBlock(t, e.c, b4.ID(), m2, 24)
 	r = e.mustImport(b5)
 	if r.Reorg == nil || r.Finalized == nil || r.FinalizedID != b4.ID() {
-		t.Fatalf("b5 by a second sealer should reorganise and finalize b4: %+v", r)
+		t.Fatalf("b5 on the final block b4 should reorganise and finalize b4: %+v", r)
 	}
 	assertSameState(t, e, []*types.Block{b1, b2, b3, b4, b5})
 
@@ -294,47 +297,110 @@ func assertSameState(t *testing.T, e *env, branch []*types.Block) {
 	}
 }
 
-// TestFinalityRule checks when the finalized block advances for sequences
-// of sealers on one chain: it needs quorum distinct sealers among a block
-// and its descendants.
-func TestFinalityRule(t *testing.T) {
+// TestFollowsFinality checks how the finalized block follows the finality
+// gadget (its votes are consensus's business): it moves only where the
+// gadget says and only once this chain has the block, never backwards, never
+// to a block that conflicts with it, and a Result reports each move.
+func TestFollowsFinality(t *testing.T) {
 	ks := keys(t, 4)
 	miners, users := ks[:3], ks[3:]
+	type step struct {
+		parent   int    // number of the parent block; 0 = the head
+		finalize int    // before importing: the gadget's final block by number (1 = genesis); 0 = no change
+		want     uint64 // finalized number after the import
+	}
 	rows := []struct {
-		name     string
-		finality string
-		sealers  []int
-		want     []uint64 // finalized number after each block (genesis is 1)
+		name  string
+		steps []step
 	}{
-		{"single sealer never finalizes", "", []int{0, 0, 0, 0}, []uint64{1, 1, 1, 1}},
-		{"alternating sealers finalize the parent", "", []int{0, 1, 0, 1}, []uint64{1, 2, 3, 4}},
-		{"a second sealer finalizes a run", "", []int{0, 0, 0, 1}, []uint64{1, 1, 1, 4}},
-		{"one sealer after finality adds nothing", "", []int{0, 1, 1, 1, 2}, []uint64{1, 2, 2, 2, 5}},
-		{"two thirds of three needs all three", genesis.FinalityTwoThirds, []int{0, 1, 1, 2, 0}, []uint64{1, 1, 1, 2, 4}},
+		{"sealers alone finalize nothing", []step{{0, 0, 1}, {0, 0, 1}, {0, 0, 1}, {0, 0, 1}}},
+		{"the gadget's block, once it is here", []step{{0, 0, 1}, {0, 0, 1}, {0, 3, 3}, {0, 0, 3}}},
+		{"a final block not yet imported waits", []step{{0, 4, 1}, {0, 0, 1}, {0, 0, 4}, {0, 0, 4}}},
+		{"never backwards", []step{{0, 0, 1}, {0, 3, 3}, {0, 2, 3}, {0, 1, 3}}},
+		// Blocks 2-3 and 2-4-5 are two branches; 3 becomes final, so 5,
+		// though higher, conflicts with it.
+		{"a conflicting final block is ignored", []step{{0, 0, 1}, {0, 0, 1}, {2, 0, 1}, {4, 0, 1}, {3, 3, 3}, {0, 5, 3}}},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			g := testGenesisFinality(t, miners, users, row.finality)
+			g := testGenesisFinality(t, miners, users, "")
 			db, c := memChain(t, g, nil)
 			defer db.Close()
-			parent := g.ChainID
-			var finals []uint64
-			for i, s := range row.sealers {
-				b := makeBlock(t, c, parent, miners[s], uint64(i+1))
+			fin := finOf(c)
+			ids := []types.Hash{g.ChainID} // ids[n-1] is block n
+			want, final := 0, 0
+			var finals, wants []uint64
+			for i, s := range row.steps {
+				_, parentID := c.Head()
+				if s.parent != 0 {
+					parentID = ids[s.parent-1]
+				}
+				b := makeBlock(t, c, parentID, miners[i%3], uint64(10*(i+1)))
+				ids = append(ids, b.ID())
+				// A request names a block by number and binds once it exists.
+				if s.finalize != 0 {
+					want = s.finalize
+				}
+				if want != 0 && want <= len(ids) && want != final {
+					fin.finalize(ids[want-1], 0)
+					final = want
+				}
 				_, oldFinal := c.Finalized()
 				r, err := c.ImportOwn(b)
 				if err != nil {
 					t.Fatal(err)
 				}
-				fin, finID := c.Finalized()
+				f, finID := c.Finalized()
 				if (r.Finalized != nil) != (finID != oldFinal) || (r.Finalized != nil && r.FinalizedID != finID) {
 					t.Fatalf("result finalized %v, chain %s (was %s)", r.FinalizedID, finID, oldFinal)
 				}
-				finals = append(finals, fin.Number)
-				parent = b.ID()
+				finals, wants = append(finals, f.Number), append(wants, s.want)
 			}
-			if !slices.Equal(finals, row.want) {
-				t.Fatalf("finalized numbers %v, want %v", finals, row.want)
+			if !slices.Equal(finals, wants) {
+				t.Fatalf("finalized numbers %v, want %v", finals, wants)
+			}
+			if err := checkCanonical(c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestForkChoiceJustified: a chain with a higher justified checkpoint on it
+// beats a taller one, whichever arrives first; at equal justified epochs
+// height decides again.
+func TestForkChoiceJustified(t *testing.T) {
+	e := newEnv(t, 3, 1)
+	bdb, builder := memChain(t, e.g, nil)
+	defer bdb.Close()
+	short := buildBranch(t, builder, e.miners, e.g.ChainID, seal{0, 1})
+	tall := buildBranch(t, builder, e.miners, e.g.ChainID, seal{1, 2}, seal{1, 3}, seal{1, 4})
+	for name, order := range map[string][]*types.Block{"short first": slices.Concat(short, tall), "tall first": slices.Concat(tall, short)} {
+		t.Run(name, func(t *testing.T) {
+			db, c := memChain(t, e.g, nil)
+			defer db.Close()
+			finOf(c).justify(short[0].ID(), 1)
+			for _, b := range order {
+				if _, err := c.ImportBlock(b, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, head := c.Head(); head != short[0].ID() {
+				t.Fatalf("head is not the justified block (height 2) but a taller chain")
+			}
+			// Justifying the tall chain at the same epoch: height decides.
+			finOf(c).justify(tall[0].ID(), 1)
+			if r, err := c.Refresh(); err != nil || r == nil || r.Reorg == nil {
+				t.Fatalf("refresh: %+v, %v", r, err)
+			}
+			if _, head := c.Head(); head != tall[2].ID() {
+				t.Fatal("equal justified epochs: the taller chain must win")
+			}
+			if err := checkHeadState(c, db); err != nil {
+				t.Fatal(err)
+			}
+			if err := checkCanonical(c); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
@@ -406,6 +472,7 @@ func TestEquivocationAndReopen(t *testing.T) {
 	_, tip := e.c.Head()
 	b := makeBlock(t, e.c, tip, m1, 6)
 	e.mustImport(b)
+	e.fin.finalize(b.ID(), b.Header.Slot)
 	c := makeBlock(t, e.c, b.ID(), e.miners[2], 7)
 	e.mustImport(c)
 	head, headID := e.c.Head()

@@ -2,14 +2,31 @@ package chain
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/syndtr/goleveldb/leveldb"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
 )
 
+// SchemaVersion is the layout of the data directory this software reads
+// and writes; chain.Init stores it and chain.Open refuses any other.
+//
+//	1  the first version (no version key): rolling finality, no block tree
+//	2  finality by votes: the child index 'c' that fork choice walks,
+//	   votes 'V', justifications 'J', offences 'O', m/cert, m/lastvote
+//
+// A version-1 directory lacks the child index, so reading it would make
+// fork choice see a chain of genesis alone: it is refused, never misread.
+const SchemaVersion = 2
+
 // The storage schema, in one place. Keys are a one-byte table prefix
 // followed by a fixed-size id, so each table is a contiguous key range.
 var (
+	keySchema    = []byte("m/schema")    // SchemaVersion, decimal
 	keyGenesis   = []byte("m/genesis")   // genesis.json as given to initc
 	keyHead      = []byte("m/head")      // id of the canonical head
 	keyFinalized = []byte("m/finalized") // id of the finalized block
@@ -37,6 +54,25 @@ const (
 	// (65 bytes each); readers take at most MaxAddressTxs, newest first.
 	tAddrTx = 'x'
 )
+
+// checkSchema refuses a database written with another layout.
+func checkSchema(db *leveldb.DB) error {
+	v, err := db.Get(keySchema, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound):
+		return fmt.Errorf("%w: it has schema 1 (from before finality by votes), this ccoin needs %d", ErrSchema, SchemaVersion)
+	case err != nil:
+		return fmt.Errorf("%w: read schema version: %v", ErrCorrupt, err)
+	}
+	n, err := strconv.ParseUint(string(v), 10, 32)
+	if err != nil {
+		return fmt.Errorf("%w: schema version %q", ErrCorrupt, v)
+	}
+	if n != SchemaVersion {
+		return fmt.Errorf("%w: it has schema %d, this ccoin needs %d", ErrSchema, n, SchemaVersion)
+	}
+	return nil
+}
 
 func childKey(parent, child types.Hash) []byte {
 	k := make([]byte, 65)

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -27,11 +28,18 @@ const maxOffsetMs = int64(1) << 52
 // A sample is the true offset plus that block's delay (sealing, transfer,
 // decoding), and delays are never negative, so the smallest sample of a
 // sealer is its best estimate; late blocks under load only raise the
-// others. The monitor takes each sealer's smallest fresh sample and uses
-// the one closest to zero: one honest sealer whose blocks arrive on time is
-// enough to show our clock is fine, so a lying or slow minority cannot stop
-// a validator from sealing. The price is that a liar could hide a real skew,
-// which costs liveness (blocks held as future), never safety.
+// others. Offset reports the per-sealer estimate closest to zero.
+//
+// A validator stops sealing (Skewed) only when a majority of the other
+// miners, and at least two of them, each show its clock behind by more than
+// a quarter slot. One peer's clock can always explain what that peer's
+// blocks show: with three miners, one offline and one whose clock ran
+// 280 ms fast, the correct validator's only samples said it was behind, it
+// stopped, and nothing finalized. So when in doubt it keeps sealing: a
+// block sealed late is only held as near-future by its receivers and loses
+// fork choice, which costs liveness, never safety. The price is that a
+// validator whose clock really is behind keeps sealing while fewer than a
+// majority of the others are heard.
 //
 // Assumption: an honest leader stamps its block just before sealing and it
 // usually reaches us within a quarter slot. Feed it only authentic gossip
@@ -42,6 +50,7 @@ type ClockMonitor struct {
 	mu        sync.Mutex
 	threshold int64
 	freshMs   int64
+	needBy    int // sealers that must show us behind before Skewed
 	now       func() time.Time
 	ring      [clockSamples]clockSample
 	n, next   int
@@ -53,10 +62,16 @@ type clockSample struct {
 	at     int64 // unix ms, local clock
 }
 
-// NewClockMonitor returns a monitor for slots of intervalMs.
-func NewClockMonitor(intervalMs uint64) *ClockMonitor {
+// NewClockMonitor returns a monitor for slots of intervalMs on a network of
+// miners miners (this validator among them).
+func NewClockMonitor(intervalMs uint64, miners int) *ClockMonitor {
 	iv := int64(min(intervalMs, uint64(maxOffsetMs)))
-	return &ClockMonitor{threshold: iv / 4, freshMs: iv * freshSlots, now: time.Now}
+	others := max(miners-1, 0)
+	need := others/2 + 1
+	if others < 2 {
+		need = math.MaxInt // one peer alone never stops a validator
+	}
+	return &ClockMonitor{threshold: iv / 4, freshMs: iv * freshSlots, needBy: need, now: time.Now}
 }
 
 // SetNow replaces the wall clock (tests).
@@ -89,18 +104,20 @@ func (c *ClockMonitor) Observe(sealer crypto.Address, blockTimeMs, receivedAtMs 
 func (c *ClockMonitor) Offset() (ms int64, samples int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.estimate()
+	est, n, _ := c.estimate()
+	return est, n
 }
 
-// Skewed reports whether at least 3 fresh samples show this node's clock
-// behind the sealers' by more than a quarter slot. Only that direction is
-// proof: a delay cannot make a block look stamped in our future. A node
-// that seals with a clock behind seals late, into the next leader's slot.
+// Skewed reports whether at least 3 fresh samples, from a majority of the
+// other miners (and at least two), show this node's clock behind each of
+// theirs by more than a quarter slot. Only that direction is proof: a delay
+// cannot make a block look stamped in our future. A node that seals with a
+// clock behind seals late, into the next leader's slot.
 func (c *ClockMonitor) Skewed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	est, n := c.estimate()
-	return n >= minClockSamples && -est > c.threshold
+	_, n, behind := c.estimate()
+	return n >= minClockSamples && behind >= c.needBy
 }
 
 // Ahead reports whether the fresh samples put this node's clock more than a
@@ -114,14 +131,16 @@ func (c *ClockMonitor) Skewed() bool {
 func (c *ClockMonitor) Ahead() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	est, n := c.estimate()
+	est, n, _ := c.estimate()
 	return n >= minClockSamples && est > c.threshold
 }
 
-func (c *ClockMonitor) estimate() (int64, int) {
+// estimate returns the per-sealer estimate closest to zero, the number of
+// fresh samples, and how many sealers' estimates put us behind by more
+// than the threshold.
+func (c *ClockMonitor) estimate() (est int64, n, behind int) {
 	now := c.now().UnixMilli()
 	best := make(map[crypto.Address]int64)
-	n := 0
 	for _, s := range c.ring[:c.n] {
 		if now-s.at > c.freshMs {
 			continue
@@ -132,16 +151,18 @@ func (c *ClockMonitor) estimate() (int64, int) {
 		}
 	}
 	if n == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	var est int64
 	first := true
 	for _, v := range best {
 		if first || abs(v) < abs(est) || (abs(v) == abs(est) && v < est) {
 			est, first = v, false
 		}
+		if -v > c.threshold {
+			behind++
+		}
 	}
-	return est, n
+	return est, n, behind
 }
 
 func abs(v int64) int64 {

@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,7 +16,6 @@ type sample struct {
 }
 
 func TestClockMonitor(t *testing.T) {
-	const base = testGenesisMs
 	fresh := int64(testInterval) * freshSlots
 	cases := []struct {
 		name    string
@@ -25,6 +25,7 @@ func TestClockMonitor(t *testing.T) {
 		skewed  bool // behind: stop sealing
 		ahead   bool // ahead or late: warn only
 	}{
+		// Three miners unless a case below says otherwise (TestClockMonitorMajority).
 		{"none", nil, 0, 0, false, false},
 		{"two big samples are not enough", []sample{{1, 900, 0}, {1, 900, 0}}, 900, 2, false, false},
 		{"three big samples: ahead, or late", []sample{{1, 900, 0}, {1, 900, 0}, {2, 900, 0}}, 900, 3, false, true},
@@ -41,18 +42,8 @@ func TestClockMonitor(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := NewClockMonitor(testInterval)
-			now := time.UnixMilli(1_800_000_000_000)
-			for _, s := range c.samples {
-				at := now.Add(-time.Duration(s.ageMs) * time.Millisecond)
-				m.SetNow(func() time.Time { return at })
-				if s.off >= 0 {
-					m.Observe(crypto.Address{s.sealer}, base, base+uint64(s.off))
-				} else {
-					m.Observe(crypto.Address{s.sealer}, base+uint64(-s.off), base)
-				}
-			}
-			m.SetNow(func() time.Time { return now })
+			m := NewClockMonitor(testInterval, 3)
+			feed(m, c.samples)
 			got, n := m.Offset()
 			if n != c.n || got != c.est {
 				t.Fatalf("Offset() = %d, %d; want %d, %d", got, n, c.est, c.n)
@@ -62,11 +53,70 @@ func TestClockMonitor(t *testing.T) {
 			}
 		})
 	}
-	m := NewClockMonitor(testInterval)
-	for range 3 {
-		m.Observe(crypto.Address{1}, math.MaxUint64, 0)
+	m := NewClockMonitor(testInterval, 3)
+	for i := range 3 {
+		m.Observe(crypto.Address{byte(1 + i%2)}, math.MaxUint64, 0)
 	}
 	if off, _ := m.Offset(); off != -maxOffsetMs || !m.Skewed() {
 		t.Fatalf("far-behind extreme: %d", off)
+	}
+}
+
+var clockNow = time.UnixMilli(1_800_000_000_000)
+
+// feed observes samples as of their ages and leaves the monitor at clockNow.
+func feed(m *ClockMonitor, samples []sample) {
+	const base = testGenesisMs
+	for _, s := range samples {
+		at := clockNow.Add(-time.Duration(s.ageMs) * time.Millisecond)
+		m.SetNow(func() time.Time { return at })
+		if s.off >= 0 {
+			m.Observe(crypto.Address{s.sealer}, base, base+uint64(s.off))
+		} else {
+			m.Observe(crypto.Address{s.sealer}, base+uint64(-s.off), base)
+		}
+	}
+	m.SetNow(func() time.Time { return clockNow })
+}
+
+// TestClockMonitorMajority: a validator stops sealing only when a majority
+// of the other miners, and at least two, show its clock behind; a skew that
+// one peer's clock explains never stops it. The first row is the case found
+// in review: three miners of one-second slots, one offline and one whose
+// clock runs 280 ms fast, so the correct validator's only samples say it is
+// 280 ms behind (minus each block's delay). It used to stop sealing, and
+// nothing finalized.
+func TestClockMonitorMajority(t *testing.T) {
+	fast := func(sealer byte) []sample { // 280 ms fast, delays of 5 to 40 ms
+		return []sample{{sealer, -280 + 12, 0}, {sealer, -280 + 5, 0}, {sealer, -280 + 40, 0}, {sealer, -280 + 21, 0}}
+	}
+	onTime := func(sealer byte) []sample { return []sample{{sealer, 15, 0}, {sealer, 9, 0}} }
+	cases := []struct {
+		name    string
+		miners  int
+		samples []sample
+		skewed  bool
+	}{
+		{"3 miners: one offline, one 280 ms fast", 3, fast(2), false},
+		{"3 miners: one 280 ms fast, one on time", 3, slices.Concat(fast(2), onTime(3)), false},
+		{"3 miners: both others show us 280 ms behind", 3, slices.Concat(fast(2), fast(3)), true},
+		{"2 miners: the only other shows us behind", 2, fast(2), false},
+		{"1 miner: nobody to compare with", 1, fast(2), false},
+		{"5 miners: two of the four others show us behind", 5, slices.Concat(fast(2), fast(3), onTime(4)), false},
+		{"5 miners: three of the four others show us behind", 5, slices.Concat(fast(2), fast(3), fast(4)), true},
+		{"4 miners: two of three others show us behind", 4, slices.Concat(fast(2), fast(3)), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := NewClockMonitor(1000, c.miners)
+			feed(m, c.samples)
+			if m.Skewed() != c.skewed {
+				off, n := m.Offset()
+				t.Fatalf("Skewed() = %v, want %v (offset %d ms, %d samples)", m.Skewed(), c.skewed, off, n)
+			}
+			if m.Ahead() {
+				t.Fatal("Ahead() with samples that show us behind or on time")
+			}
+		})
 	}
 }

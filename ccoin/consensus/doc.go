@@ -16,9 +16,11 @@
 //     for a slot, even after kill -9 and restart (the failure that split
 //     Aura networks).
 //   - ClockMonitor estimates this node's clock offset from the timestamps of
-//     other sealers' blocks; a validator whose clock is behind by more than
-//     a quarter slot stops sealing and says so loudly instead of sealing
-//     into the next leader's slot. A clock that looks ahead only gets a
+//     other sealers' blocks; a validator whose clock a majority of the other
+//     miners (at least two) show behind by more than a quarter slot stops
+//     sealing and says so loudly instead of sealing into the next leader's
+//     slot; a skew one peer's clock explains never stops it (with one miner
+//     offline and one fast, that halted finality). A clock that looks ahead only gets a
 //     warning: it cannot be told apart from blocks arriving late, and
 //     stopping on it halted every validator of an overloaded devnet.
 //

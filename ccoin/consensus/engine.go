@@ -108,6 +108,10 @@ func (e *Engine) VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64
 	if uint64(len(b.Txs)) > bm.MaxBound {
 		return fmt.Errorf("%w: %d > %d", ErrTooManyTxs, len(b.Txs), bm.MaxBound)
 	}
+	// A block no peer could fetch must not be built on (DESIGN section 5).
+	if n := b.EncodedLen(); uint64(n) > e.g.MaxBlockBytes {
+		return fmt.Errorf("%w: %d bytes > %d", ErrBlockTooLarge, n, e.g.MaxBlockBytes)
+	}
 	if root := types.TxRoot(b.TxIDs()); root != h.TxRoot {
 		return fmt.Errorf("%w: header %s, computed %s", ErrBadTxRoot, h.TxRoot, root)
 	}
@@ -118,6 +122,21 @@ func (e *Engine) VerifyHeader(parent *types.Header, b *types.Block, nowMs uint64
 		return fmt.Errorf("%w: slot %d, local slot %d", ErrFuture, h.Slot, nowSlot)
 	}
 	return nil
+}
+
+// VerifyAuthor checks that b belongs to this chain and was sealed by the
+// leader of its slot, and nothing else: no parent is needed, so a node can
+// trust a block as evidence of equivocation before refusing it for an
+// unknown parent or a branch that leaves its final chain.
+func (e *Engine) VerifyAuthor(b *types.Block) error {
+	h := &b.Header
+	if h.ChainID != e.g.ChainID {
+		return fmt.Errorf("%w: chain id %s, want %s", ErrWrongChain, h.ChainID, e.g.ChainID)
+	}
+	if leader := e.sched.Leader(h.Slot); h.Sealer != leader {
+		return fmt.Errorf("%w: sealer %s, leader of slot %d is %s", ErrWrongLeader, h.Sealer, h.Slot, leader)
+	}
+	return e.VerifySeal(b)
 }
 
 // VerifySeal checks only the proof of work, that the sealer key hashes to

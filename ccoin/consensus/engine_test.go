@@ -268,3 +268,25 @@ func BenchmarkSealDifficulty4(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyHeaderBlockBytes: a block whose encoding is over
+// max_block_bytes is refused with ErrBlockTooLarge; one under it is not.
+func TestVerifyHeaderBlockBytes(t *testing.T) {
+	k := testKeys(t)
+	g := testGenesis(t, func(f *genesisFile) { f.BlockMining.MaxBound = 100; f.BlockMining.MaxBlockBytes = 16 << 10 })
+	e := NewEngine(g, crypto.NewKeyCache(16))
+	now := e.Schedule().SlotStart(4) + 50
+	txs := testTxs(20) // about 1 KiB each
+	for _, tx := range txs {
+		tx.Data = make([]byte, 1000)
+	}
+	fits := sealWith(t, e, validHeader(e, txs[:10]), txs[:10], k[1])
+	if err := e.VerifyHeader(&g.Block.Header, fits, now); fits.EncodedLen() > int(g.MaxBlockBytes) || err != nil {
+		t.Fatalf("block of %d bytes (cap %d): %v", fits.EncodedLen(), g.MaxBlockBytes, err)
+	}
+	over := sealWith(t, e, validHeader(e, txs), txs, k[1])
+	err := e.VerifyHeader(&g.Block.Header, over, now)
+	if over.EncodedLen() <= int(g.MaxBlockBytes) || !errors.Is(err, ErrBlockTooLarge) {
+		t.Fatalf("block of %d bytes (cap %d): got %v, want ErrBlockTooLarge", over.EncodedLen(), g.MaxBlockBytes, err)
+	}
+}

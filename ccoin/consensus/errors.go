@@ -14,6 +14,7 @@ var (
 	ErrWrongLeader   = errors.New("sealer is not the leader of the slot")
 	ErrBadParams     = errors.New("block parameters differ from genesis block_mining")
 	ErrTooManyTxs    = errors.New("block has more transactions than max_bound")
+	ErrBlockTooLarge = errors.New("block encoding exceeds max_block_bytes")
 	ErrBadTxRoot     = errors.New("tx root does not match the transactions")
 	ErrBadSeal       = errors.New("block seal is invalid")
 	ErrAlreadySigned = errors.New("slot already signed by this validator")

@@ -105,7 +105,6 @@ type Finality struct {
 	byVoter     map[crypto.Address][]*types.Vote
 	pending     []*types.Vote // naming blocks not yet here
 	offences    []Offence
-	version     uint64 // bumped whenever the justified set or the final checkpoint changes
 }
 
 // maxPending bounds votes held for missing blocks, like orphan blocks.
@@ -215,14 +214,6 @@ func (f *Finality) Final() types.Checkpoint {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.final
-}
-
-// Version changes whenever the justified checkpoints or the final one
-// change, so fork choice can tell when its cached view is stale.
-func (f *Finality) Version() uint64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.version
 }
 
 // Certificate returns the newest finality certificate (nil before the
@@ -446,7 +437,6 @@ func (f *Finality) evaluate(l link, ch *Change) error {
 			continue
 		}
 		f.justified[l.tgt] = true
-		f.version++
 		f.justifiedBy[l.tgt] = l
 		ch.Justified = append(ch.Justified, l.tgt)
 		if f.db != nil {
@@ -473,7 +463,6 @@ func (f *Finality) finalize(cp types.Checkpoint, votes []*types.Vote) error {
 		}
 	}
 	f.final, f.cert = cp, cert
-	f.version++
 	f.prune()
 	f.log.Debug("finalized", "checkpoint", cp.String())
 	return nil
@@ -631,7 +620,6 @@ func (f *Finality) AddCertificate(c *types.Certificate) (bool, error) {
 		}
 	}
 	f.final, f.cert = cp, c
-	f.version++
 	f.prune()
 	// The certificate's link also justifies its target; whatever stored
 	// links start there may now count.

@@ -214,6 +214,12 @@ func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {
 		log.Error("sealing failed; the slot stays empty", "error", err)
 		return
 	}
+	// The builder left room for the largest seal; this guards against one
+	// that ignored the cap: peers would refuse the block, or could not fetch it.
+	if n := b.EncodedLen(); uint64(n) > e.Genesis().MaxBlockBytes {
+		log.Error("sealed block exceeds max_block_bytes; the slot stays empty", "bytes", n, "max-block-bytes", e.Genesis().MaxBlockBytes)
+		return
+	}
 	if err := s.cfg.Chain.ImportOwn(b); err != nil {
 		log.Error("importing own block failed; not broadcasting it", "number", b.Header.Number, "id", b.ID(), "error", err)
 		return

@@ -180,7 +180,7 @@ func newRig(t *testing.T, g *genesis.Genesis, ntx int) *sealerRig {
 		net:   &fakeNet{t: t},
 		path:  filepath.Join(t.TempDir(), "slot-guard"),
 		ready: true,
-		mon:   NewClockMonitor(g.IntervalMs),
+		mon:   NewClockMonitor(g.IntervalMs, len(g.Miners)),
 	}
 	r.openGuard(t)
 	return r
@@ -330,12 +330,15 @@ func TestSealerSkips(t *testing.T) {
 	})
 	t.Run("clock behind", func(t *testing.T) {
 		r := newRig(t, g, 2)
-		for range 3 {
-			r.mon.Observe(crypto.Address{1}, 1000+60, 1000) // stamped 60 ms in our future; 60 > 100/4
+		for i := range 4 { // both other miners' blocks stamped 60 ms in our future; 60 > 100/4
+			r.mon.Observe(crypto.Address{byte(1 + i%2)}, 1000+60, 1000)
 		}
 		stop := r.run(t, k[0])
 		r.stepSlots(t, 4)
-		// Another sealer's blocks arriving on time show the clock is fine.
+		// Those samples age out (20 slots) and one of them is on time: the
+		// clock may well be fine.
+		later := time.Now().Add(time.Duration(g.IntervalMs*(freshSlots+1)) * time.Millisecond)
+		r.mon.SetNow(func() time.Time { return later })
 		for range 3 {
 			r.mon.Observe(crypto.Address{2}, 1000, 1005)
 		}
@@ -343,6 +346,18 @@ func TestSealerSkips(t *testing.T) {
 		stop()
 		if got := r.net.slots(); !slices.Equal(got, []uint64{6}) {
 			t.Fatalf("sealed %v, want [6]", got)
+		}
+	})
+	t.Run("one other miner offline, one with a fast clock: still seals", func(t *testing.T) {
+		r := newRig(t, g, 2)
+		for range 5 { // 28% of a slot fast, as 280 ms of a 1 s slot
+			r.mon.Observe(crypto.Address{2}, 1000+28, 1000)
+		}
+		stop := r.run(t, k[0])
+		r.stepSlots(t, 4)
+		stop()
+		if got := r.net.slots(); !slices.Equal(got, []uint64{3}) {
+			t.Fatalf("sealed %v, want [3]", got)
 		}
 	})
 	t.Run("clock ahead or blocks late: still seals", func(t *testing.T) {

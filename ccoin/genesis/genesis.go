@@ -52,7 +52,23 @@ type BlockMining struct {
 	Difficulty      uint64      `json:"difficulty"`
 	AllowEmpty      bool        `json:"allow_empty"`
 	PlaceholderData Placeholder `json:"placeholder_data"`
+	// MaxBlockBytes caps a sealed block's encoding (DESIGN section 5);
+	// absent means DefaultMaxBlockBytes.
+	MaxBlockBytes uint64 `json:"max_block_bytes,omitempty"`
 }
+
+// Limits of block_mining.max_block_bytes.
+const (
+	// DefaultMaxBlockBytes is the cap when genesis names none.
+	DefaultMaxBlockBytes = 2 << 20
+	// MaxBlockBytesLimit keeps every sealed block below the P2P frame limit
+	// (4 MiB, p2p/wire.DefaultMaxFrame) with room for the message envelope,
+	// so that every block can reach every peer, alone in a BLK or an ABL.
+	MaxBlockBytesLimit = 4<<20 - 64<<10
+	// MinBlockBytes leaves room for a header, a seal and a few of the
+	// largest transactions.
+	MinBlockBytes = 16 << 10
+)
 
 // TransactionSettings holds transaction defaults.
 type TransactionSettings struct {
@@ -140,8 +156,10 @@ type Genesis struct {
 	Alloc      map[crypto.Address]types.Account
 	Block      *types.Block
 	ChainID    types.Hash // the genesis block id
-	// Quorum is how many distinct sealers finalize a block.
+	// Quorum is how many distinct miners a finality link needs.
 	Quorum int
+	// MaxBlockBytes is block_mining.max_block_bytes or its default.
+	MaxBlockBytes uint64
 
 	allocTotal uint64
 }
@@ -263,6 +281,15 @@ func params(f File) (*Genesis, error) {
 	if bm.MinBound > bm.MaxBound {
 		return nil, invalid("block_mining.min_bound exceeds max_bound")
 	}
+	switch g.MaxBlockBytes = bm.MaxBlockBytes; {
+	case bm.MaxBlockBytes == 0:
+		g.MaxBlockBytes = DefaultMaxBlockBytes
+	case bm.MaxBlockBytes > MaxBlockBytesLimit:
+		return nil, invalid("block_mining.max_block_bytes %d is above %d: a block that large could not cross the P2P frame limit of 4 MiB",
+			bm.MaxBlockBytes, MaxBlockBytesLimit)
+	case bm.MaxBlockBytes < MinBlockBytes:
+		return nil, invalid("block_mining.max_block_bytes %d is below %d", bm.MaxBlockBytes, MinBlockBytes)
+	}
 	if bm.Difficulty > 8 || f.GenesisBlock.Difficulty > 8 {
 		return nil, invalid("difficulty above 8 hex digits would stall sealing")
 	}
@@ -357,6 +384,11 @@ func (g *Genesis) ConfigHash() types.Hash {
 	fmt.Fprintf(&b, "interval_ms=%d\nmax_bound=%d\nmin_bound=%d\nreward=%d\ndifficulty=%d\nallow_empty=%s\n",
 		g.IntervalMs, bm.MaxBound, bm.MinBound, bm.Reward, bm.Difficulty, strconv.FormatBool(bm.AllowEmpty))
 	fmt.Fprintf(&b, "finality=%s\ncoinbase=%s\n", g.File.Finality, strings.ToLower(f.GenesisBlock.Coinbase))
+	// Only a non-default cap enters the hash, so that the chain ids of
+	// genesis files written before the setting existed stay the same.
+	if g.MaxBlockBytes != DefaultMaxBlockBytes {
+		fmt.Fprintf(&b, "max_block_bytes=%d\n", g.MaxBlockBytes)
+	}
 	return sha256.Sum256([]byte(b.String()))
 }
 

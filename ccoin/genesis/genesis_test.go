@@ -3,6 +3,7 @@ package genesis
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -47,6 +48,9 @@ func TestInvalidGenesis(t *testing.T) {
 		{"bad alloc address", `"alloc":{}`, `"alloc":{"zz":{"balance":1}}`},
 		{"alloc overflow", `"alloc":{}`, `"alloc":{"34268774b426751444f6346517a72676631302f6":{"balance":18446744073709551615}}`},
 		{"bad placeholder", `"allow_empty":true`, `"allow_empty":true,"placeholder_data":["zz",1]`},
+		{"max_block_bytes at the frame limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":4194304`},
+		{"max_block_bytes just above its limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":4128769`},
+		{"max_block_bytes too small for a block", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":1000`},
 	}
 	if _, err := Parse([]byte(base)); err != nil {
 		t.Fatalf("base genesis: %v", err)
@@ -102,5 +106,48 @@ func TestRestore(t *testing.T) {
 	other := strings.Replace(string(raw), `"reward": 100`, `"reward": 101`, 1)
 	if _, err := Restore([]byte(other), g.Block); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("want ErrInvalid for a mismatched block, got %v", err)
+	}
+}
+
+// TestMaxBlockBytes: absent means 2 MiB and leaves the chain id of files
+// written before the setting unchanged (the shipped genesis.json's and the
+// prototype's); a value within the limits is kept and makes another chain.
+func TestMaxBlockBytes(t *testing.T) {
+	base := `{"network_id":1,"miners":["34268774b426751444f6346517a72676631302f6"],"block_mining":{"interval":1,"max_bound":10,"min_bound":0,"reward":1,"difficulty":1,"allow_empty":true},"genesis_block":{"difficulty":1},"alloc":{}}`
+	with := func(v string) string {
+		return strings.Replace(base, `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":`+v, 1)
+	}
+	def, err := Parse([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.MaxBlockBytes != DefaultMaxBlockBytes || DefaultMaxBlockBytes != 2<<20 {
+		t.Fatalf("default max_block_bytes %d", def.MaxBlockBytes)
+	}
+	// Chain ids of files without the field, as computed before it existed.
+	if got := def.ChainID.String(); got != "069828591e9d6e258407d5098f0a571cbc7fdb80afc8005f57abe52a4c6abf9d" {
+		t.Fatalf("chain id %s changed", got)
+	}
+	if shipped, err := Load("../../genesis.json"); err != nil || shipped.ChainID.String() != "000a6f71e0ecb1d141a9e10bfbadee0675266633e1dd0db1701e76ddccbeda34" {
+		t.Fatalf("shipped genesis.json: %v, chain id changed", err)
+	}
+	explicit, err := Parse([]byte(with("2097152")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if explicit.ChainID != def.ChainID {
+		t.Fatal("naming the default changed the chain id")
+	}
+	for _, v := range []string{"16384", "1048576", "4128768"} {
+		g, err := Parse([]byte(with(v)))
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if fmt.Sprint(g.MaxBlockBytes) != v || g.ChainID == def.ChainID {
+			t.Fatalf("%s: cap %d, chain id %s (default's %s)", v, g.MaxBlockBytes, g.ChainID, def.ChainID)
+		}
+	}
+	if MaxBlockBytesLimit >= 4<<20 {
+		t.Fatal("the limit must stay below the 4 MiB frame limit")
 	}
 }

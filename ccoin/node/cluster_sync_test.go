@@ -15,6 +15,7 @@ import (
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/consensus/votetest"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/types"
@@ -59,7 +60,9 @@ func signAll(t testing.TB, chainID types.Hash, txs []*types.Transaction, keyOf m
 // buildHistory writes blocks 2..n+1 straight into a node's (stopped) data
 // directory, one per historic slot with the leader of that slot sealing,
 // and txsFor(number) in each; it is how a long chain is made in seconds
-// instead of hours of slots.
+// instead of hours of slots. Every historyFinalEvery slots, and at the end
+// for the head's parent, the miners' votes finalize a block, stored with
+// its certificate as a node stores them.
 func buildHistory(t testing.TB, dir string, g *genesis.Genesis, miners []*crypto.PrivateKey, n int,
 	txsFor func(number uint64) []*types.Transaction) {
 	t.Helper()
@@ -70,10 +73,33 @@ func buildHistory(t testing.TB, dir string, g *genesis.Genesis, miners []*crypto
 	defer db.Close()
 	keys := crypto.NewKeyCache(64)
 	eng := consensus.NewEngine(g, keys)
-	c, err := chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Keys: keys, Logger: hclog.NewNullLogger()})
+	var c *chain.Chain
+	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: g, Auth: consensus.RSAVotes{Keys: keys},
+		Headers: historyHeaders{&c}, DB: chain.NewVoteStore(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	c, err = chain.Open(db, chain.Config{Genesis: g, Verifier: eng, Keys: keys, Logger: hclog.NewNullLogger(), Finality: ffg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finalize := func(id types.Hash) {
+		h, err := c.Header(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := votetest.Finalize(ffg, g, miners, id, h.Slot); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Refresh(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		if head, _ := c.Head(); head.Number > 2 && !t.Failed() {
+			finalize(head.Parent)
+		}
+	}()
 	byAddr := map[crypto.Address]*crypto.PrivateKey{}
 	for _, m := range miners {
 		byAddr[m.Address()] = m
@@ -98,8 +124,21 @@ func buildHistory(t testing.TB, dir string, g *genesis.Genesis, miners []*crypto
 		if _, err := c.ImportOwn(b); err != nil {
 			t.Fatalf("import block %d: %v", hdr.Number, err)
 		}
+		if slot%historyFinalEvery == 0 {
+			finalize(headID)
+		}
 	}
 }
+
+// historyFinalEvery bounds the block tree fork choice walks while a history
+// is built (it walks everything above the final block).
+const historyFinalEvery = 16
+
+// historyHeaders reads headers from a chain opened after the finality that
+// reads them.
+type historyHeaders struct{ c **chain.Chain }
+
+func (h historyHeaders) Header(id types.Hash) (*types.Header, error) { return (*h.c).Header(id) }
 
 // A node that joins late downloads a 10,000-block history with a few
 // thousand transfers from its peer and ends with identical blocks and state.
@@ -235,7 +274,7 @@ func TestSyncSkipsPeerOffOurFinalizedChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	oc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil)})
+	oc, err := chain.Open(db, chain.Config{Genesis: c.g, Verifier: consensus.NewEngine(c.g, nil), Finality: chain.ReadOnly{}})
 	if err != nil {
 		t.Fatal(err)
 	}

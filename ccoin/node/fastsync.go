@@ -53,7 +53,7 @@ func (n *Node) snapshotPending() (bool, error) {
 	default:
 		return false, fmt.Errorf("%w: sync mode %q (want full or snapshot)", ErrConfig, n.opts.SyncMode)
 	}
-	probe, err := chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: consensus.NewEngine(n.g, nil)})
+	probe, err := chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: consensus.NewEngine(n.g, nil), Finality: chain.ReadOnly{}})
 	if err != nil {
 		return false, err
 	}

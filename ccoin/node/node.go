@@ -162,7 +162,7 @@ func (n *Node) build() error {
 		return fmt.Errorf("%w: %s (miners: %v)", ErrNotMiner, n.opts.Key.Address(), n.g.Miners)
 	}
 	n.engine = consensus.NewEngine(n.g, n.keys)
-	n.clock = consensus.NewClockMonitor(n.g.IntervalMs)
+	n.clock = consensus.NewClockMonitor(n.g.IntervalMs, len(n.g.Miners))
 	if n.snapPending, err = n.snapshotPending(); err != nil {
 		return err
 	}
@@ -192,6 +192,9 @@ func (n *Node) openChain() error {
 	}
 	n.chain, err = chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: n.engine, Pool: pv, Keys: n.keys,
 		Finality: n.ffg, Logger: n.log.Named("chain"), Now: n.opts.Now, OnEvent: n.onChainEvent})
+	if errors.Is(err, chain.ErrSchema) {
+		return fmt.Errorf("%s: %w", ChainDir(n.opts.DataDir), err)
+	}
 	if err != nil {
 		return err
 	}
@@ -240,6 +243,11 @@ func (n *Node) buildNet() error {
 	host := cfg.P2P.Host
 	if host == "" {
 		host = "0.0.0.0"
+	}
+	// Every block must fit one frame, alone in a BLK or an ABL answer.
+	if f := cfg.P2P.MaxFrameBytes; f > 0 && uint64(f) < n.g.MaxBlockBytes+64<<10 {
+		return fmt.Errorf("%w: p2p.max_frame_bytes %d is below genesis block_mining.max_block_bytes %d plus 64 KiB: "+
+			"this node could not receive the largest blocks", ErrConfig, f, n.g.MaxBlockBytes)
 	}
 	slot := time.Duration(n.g.IntervalMs) * time.Millisecond
 	pc := p2p.Config{

@@ -89,9 +89,6 @@ func (n *node) start() error {
 	}
 	pool := &poolRef{}
 	cfg := chain.Config{Genesis: n.s.g, Verifier: n.s.engine, Keys: n.s.keys, Now: n.now, Finality: ffg, Pool: pool}
-	if n.s.opts.Rolling {
-		cfg.Finality = nil
-	}
 	c, err := chain.Open(db, cfg)
 	if err != nil {
 		db.Close()
@@ -99,7 +96,7 @@ func (n *node) start() error {
 	}
 	hdrs.c = c
 	n.db, n.chain, n.ffg = db, c, ffg
-	if n.key != nil && !n.s.opts.Rolling {
+	if n.key != nil {
 		rec := consensus.VoteRecord(store)
 		if n.s.opts.Broken == "forget-votes" {
 			rec = &memRecord{}

@@ -26,10 +26,6 @@ type Options struct {
 	// rule says. "forget-votes": a validator keeps its last vote only in
 	// memory, so after a restart it may vote against its earlier votes.
 	Broken string
-	// Rolling runs the first version's finality rule (distinct sealers on
-	// a branch, no votes) instead of finality by votes, to show that the
-	// simulator finds the split it allowed.
-	Rolling bool
 	// Trace, when set, gets a line per notable event.
 	Trace io.Writer
 }

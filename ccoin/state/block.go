@@ -25,10 +25,17 @@ func ApplyBlock(o *Overlay, b *types.Block, chainID types.Hash) error {
 }
 
 // BuildTxs applies candidate transactions in order, keeping those that are
-// valid and dropping the rest, for a block of at most max transactions.
-func BuildTxs(o *Overlay, candidates []*types.Transaction, chainID types.Hash, max int) (kept, dropped []*types.Transaction) {
+// valid and dropping the rest, for a block of at most max transactions
+// whose encodings add up to at most maxBytes. It stops at the first
+// candidate that would not fit: the rest wait for the next block.
+func BuildTxs(o *Overlay, candidates []*types.Transaction, chainID types.Hash, max, maxBytes int) (kept, dropped []*types.Transaction) {
+	size := 0
 	for _, tx := range candidates {
 		if len(kept) == max {
+			break
+		}
+		n := tx.EncodedLen()
+		if size+n > maxBytes {
 			break
 		}
 		if err := o.ApplyTx(tx, chainID); err != nil {
@@ -36,6 +43,7 @@ func BuildTxs(o *Overlay, candidates []*types.Transaction, chainID types.Hash, m
 			continue
 		}
 		kept = append(kept, tx)
+		size += n
 	}
 	return kept, dropped
 }

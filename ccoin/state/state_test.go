@@ -218,7 +218,7 @@ func TestBuildTxs(t *testing.T) {
 		xfer(alice, carol, 3, 1), // now over balance
 	}
 	o := NewOverlay(base)
-	kept, dropped := BuildTxs(o, cands, chain, 100)
+	kept, dropped := BuildTxs(o, cands, chain, 100, 1<<20)
 	want := []*types.Transaction{cands[0], cands[2], cands[5]}
 	if !slices.Equal(kept, want) {
 		t.Fatalf("kept %d txs", len(kept))
@@ -235,11 +235,25 @@ func TestBuildTxs(t *testing.T) {
 	}
 
 	o = NewOverlay(base)
-	kept, _ = BuildTxs(o, cands, chain, 2)
+	kept, _ = BuildTxs(o, cands, chain, 2, 1<<20)
 	if len(kept) != 2 {
 		t.Fatalf("max 2, kept %d", len(kept))
 	}
+
+	// A byte budget for two encodings keeps two and stops at the third,
+	// which waits rather than being dropped.
+	o = NewOverlay(base)
+	budget := cands[0].EncodedLen() + cands[2].EncodedLen()
+	kept, dropped = BuildTxs(o, cands, chain, 100, budget)
+	if !slices.Equal(kept, []*types.Transaction{cands[0], cands[2]}) || !slices.Equal(dropped, []*types.Transaction{cands[1]}) {
+		t.Fatalf("budget of %d bytes: kept %d, dropped %d", budget, len(kept), len(dropped))
+	}
+	if o = NewOverlay(base); len(first(BuildTxs(o, cands, chain, 100, budget-1))) != 1 {
+		t.Fatal("one byte short of two transactions must keep one")
+	}
 }
+
+func first[T any](a, _ T) T { return a }
 
 func TestChangesCodec(t *testing.T) {
 	cs := []Change{

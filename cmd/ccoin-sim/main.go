@@ -28,14 +28,13 @@ func main() {
 		slots    = flag.Uint64("slots", 300, "sealing slots per schedule")
 		broken   = flag.String("broken", "", "plant a known bug the simulator must catch: quorum, forget-votes")
 		byz      = flag.Bool("byzantine", false, "with -finality two_thirds: up to f validators equivocate, double-vote and surround-vote")
-		rolling  = flag.Bool("rolling", false, "use the first version's rolling finality (no votes), which is unsafe")
 		workers  = flag.Int("workers", runtime.GOMAXPROCS(0), "schedules run in parallel")
 		quiet    = flag.Bool("q", false, "with -seed: no trace, only the result")
 	)
 	flag.Parse()
 	sh := sim.DefaultShape
 	sh.Finality, sh.MinValidators, sh.MaxValidators, sh.Slots, sh.Byzantine = *finality, *minV, *maxV, *slots, *byz
-	opts := sim.Options{Broken: *broken, Rolling: *rolling}
+	opts := sim.Options{Broken: *broken}
 	if *seed != 0 {
 		os.Exit(replay(*seed, *keep, sh, opts, *quiet))
 	}

@@ -1,0 +1,60 @@
+package chain
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+)
+
+// TestSchemaVersion: Init stores the schema version and Open checks it; a
+// data directory without it (written before finality by votes, which lacks
+// the block tree fork choice walks) or with another version is refused by
+// Open and by Init with ErrSchema and a message that says how to start
+// afresh, and nothing is changed.
+func TestSchemaVersion(t *testing.T) {
+	rows := []struct {
+		name string
+		edit func(db *leveldb.DB) error
+	}{
+		{"no version: a first-version directory", func(db *leveldb.DB) error { return db.Delete(keySchema, nil) }},
+		{"a newer version", func(db *leveldb.DB) error { return db.Put(keySchema, []byte("3"), nil) }},
+		{"an older version", func(db *leveldb.DB) error { return db.Put(keySchema, []byte("1"), nil) }},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			e := newEnv(t, 1, 1)
+			if v, err := e.db.Get(keySchema, nil); err != nil || string(v) != "2" || SchemaVersion != 2 {
+				t.Fatalf("Init stored schema %q (%v), want 2", v, err)
+			}
+			if err := row.edit(e.db); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(e.db, Config{Genesis: e.g, Verifier: linkVerifier{}, Finality: e.fin})
+			if !errors.Is(err, ErrSchema) {
+				t.Fatalf("Open: got %v, want ErrSchema", err)
+			}
+			for _, want := range []string{"chaindata directory aside", "ccoin initc --genesis", "sync"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("message %q does not say %q", err, want)
+				}
+			}
+			if _, err := Init(e.db, e.g, []byte("{}")); !errors.Is(err, ErrSchema) {
+				t.Fatalf("Init over it: got %v, want ErrSchema", err)
+			}
+		})
+	}
+	// A corrupt version is corruption, not another version.
+	e := newEnv(t, 1, 1)
+	if err := e.db.Put(keySchema, []byte("two"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(e.db, Config{Genesis: e.g, Verifier: linkVerifier{}, Finality: e.fin}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("garbled version: got %v, want ErrCorrupt", err)
+	}
+	// Open without finality is refused, clearly.
+	if _, err := Open(e.db, Config{Genesis: e.g, Verifier: linkVerifier{}}); !errors.Is(err, ErrNoFinality) {
+		t.Fatalf("nil Finality: got %v, want ErrNoFinality", err)
+	}
+}
