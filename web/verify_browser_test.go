@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -406,15 +407,21 @@ func TestBrowserWalletVerifies(t *testing.T) {
 	vec, _ := loadVectors(t)
 	// The vector wallet received 750 in block 2 and sent once.
 	const wantBalance = "750"
+	devnetText, _ := devnetGenesis(t)
+	var gv struct {
+		Cases []genesisCase `json:"cases"`
+	}
+	readJSON(t, "../testdata/genesis-vectors.json", &gv)
+	otherText := gv.Cases[1].GenesisJSON
 	flip := func(h string) string {
 		return h[:len(h)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(h, "0")]
 	}
 	cases := []struct {
-		name      string
-		lie       func(t *testing.T, j map[string]any)
-		check     string // "" = verified
-		freshKey  bool   // a new key: an absent account
-		wantFound string
+		name     string
+		lie      func(t *testing.T, j map[string]any)
+		check    string // "" = verified
+		freshKey bool   // a new key: an absent account
+		paste    string // genesis.json text the user pastes instead of trusting the node's
 	}{
 		{name: "honest", check: ""},
 		{name: "honest absent account", check: "", freshKey: true},
@@ -446,6 +453,10 @@ func TestBrowserWalletVerifies(t *testing.T) {
 		{name: "answer for another address", check: "answer", lie: func(t *testing.T, j map[string]any) {
 			j["address"] = strings.Repeat("ab", 20)
 		}},
+		// The user's own copy of the devnet genesis (other bytes, same
+		// network) verifies; another network's genesis does not.
+		{name: "pasted genesis", check: "", paste: compactJSON(t, devnetText)},
+		{name: "pasted genesis of another network", check: "chain", paste: otherText},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -462,11 +473,24 @@ func TestBrowserWalletVerifies(t *testing.T) {
 				webtest.SetValue(t, ctx, "wallet-import-pem", vec.Key.PrivateKeyPEM)
 				webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-import")))
 			}
-			waitFor(t, ctx, `["verified", "failed", "unavailable"].includes(document.getElementById("wallet-verified")?.dataset.state)`)
+			settled := func(hash string) {
+				waitFor(t, ctx, `["verified", "failed", "unavailable"].includes(document.getElementById("wallet-verified")?.dataset.state) && document.getElementById("wallet-verified").dataset.genesis === `+webtest.JSString(hash))
+			}
+			text0 := devnetText
+			settled(sha256Hex(text0))
+			if tc.paste != "" {
+				text0 = tc.paste
+				webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("wallet-genesis-paste").open = true`))
+				webtest.SetValue(t, ctx, "wallet-genesis-text", tc.paste)
+				webtest.Do(t, ctx, chromedp.Click(chromedp.CSS("#wallet-genesis-use")))
+				settled(sha256Hex(tc.paste))
+				if src := webtest.Eval[string](t, ctx, `document.getElementById("wallet-genesis").dataset.source`); src != "pasted" {
+					t.Errorf("genesis source %q, want pasted", src)
+				}
+			}
 			state := webtest.Eval[string](t, ctx, `document.getElementById("wallet-verified").dataset.state`)
 			text := webtest.Text(t, ctx, "wallet-verified")
 			genesisText := webtest.Text(t, ctx, "wallet-genesis")
-			text0, _ := devnetGenesis(t)
 			if want := sha256Hex(text0); !strings.Contains(genesisText, want) {
 				t.Errorf("genesis shown as %q, want its SHA-256 %s", genesisText, want)
 			}
@@ -500,4 +524,13 @@ func TestBrowserWalletVerifies(t *testing.T) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+func compactJSON(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

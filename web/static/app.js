@@ -7,7 +7,7 @@ import { Api, ApiError, humanError } from "./api.js";
 import * as tx from "./ccoin-tx.js";
 import { activity, blockTimeChart, tpsChart, WINDOW_MS } from "./charts.js";
 import { viewValidators, refreshFinality, markBadge, mark } from "./validators.js";
-import { verifyWallet } from "./wallet-verify.js";
+import { verifyWallet, genesisPasteBox } from "./wallet-verify.js";
 
 const api = new Api(document.body.dataset.api || "");
 const params = new URLSearchParams(location.search);
@@ -1152,6 +1152,7 @@ function walletBody(ctx) {
         kv("Verified balance", "wallet-verified-row", h("span", { id: "wallet-verified", "data-state": "pending", text: "checking the final block's proof…" })),
         kv("Network genesis", "wallet-genesis-row", h("span", { id: "wallet-genesis", class: "mono wrap", title: "Compare this SHA-256 of the node's genesis.json with the one you were given: the verified balance trusts that file, not the node.", text: "…" })),
       ),
+      genesisPasteBox(() => refreshWalletAccount(ctx)),
       h("label", { class: "check" }, remember, " Remember the key in this browser (unencrypted local storage)"),
       h("div", { class: "actions" }, exp, forget),
       exportBox,
