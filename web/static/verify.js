@@ -513,7 +513,8 @@ export async function verifyCertificate(g, raw) {
   const src = { epoch: first.sourceEpoch, id: hex(first.sourceId) };
   const tgt = { epoch: first.targetEpoch, id: hex(first.targetId) };
   if (src.id !== id) fail("header_id", `votes' source ${src.id} is not the header's block ${id}`);
-  if (tgt.epoch !== src.epoch + 1n) fail("epochs", `epochs ${src.epoch} -> ${tgt.epoch} are not consecutive`);
+  // uint64 arithmetic, as Go's: the epoch after 2^64-1 is 0.
+  if (tgt.epoch !== (src.epoch + 1n) % (1n << 64n)) fail("epochs", `epochs ${src.epoch} -> ${tgt.epoch} are not consecutive`);
   if (h.slot > src.epoch) fail("header_id", `block slot ${h.slot} above epoch ${src.epoch}`);
   const voters = new Set();
   for (let i = 0; i < c.votes.length; i++) {
