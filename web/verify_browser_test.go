@@ -42,6 +42,8 @@ func readJSON(t *testing.T, path string, v any) {
 
 type genesisCase struct {
 	GenesisJSON string `json:"genesis_json"`
+	SealHex     string `json:"seal_encoding_hex"`
+	Difficulty  uint64 `json:"difficulty"`
 	StateRoot   string `json:"state_root"`
 	PowNonce    uint64 `json:"pow_nonce"`
 	ID          string `json:"id"`
@@ -187,6 +189,10 @@ func TestBrowserVerifyVectors(t *testing.T) {
 		CertVotes int
 		Refused   []string
 		Proofs    []proofOut
+		Hint      struct {
+			Right, Ignored, Wrong, Searched, WrongCheck, Plain string
+			WrongNonce                                         uint64
+		}
 	}
 	r := webtest.Eval[out](t, ctx, `(async () => {
 		const v = await import("/static/verify.js");
@@ -197,6 +203,23 @@ func TestBrowserVerifyVectors(t *testing.T) {
 				const g = await v.loadGenesis(c.genesis_json);
 				o.Genesis.push({ChainID: g.chainId, StateRoot: g.stateRoot, PowNonce: g.powNonce, Quorum: g.quorum, Miners: g.miners, Err: ""});
 			} catch (e) { o.Genesis.push({Err: String(e.message)}); }
+		}
+		{
+			// The nonce hint: the right one is taken past the search limit;
+			// a wrong one that meets the difficulty gives a chain id whose
+			// certificates fail check chain; one that does not is ignored.
+			const c = x.genesis[0];
+			const right = await v.loadGenesis(c.genesis_json, {nonceHint: c.pow_nonce, searchLimit: 100});
+			const ignored = await v.loadGenesis(c.genesis_json, {nonceHint: c.pow_nonce + 1, searchLimit: 100});
+			const g0 = await v.loadGenesis(c.genesis_json);
+			let next = c.pow_nonce + 1;
+			const seal = v.unhex(c.seal_encoding_hex);
+			while (!(await v.powHash(seal, next)).slice(0, 2).every((b, i) => i === 0 ? b === 0 : b >> 4 === 0)) next++;
+			const wrong = await v.loadGenesis(c.genesis_json, {nonceHint: next, searchLimit: 100});
+			const searched = await v.loadGenesis(c.genesis_json, {nonceHint: next});
+			let wrongCheck = "";
+			try { await v.verifyCertificate(wrong, x.finality.certificate.encoding_hex); } catch (e) { wrongCheck = e.check; }
+			o.Hint = {Right: right.chainId, Ignored: ignored.chainId, Wrong: wrong.chainId, WrongNonce: wrong.powNonce, Searched: searched.chainId, WrongCheck: wrongCheck, Plain: g0.chainId};
 		}
 		o.HeaderID = await v.headerId(x.header.header_encoding_hex);
 		for (const [b, n] of x.accounts) o.Accounts.push(v.hex(v.encodeAccount(BigInt(b), BigInt(n))));
@@ -238,6 +261,11 @@ func TestBrowserVerifyVectors(t *testing.T) {
 	}
 	if !slices.Equal(r.Genesis[0].Miners, fv.Genesis.Miners) || r.Genesis[0].ChainID != fv.Genesis.ChainID {
 		t.Errorf("devnet genesis: miners %v chain %s, want %v %s", r.Genesis[0].Miners, r.Genesis[0].ChainID, fv.Genesis.Miners, fv.Genesis.ChainID)
+	}
+	c0 := gv.Cases[0]
+	if h := r.Hint; h.Plain != c0.ID || h.Right != c0.ID || h.Ignored != c0.ID || h.Searched != c0.ID ||
+		h.Wrong == c0.ID || h.WrongNonce <= c0.PowNonce || h.WrongCheck != "chain" {
+		t.Errorf("nonce hints: %+v, want chain id %s except for the wrong hint, whose certificate check is chain", h, c0.ID)
 	}
 	if r.HeaderID != tv.Block.ID {
 		t.Errorf("header id %s, want %s", r.HeaderID, tv.Block.ID)

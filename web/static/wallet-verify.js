@@ -9,6 +9,7 @@ import { loadGenesis, summary, verifyAccount, VerifyError } from "./verify.js";
 
 let genesis = null; // a promise of loadGenesis' result, fetched once per page
 let pasted = false; // genesis is the user's own file, not the node's
+let api0 = null; // the Api the wallet uses, for the pasted genesis' nonce hint
 let generation = 0; // bumped when the genesis changes: older checks then write nothing
 
 async function fetchText(url) {
@@ -17,12 +18,24 @@ async function fetchText(url) {
   return { res, text };
 }
 
+// genesisNonce is block 1's pow_nonce as the node says, only a hint that
+// spares a long proof-of-work search (see loadGenesis); null if unknown.
+async function genesisNonce(api) {
+  try {
+    const b = await api.block(1);
+    return b && (typeof b.pow_nonce === "number" || typeof b.pow_nonce === "bigint") ? b.pow_nonce : null;
+  } catch {
+    return null;
+  }
+}
+
 function genesisOnce(api) {
   if (!genesis) {
     genesis = (async () => {
       const res = await fetch(api.url("/genesis"), { cache: "no-store" });
       if (!res.ok) throw new Error(`the node does not serve its genesis.json (HTTP ${res.status})`);
-      return loadGenesis(new Uint8Array(await res.arrayBuffer())); // its exact bytes: their hash is what the user compares
+      const bytes = new Uint8Array(await res.arrayBuffer()); // its exact bytes: their hash is what the user compares
+      return loadGenesis(bytes, { nonceHint: await genesisNonce(api) });
     })();
     const mine = genesis;
     mine.catch(() => genesis === mine && (genesis = null)); // retry on the next refresh
@@ -37,7 +50,7 @@ function genesisOnce(api) {
 export function useGenesis(text) {
   generation++;
   pasted = !!text;
-  genesis = text ? loadGenesis(text) : null;
+  genesis = text ? genesisNonce(api0).then((nonceHint) => loadGenesis(text, { nonceHint })) : null;
   if (genesis) genesis.catch(() => {});
 }
 
@@ -99,6 +112,7 @@ const inFlight = new Map(); // address -> {gen, run}, so block events do not pil
  * outcome rests on.
  */
 export function verifyWallet(api, address, verifiedId = "wallet-verified", genesisId = "wallet-genesis") {
+  api0 = api;
   const cur = inFlight.get(address);
   if (cur && cur.gen === generation) return cur.run;
   const gen = generation;
