@@ -32,6 +32,7 @@ type Backend interface {
 	Evidence() []Evidence
 	Subscribe() (events <-chan Event, cancel func()) // bounded channel; a slow subscriber gets dropped events, never blocks the node
 	Ready() bool                                     // synced
+	GenesisFile() ([]byte, error)                    // the genesis JSON exactly as given to initc (GET /genesis)
 	FinalityBackend                                  // finality.go
 }
 

@@ -28,6 +28,22 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
+// genesis serves the network's genesis file byte for byte, as initc stored
+// it: a light client (the browser wallet) builds the chain id, the miners
+// and the quorum from it, after its user has compared its SHA-256 with the
+// one they were given.
+func (s *Server) genesis(w http.ResponseWriter, _ *http.Request) {
+	raw, err := s.b.GenesisFile()
+	if err != nil {
+		s.writeErr(w, err, CodeNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(raw)
+}
+
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, statusToJSON(s.b.Status()))
 }

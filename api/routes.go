@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 		})
 
 		r.Get("/status", s.status)
+		r.Get("/genesis", s.genesis)
 		r.Get("/blocks", s.blocks)
 		r.Get("/blocks/latest", s.blockLatest)
 		r.Get("/blocks/finalized", s.blockFinalized)

@@ -44,6 +44,12 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("openapi.yaml starts %.40q", p)
 			}
 		}},
+		{name: "genesis file byte for byte", method: "GET", path: "/genesis", status: 200, check: func(t *testing.T, _ *env, p []byte) {
+			want, _ := f.GenesisFile()
+			if string(p) != string(want) {
+				t.Errorf("genesis %q, want the stored file %q", p, want)
+			}
+		}},
 		{name: "status", method: "GET", path: "/status", status: 200, check: func(t *testing.T, _ *env, p []byte) {
 			s := decode[api.StatusJSON](t, p)
 			if s.Height != 3 || s.Head != b3.ID().String() || s.FinalizedHeight != 2 || s.Address != node || s.ChainID != f.ChainID.String() {

@@ -538,6 +538,22 @@ func (f *Fake) Subscribe() (<-chan api.Event, func()) {
 	}
 }
 
+// GenesisFile implements api.Backend: a genesis.json naming the fake's
+// miners and quorum rule. The fake's chain was not built from it (its
+// genesis block is a stand-in), so its hash is not the fake's chain id.
+func (f *Fake) GenesisFile() ([]byte, error) {
+	return []byte(`{
+  "network_id": 42,
+  "timestamp": 1700000000,
+  "miners": ["` + f.Keys.Node.Address().String() + `", "` + f.Keys.Bob.Address().String() + `"],
+  "block_mining": {"interval": 5, "max_bound": 100, "min_bound": 0, "reward": ` + fmt.Sprint(Reward) + `, "difficulty": 1, "allow_empty": true},
+  "genesis_block": {"difficulty": 1},
+  "finality": "majority",
+  "alloc": {"` + f.Keys.Alice.Address().String() + `": {"balance": ` + fmt.Sprint(GenesisBalance) + `}}
+}
+`), nil
+}
+
 func (f *Fake) Ready() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

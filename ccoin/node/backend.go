@@ -228,6 +228,10 @@ func (b backend) Subscribe() (<-chan api.Event, func()) {
 
 func (b backend) Ready() bool { return b.n.sync.ready() }
 
+// GenesisFile is the genesis JSON initc stored, read on demand (with a
+// large alloc it is big, and rarely asked for).
+func (b backend) GenesisFile() ([]byte, error) { return chain.StoredGenesis(b.n.db) }
+
 // startAPI builds the HTTP API and registers it to run with the node. The
 // API listens on 127.0.0.1 unless the config names another host.
 func (n *Node) startAPI() error {

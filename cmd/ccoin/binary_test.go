@@ -295,6 +295,18 @@ func TestNodeWalkthrough(t *testing.T) {
 	if err != nil || !strings.Contains(out, "verified: address="+to+" balance=250 ") || !strings.Contains(out, "verified against finality") {
 		t.Fatalf("verify-account: %v\n%s", err, out)
 	}
+	// GET /genesis is the file initc was given, byte for byte, and the
+	// browser wallet verifies its balance against it.
+	resp, err = http.Get(base + "/genesis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if file, _ := os.ReadFile(g); resp.StatusCode != 200 || !bytes.Equal(served, file) {
+		t.Fatalf("GET /genesis: %d %q, want the file %q", resp.StatusCode, served, file)
+	}
+	walletVerifiesInBrowser(t, base, g, filepath.Join(dir, "keys", addr, "id_rsa"))
 	other := filepath.Join(dir, "other.json")
 	writeGenesis(t, other, addr, addr, 10)
 	if out, err := ccoin(t, "verify-account", to, "--node", base, "--genesis", other); err == nil || !strings.Contains(out, "check chain") {

@@ -7,6 +7,7 @@ import { Api, ApiError, humanError } from "./api.js";
 import * as tx from "./ccoin-tx.js";
 import { activity, blockTimeChart, tpsChart, WINDOW_MS } from "./charts.js";
 import { viewValidators, refreshFinality, markBadge, mark } from "./validators.js";
+import { verifyWallet, genesisPasteBox } from "./wallet-verify.js";
 
 const api = new Api(document.body.dataset.api || "");
 const params = new URLSearchParams(location.search);
@@ -1148,7 +1149,10 @@ function walletBody(ctx) {
         kv("Address", "wallet-address-row", h("a", { id: "wallet-address", class: "mono wrap", href: `#/account/${k.address}`, "data-value": k.address, text: k.address })),
         kv("Balance", "wallet-balance", "…"),
         kv("Next nonce", "wallet-nonce", "…"),
+        kv("Verified balance", "wallet-verified-row", h("span", { id: "wallet-verified", "data-state": "pending", text: "checking the final block's proof…" })),
+        kv("Network genesis", "wallet-genesis-row", h("span", { id: "wallet-genesis", class: "mono wrap", title: "Compare this SHA-256 of the node's genesis.json with the one you were given: the verified balance trusts that file, not the node.", text: "…" })),
       ),
+      genesisPasteBox(() => refreshWalletAccount(ctx)),
       h("label", { class: "check" }, remember, " Remember the key in this browser (unencrypted local storage)"),
       h("div", { class: "actions" }, exp, forget),
       exportBox,
@@ -1186,6 +1190,7 @@ let walletRefresh = 0;
 async function refreshWalletAccount(ctx) {
   if (!wallet.key) return;
   const mine = ++walletRefresh;
+  verifyWallet(api, wallet.key.address);
   try {
     const { balance, next } = await accountNonce(wallet.key.address);
     if (mine !== walletRefresh || ctx.signal.aborted) return;
