@@ -243,11 +243,7 @@ func (n *node) relayBlock(from int, id types.Hash, raw []byte) {
 		return
 	}
 	n.seenBlk[id] = true
-	for j := range n.s.nodes {
-		if j != n.idx && j != from {
-			n.s.send(n.idx, j, msg{kind: mBlock, raw: raw})
-		}
-	}
+	n.broadcast(from, msg{kind: mBlock, raw: raw})
 }
 
 // afterImport does what the node does after any commit: return abandoned
@@ -327,11 +323,7 @@ func (n *node) receiveTxs(from int, raws [][]byte) {
 	if len(relay) == 0 {
 		return
 	}
-	for j := range n.s.nodes {
-		if j != n.idx && j != from {
-			n.s.send(n.idx, j, msg{kind: mTxs, raws: relay})
-		}
-	}
+	n.broadcast(from, msg{kind: mTxs, raws: relay})
 }
 
 // sealerChain routes the sealer's own blocks through the node's post-import
@@ -366,11 +358,7 @@ func (b broadcaster) BroadcastBlock(raw []byte) {
 		b.n.equivocate(raw)
 		return
 	}
-	for j := range b.n.s.nodes {
-		if j != b.n.idx {
-			b.n.s.send(b.n.idx, j, msg{kind: mBlock, raw: raw})
-		}
-	}
+	b.n.broadcast(-1, msg{kind: mBlock, raw: raw})
 }
 
 func (n *node) localSlot() uint64 { return n.s.engine.Schedule().SlotAt(n.nowMs()) }
@@ -428,11 +416,7 @@ func (n *node) receiveVote(from int, raw []byte) {
 		return
 	}
 	n.seenVote[id] = true
-	for j := range n.s.nodes {
-		if j != n.idx && j != from {
-			n.s.send(n.idx, j, msg{kind: mVote, raw: raw})
-		}
-	}
+	n.broadcast(from, msg{kind: mVote, raw: raw})
 	if ch.NeedSource != nil && from >= 0 {
 		n.s.send(n.idx, from, msg{kind: mGetJust, cp: *ch.NeedSource})
 	}
@@ -453,11 +437,7 @@ func (n *node) retryVotes() {
 	}
 	for _, v := range ch.Counted {
 		raw := v.Encode(nil)
-		for j := range n.s.nodes {
-			if j != n.idx {
-				n.s.send(n.idx, j, msg{kind: mVote, raw: raw})
-			}
-		}
+		n.broadcast(-1, msg{kind: mVote, raw: raw})
 	}
 	if len(ch.Justified) > 0 || ch.Final {
 		n.refresh()
@@ -515,3 +495,13 @@ func (m *memRecord) SaveVote(v *types.Vote) error   { m.last = v; return nil }
 type poolRef struct{ p *txpool.Pool }
 
 func (r *poolRef) Get(id types.Hash) (*types.Transaction, bool) { return r.p.Get(id) }
+
+// broadcast sends m to every other node except the one it came from
+// (-1: none).
+func (n *node) broadcast(except int, m msg) {
+	for j := range n.s.nodes {
+		if j != n.idx && j != except {
+			n.s.send(n.idx, j, m)
+		}
+	}
+}
