@@ -2,9 +2,9 @@ package snapshot
 
 import (
 	"bytes"
+	"ccoin/ccoin/genesis/genesistest"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -55,27 +55,6 @@ type ChunkAccountJS struct {
 	Nonce   uint64 `json:"nonce"`
 }
 
-// vectorGenesis is the devnet case of testdata/genesis-vectors.json.
-func vectorGenesis(t *testing.T) *genesis.Genesis {
-	raw, err := os.ReadFile("../../testdata/genesis-vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Cases []struct {
-			GenesisJSON string `json:"genesis_json"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	g, err := genesis.Parse([]byte(v.Cases[0].GenesisJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
-
 // vectorBlock seals an empty block at slot on parent, crediting the reward
 // to the leader in accounts, with the given keys (the devnet miners).
 func vectorBlock(t *testing.T, g *genesis.Genesis, keys []*crypto.PrivateKey, parent *types.Header, parentID types.Hash,
@@ -101,7 +80,7 @@ func vectorBlock(t *testing.T, g *genesis.Genesis, keys []*crypto.PrivateKey, pa
 }
 
 func makeSnapshotVectors(t *testing.T) SnapshotVectors {
-	g := vectorGenesis(t)
+	g := genesistest.VectorGenesis(t)
 	keys := cryptotest.VectorKeys(t)[1:]
 	for i, k := range keys {
 		if g.Miners[i] != k.Address() {
@@ -181,7 +160,7 @@ func TestSnapshotVectors(t *testing.T) {
 
 	// The manifest verifies against the genesis, every chunk against the
 	// manifest, and the accounts rebuild the block's state root.
-	g := vectorGenesis(t)
+	g := genesistest.VectorGenesis(t)
 	menc, _ := hex.DecodeString(v.Manifest)
 	m, err := DecodeManifest(menc)
 	if err != nil {

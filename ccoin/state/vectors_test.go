@@ -2,18 +2,17 @@ package state
 
 import (
 	"bytes"
+	"ccoin/ccoin/genesis/genesistest"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"sort"
 	"testing"
 
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
-	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
@@ -64,26 +63,6 @@ var execErrors = map[string]error{
 	"duplicate": ErrDuplicateTx, "wrong_chain": ErrWrongChain,
 }
 
-func execGenesis(t *testing.T) *genesis.Genesis {
-	raw, err := os.ReadFile("../../testdata/genesis-vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Cases []struct {
-			GenesisJSON string `json:"genesis_json"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	g, err := genesis.Parse([]byte(v.Cases[0].GenesisJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
-
 func accountsOf(m map[crypto.Address]types.Account) []ExecAccount {
 	out := make([]ExecAccount, 0, len(m))
 	for a, acc := range m {
@@ -107,7 +86,7 @@ func rootOf(t *testing.T, m map[crypto.Address]types.Account) types.Hash {
 }
 
 func makeExecutionVectors(t *testing.T) ExecutionVectors {
-	g := execGenesis(t)
+	g := genesistest.VectorGenesis(t)
 	keys := cryptotest.VectorKeys(t)
 	wallet, m0, m1, m2 := keys[0], keys[1], keys[2], keys[3]
 	other := crypto.Address{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11, 0x22, 0x33}
@@ -200,7 +179,7 @@ func TestExecutionVectors(t *testing.T) {
 	var v ExecutionVectors
 	cryptotest.Golden(t, executionVectorsPath, want, &v, *update)
 
-	g := execGenesis(t)
+	g := genesistest.VectorGenesis(t)
 	pre := make(map[crypto.Address]types.Account)
 	for _, e := range v.PreState {
 		addr, _ := crypto.ParseAddress(e.Address)
