@@ -206,9 +206,6 @@ func (f *Finality) addLink(l link, votes []*types.Vote) *linkVotes {
 	return lv
 }
 
-// Quorum is the number of distinct miners a link needs.
-func (f *Finality) Quorum() int { return f.quorum }
-
 // Final returns the newest final checkpoint.
 func (f *Finality) Final() types.Checkpoint {
 	f.mu.Lock()
@@ -536,24 +533,6 @@ func (f *Finality) HasPending() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.pending) > 0
-}
-
-// PendingBlocks lists block ids that held votes name and the node lacks.
-func (f *Finality) PendingBlocks(max int) []types.Hash {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []types.Hash
-	for _, v := range f.pending {
-		for _, id := range []types.Hash{v.Target.ID, v.Source.ID} {
-			if _, err := f.hdr.Header(id); err != nil && !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-		}
-		if len(out) >= max {
-			break
-		}
-	}
-	return out
 }
 
 // VerifyCertificate checks a certificate with the genesis alone: every
