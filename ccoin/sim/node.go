@@ -43,15 +43,19 @@ type node struct {
 	store    storage.Storage // survives crashes: what was synced stays
 	guardDir string
 
-	up     bool
-	db     *leveldb.DB
-	chain  *chain.Chain
-	pool   *txpool.Pool
-	guard  *consensus.SlotGuard
-	sealer *consensus.Sealer
-	ffg    *consensus.Finality
-	voter  *consensus.Voter
-	record consensus.VoteRecord // the broken "forget-votes" mode keeps it in memory only
+	up        bool
+	bootUntil int64 // simulated ms: a restarted validator does not vote before
+	// killAfterVote, when set, crashes the node right after its next vote
+	// and restarts it this many ms later.
+	killAfterVote int64
+	db            *leveldb.DB
+	chain         *chain.Chain
+	pool          *txpool.Pool
+	guard         *consensus.SlotGuard
+	sealer        *consensus.Sealer
+	ffg           *consensus.Finality
+	voter         *consensus.Voter
+	record        consensus.VoteRecord // the broken "forget-votes" mode keeps it in memory only
 
 	orphans  map[types.Hash][]held // by missing parent
 	norphan  int
@@ -365,7 +369,7 @@ func (n *node) localSlot() uint64 { return n.s.engine.Schedule().SlotAt(n.nowMs(
 
 // vote casts this validator's vote for epoch, if the rule allows one.
 func (n *node) vote(epoch uint64) {
-	if !n.up || n.voter == nil {
+	if !n.up || n.voter == nil || n.s.now < n.bootUntil {
 		return
 	}
 	if n.byz {
@@ -383,6 +387,10 @@ func (n *node) vote(epoch uint64) {
 	n.s.checkVote(n, v)
 	raw := v.Encode(nil)
 	n.receiveVote(-1, raw)
+	if d := n.killAfterVote; d > 0 {
+		n.killAfterVote = 0
+		n.s.at(n.s.now, func() { n.s.kill(n, d) }) // once this event is done
+	}
 }
 
 // receiveVote counts a vote from peer from (-1: our own) and relays it

@@ -145,9 +145,10 @@ func drawFault(r *rand.Rand, s *Schedule) Fault {
 	case Crash:
 		f.A = []int{r.IntN(n)}
 		// Half the restarts are quick (a supervisor restarting the
-		// process within the slot), half take up to 25 slots.
+		// process at once, often within the slot), half take up to 25
+		// slots.
 		if r.IntN(2) == 0 {
-			f.DownMs = 50 + r.Int64N(int64(s.IntervalMs))
+			f.DownMs = 20 + r.Int64N(int64(s.IntervalMs/4))
 		} else {
 			f.DownMs = int64(s.IntervalMs) + r.Int64N(25*int64(s.IntervalMs))
 		}

@@ -403,33 +403,20 @@ func (s *sim) run() error {
 			s.at(s.slotStart(slot)+int64(sc.IntervalMs/3), s.resubmit)
 		}
 	}
-	// Crashes at random moments in their slots, restarts DownMs later.
+	// Crashes strike at a random moment of their slot or, for half of
+	// them, right after the node's vote in it (the moment its vote
+	// record exists for); the node restarts DownMs later.
 	for _, f := range sc.Faults {
 		if f.Kind != Crash {
 			continue
 		}
 		n := s.nodes[f.A[0]]
-		at := s.slotStart(f.From) + s.rng.Int64N(int64(sc.IntervalMs))
-		s.at(at, func() {
-			s.trace("%s killed", n.name)
-			s.incar[n.idx]++
-			n.crash()
-		})
-		s.at(min(at+f.DownMs, s.slotStart(sc.HealAt)), func() {
-			if n.up {
-				return
-			}
-			s.trace("%s restarted", n.name)
-			if err := n.start(); err != nil {
-				s.fail(n, "restart: %v", err)
-				return
-			}
-			// A restarted validator votes in the current slot like any
-			// other: at two thirds of it, or at once if that has passed.
-			slot := n.localSlot()
-			due := s.slotStart(slot) + int64(sc.IntervalMs*2/3) - sc.SkewMs[n.idx]
-			s.at(max(due, s.now), func() { n.vote(slot) })
-		})
+		if n.key != nil && s.rng.IntN(2) == 0 {
+			s.at(s.slotStart(f.From), func() { n.killAfterVote = f.DownMs })
+			s.at(s.slotStart(f.From+1), func() { n.killAfterVote = 0 })
+			continue
+		}
+		s.at(s.slotStart(f.From)+s.rng.Int64N(int64(sc.IntervalMs)), func() { s.kill(n, f.DownMs) })
 	}
 	var healFinal uint64
 	s.at(s.slotStart(sc.HealAt), func() {
@@ -449,6 +436,47 @@ func (s *sim) run() error {
 	return nil
 }
 
+// kill crashes n now and restarts it downMs later (by the heal at the
+// latest).
+func (s *sim) kill(n *node, downMs int64) {
+	if !n.up {
+		return
+	}
+	s.trace("%s killed", n.name)
+	s.incar[n.idx]++
+	n.crash()
+	s.at(min(s.now+downMs, s.slotStart(s.sched.HealAt)), func() {
+		if n.up {
+			return
+		}
+		s.trace("%s restarted", n.name)
+		if err := n.start(); err != nil {
+			s.fail(n, "restart: %v", err)
+			return
+		}
+		// Connecting exchanges heads (the real handshake's status), and a
+		// restarted validator votes only once it has booted, as the real
+		// node waits for sync: at two thirds of the current slot, or at
+		// once if that has passed. Meanwhile late blocks and votes change
+		// its view, which is what makes a forgotten vote record sign a
+		// conflicting vote.
+		for j := range s.nodes {
+			if j != n.idx && s.nodes[j].up {
+				s.status(j, n.idx)
+				s.status(n.idx, j)
+			}
+		}
+		n.bootUntil = s.now + int64(s.sched.IntervalMs/10)
+		slot := n.localSlot()
+		due := s.slotStart(slot) + int64(s.sched.IntervalMs*2/3) - s.sched.SkewMs[n.idx]
+		s.at(max(due, n.bootUntil), func() {
+			if n.localSlot() == slot {
+				n.vote(slot)
+			}
+		})
+	})
+}
+
 func (s *sim) scheduleTick(n *node, slot uint64, skew int64) {
 	if slot > s.sched.Slots+drainSlots {
 		return
@@ -464,14 +492,18 @@ func (s *sim) announce() {
 		if !n.up {
 			continue
 		}
-		_, id := n.chain.Head()
-		fin := n.ffg.Final()
 		for j := range s.nodes {
 			if j != i {
-				s.send(i, j, msg{kind: mStatus, id: id, cp: fin})
+				s.status(i, j)
 			}
 		}
 	}
+}
+
+// status sends node i's head and final checkpoint to node j.
+func (s *sim) status(i, j int) {
+	_, id := s.nodes[i].chain.Head()
+	s.send(i, j, msg{kind: mStatus, id: id, cp: s.nodes[i].ffg.Final()})
 }
 
 func (s *sim) submit() {

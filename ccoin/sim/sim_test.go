@@ -2,6 +2,7 @@ package sim
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,6 +67,26 @@ func TestBrokenQuorumIsCaught(t *testing.T) {
 		}
 	}
 	t.Fatal("a quorum one short was not caught in 10 seeds")
+}
+
+// TestForgetVotesIsCaught keeps the minimised schedule on which random
+// search (187 seeds) caught a validator that keeps its vote record in
+// memory only: killed right after its vote and back within the slot, it
+// learns a newer justified checkpoint from its peers and signs a second
+// vote for the epoch with that source. With the durable record the same
+// schedule passes.
+func TestForgetVotesIsCaught(t *testing.T) {
+	s := Generate(187, DefaultShape).Keep([]int{1, 3})
+	r, err := Run(s, Options{Broken: "forget-votes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.Violations, func(v string) bool { return strings.Contains(v, "double vote") }) {
+		t.Fatalf("a forgotten vote record was not caught (violations %q):\n%s", r.Violations, s)
+	}
+	if r, err = Run(s, Options{}); err != nil || r.Failed() {
+		t.Fatalf("the same schedule with the durable record: err %v, violations %q, liveness %q", err, r.Violations, r.Liveness)
+	}
 }
 
 // TestSweep runs a band of seeds and holds every invariant: safety, the

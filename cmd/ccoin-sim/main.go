@@ -10,13 +10,17 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
 	"ccoin/ccoin/sim"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run is main with an exit code, so deferred work (the profile) finishes.
+func run() int {
 	var (
 		seeds    = flag.Int("seeds", 100, "number of schedules to run")
 		first    = flag.Uint64("first", 1, "first seed of the sweep")
@@ -30,23 +34,46 @@ func main() {
 		byz      = flag.Bool("byzantine", false, "with -finality two_thirds: up to f validators equivocate, double-vote and surround-vote")
 		workers  = flag.Int("workers", runtime.GOMAXPROCS(0), "schedules run in parallel")
 		quiet    = flag.Bool("q", false, "with -seed: no trace, only the result")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
+	if *cpuprof != "" {
+		stop, err := startProfile(*cpuprof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ccoin-sim:", err)
+			os.Exit(2)
+		}
+		defer stop()
+	}
 	sh := sim.DefaultShape
 	sh.Finality, sh.MinValidators, sh.MaxValidators, sh.Slots, sh.Byzantine = *finality, *minV, *maxV, *slots, *byz
 	opts := sim.Options{Broken: *broken}
 	if *seed != 0 {
-		os.Exit(replay(*seed, *keep, sh, opts, *quiet))
+		return replay(*seed, *keep, sh, opts, *quiet)
 	}
 	sum, err := sim.Sweep(*first, *seeds, sh, opts, *workers, 5)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ccoin-sim:", err)
-		os.Exit(2)
+		return 2
 	}
 	sum.Report(os.Stdout)
 	if sum.Violations+sum.LivenessFailures > 0 {
-		os.Exit(1)
+		return 1
 	}
+	return 0
+}
+
+// startProfile starts a CPU profile written to path; stop ends it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func replay(seed uint64, keep string, sh sim.Shape, opts sim.Options, quiet bool) int {
