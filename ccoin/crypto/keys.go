@@ -4,7 +4,9 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"fmt"
 	"sync"
 )
@@ -127,17 +129,42 @@ func ParsePublicKey(der []byte) (*PublicKey, error) {
 }
 
 // KeyCache remembers parsed public keys, because parsing DER costs about as
-// much as verifying a signature and the same senders sign many transactions.
-// It is bounded: when full it is simply emptied.
+// much as verifying a signature and the same senders sign many transactions,
+// and the signatures it has verified, because one node meets one
+// transaction several times (API or gossip, pool, block import) and an RSA
+// verification is most of what a transfer costs. Both parts are bounded:
+// the keys are emptied when full, the signatures are evicted oldest first.
+// A node shares one KeyCache between its pool, its API and its chain.
 type KeyCache struct {
 	mu  sync.RWMutex
 	m   map[string]*PublicKey
 	max int
+
+	sigMu    sync.Mutex
+	sigs     map[sigKey]struct{}
+	sigRing  []sigKey // insertion order, for eviction
+	sigNext  int
+	inflight map[sigKey]*sigCall
+}
+
+// MaxVerifiedSigs bounds the verified signatures a KeyCache remembers
+// (about 100 bytes each).
+const MaxVerifiedSigs = 1 << 17
+
+// sigKey names one verification: SHA-256 over key, digest and signature.
+type sigKey [32]byte
+
+// sigCall is a verification in progress; copies of the same one wait for
+// it instead of verifying again.
+type sigCall struct {
+	done chan struct{}
+	err  error
 }
 
 // NewKeyCache returns a cache holding at most max keys.
 func NewKeyCache(max int) *KeyCache {
-	return &KeyCache{m: make(map[string]*PublicKey), max: max}
+	return &KeyCache{m: make(map[string]*PublicKey), max: max, sigs: make(map[sigKey]struct{}),
+		sigRing: make([]sigKey, 0, 1024), inflight: make(map[sigKey]*sigCall)}
 }
 
 // Parse returns the cached key for der or parses and caches it.
@@ -159,4 +186,60 @@ func (c *KeyCache) Parse(der []byte) (*PublicKey, error) {
 	c.m[string(p.der)] = p
 	c.mu.Unlock()
 	return p, nil
+}
+
+// Verify is p.Verify, remembered: a signature this cache has verified
+// over digest with p is not verified again, and concurrent checks of one
+// signature wait for the first. Only successes are remembered (a forgery
+// gets its sender banned, so it is not met twice).
+func (c *KeyCache) Verify(p *PublicKey, digest [32]byte, sig []byte) error {
+	if c == nil {
+		return p.Verify(digest, sig)
+	}
+	h := sha256.New()
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(p.der)))
+	h.Write(n[:])
+	h.Write(p.der)
+	h.Write(digest[:])
+	h.Write(sig)
+	var k sigKey
+	h.Sum(k[:0])
+
+	c.sigMu.Lock()
+	if _, ok := c.sigs[k]; ok {
+		c.sigMu.Unlock()
+		return nil
+	}
+	if call, ok := c.inflight[k]; ok {
+		c.sigMu.Unlock()
+		<-call.done
+		return call.err
+	}
+	call := &sigCall{done: make(chan struct{})}
+	c.inflight[k] = call
+	c.sigMu.Unlock()
+
+	call.err = p.Verify(digest, sig)
+
+	c.sigMu.Lock()
+	delete(c.inflight, k)
+	if call.err == nil {
+		c.remember(k)
+	}
+	c.sigMu.Unlock()
+	close(call.done)
+	return call.err
+}
+
+// remember adds k, evicting the oldest entry when full. sigMu is held.
+func (c *KeyCache) remember(k sigKey) {
+	if len(c.sigRing) < MaxVerifiedSigs {
+		c.sigRing = append(c.sigRing, k)
+	} else {
+		delete(c.sigs, c.sigRing[c.sigNext])
+		c.sigRing[c.sigNext] = k
+		c.sigNext = (c.sigNext + 1) % MaxVerifiedSigs
+	}
+	c.sigs[k] = struct{}{}
 }

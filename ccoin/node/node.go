@@ -180,7 +180,7 @@ func (n *Node) openChain() error {
 	cfg := n.opts.Config
 	var err error
 	poolCfg := txpool.Config{ChainID: n.g.ChainID, MaxTotal: cfg.Pool.MaxTotal, MaxPerAccount: cfg.Pool.MaxPerAccount,
-		Logger: n.log.Named("txpool"), Now: n.opts.Now}
+		Logger: n.log.Named("txpool"), Now: n.opts.Now, Keys: n.keys}
 	if cfg.Pool.TTLSeconds > 0 {
 		poolCfg.TTL = time.Duration(cfg.Pool.TTLSeconds) * time.Second
 	}

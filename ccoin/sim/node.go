@@ -109,7 +109,10 @@ func (n *node) start() error {
 			return fmt.Errorf("%s: %w", n.name, err)
 		}
 	}
-	n.pool = txpool.New(txpool.Config{ChainID: n.s.g.ChainID, Now: n.now}, c)
+	// One key cache for every node, as one node shares it between pool and
+	// chain: a signature is a pure function of its bytes, so remembering it
+	// across simulated nodes changes nothing but the simulator's speed.
+	n.pool = txpool.New(txpool.Config{ChainID: n.s.g.ChainID, Now: n.now, Keys: n.s.keys}, c)
 	pool.p = n.pool
 	n.orphans, n.norphan, n.future = make(map[types.Hash][]held), 0, nil
 	n.seenBlk, n.seenTx, n.seenVote = make(map[types.Hash]bool), make(map[types.Hash]bool), make(map[types.Hash]bool)

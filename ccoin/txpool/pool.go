@@ -32,6 +32,10 @@ type Config struct {
 	TTL           time.Duration // default 10 min: queued transactions older than this expire
 	Logger        hclog.Logger
 	Now           func() time.Time
+	// Keys parses keys and remembers verified signatures; the node shares
+	// one with its chain and API so a transaction is verified once. Nil:
+	// the pool keeps its own.
+	Keys *crypto.KeyCache
 }
 
 // Defaults for Config.
@@ -126,12 +130,15 @@ func New(cfg Config, st State) *Pool {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Keys == nil {
+		cfg.Keys = crypto.NewKeyCache(keyCacheSize)
+	}
 	return &Pool{
 		cfg:        cfg,
 		st:         st,
 		log:        cfg.Logger,
 		now:        cfg.Now,
-		keys:       crypto.NewKeyCache(keyCacheSize),
+		keys:       cfg.Keys,
 		all:        make(map[types.Hash]*entry),
 		accts:      make(map[crypto.Address]*account),
 		lastExpire: cfg.Now(),

@@ -110,7 +110,7 @@ func (t *Transaction) VerifySignature(keys *crypto.KeyCache) error {
 	if pub.Address() != t.From {
 		return fmt.Errorf("%w: key hashes to %s, from is %s", ErrFromMismatch, pub.Address(), t.From)
 	}
-	return pub.Verify(t.ID(), t.Signature)
+	return keys.Verify(pub, t.ID(), t.Signature)
 }
 
 // Size is the length of the signed encoding.

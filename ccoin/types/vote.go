@@ -110,7 +110,7 @@ func (v *Vote) VerifySignature(keys *crypto.KeyCache) error {
 	if pub.Address() != v.Voter {
 		return fmt.Errorf("%w: key hashes to %s, voter is %s", ErrBadVoteSig, pub.Address(), v.Voter)
 	}
-	if err := pub.Verify(v.ID(), v.Signature); err != nil {
+	if err := keys.Verify(pub, v.ID(), v.Signature); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadVoteSig, err)
 	}
 	return nil
