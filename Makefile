@@ -23,8 +23,9 @@ DEVNET_FLAGS ?=
 devnet: build ## run a local devnet (3 validators, 1 basic node) in .devnet; Ctrl-C stops it
 	@exec $(BIN) devnet --dir $(DEVNET_DIR) $(DEVNET_FLAGS)
 
-test: ## run every test with the race detector (the README's test command)
+test: ## every test with the race detector, then 200 simulator seeds (the README's test command)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	@$(MAKE) --no-print-directory test-sim
 
 test-race: test ## alias of test
 
@@ -69,6 +70,6 @@ localnet-reset: build ## remove the Docker testnet and start a fresh one
 e2e: build ## run the fault-injection suite against the Docker testnet
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
 
-ci: lint test test-sync test-sim fuzz ## what .ci/run runs
+ci: lint test test-sync fuzz ## what .ci/run runs (test includes test-sim)
 
 .PHONY: help build devnet test test-race test-sync test-sim sim lint fuzz bench loadtest localnet-start localnet-stop localnet-reset e2e ci
