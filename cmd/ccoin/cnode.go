@@ -20,6 +20,7 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 	level := fs.String("log-level", "", "log level (trace, debug, info, warn, error); default from the config or info")
 	asJSON := fs.Bool("log-json", false, "log as JSON")
 	syncMode := fs.String("sync", node.SyncFull, "how a new node catches up: full (replay every block) or snapshot (fetch the latest finalized state from peers, then sync blocks)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler at http://ADDR/debug/pprof/ (loopback only, e.g. 127.0.0.1:6060; off by default)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +32,11 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 		*level = cfg.Log.Level
 	}
 	log := newLogger("ccoin", strings.ToLower(*level), *asJSON || cfg.Log.JSON)
+	if *pprofAddr != "" {
+		if _, err := servePprof(ctx, *pprofAddr, log.Named("pprof")); err != nil {
+			return err
+		}
+	}
 	key, err := loadAccount(cfg, dir, *pwFile)
 	if err != nil {
 		return err
