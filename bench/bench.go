@@ -28,6 +28,7 @@ type runner struct {
 	chainID types.Hash
 	slot    time.Duration
 	keys    []*crypto.PrivateKey
+	work    *workload // Config.Workload's content, or an empty one
 	recs    []*txRec
 	lanes   []lane
 	led     *ledger
@@ -121,14 +122,51 @@ func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
 
 func (r *runner) generateKeys(ctx context.Context) error {
 	start := time.Now()
-	r.keys = make([]*crypto.PrivateKey, r.cfg.Accounts)
-	err := parallel(ctx, len(r.keys), r.cfg.Workers, func(i int) error {
+	defer func() { r.rep.KeygenS = time.Since(start).Seconds() }()
+	r.work = &workload{}
+	if r.cfg.Workload != "" {
+		w, err := loadWorkload(r.cfg.Workload)
+		if err != nil {
+			return err
+		}
+		r.work = w
+	}
+	r.work.forChain(r.chainID)
+	have := min(len(r.work.keys), r.cfg.Accounts)
+	fresh := make([]*crypto.PrivateKey, r.cfg.Accounts-have)
+	err := parallel(ctx, len(fresh), r.cfg.Workers, func(i int) error {
 		k, err := r.cfg.GenerateKey()
-		r.keys[i] = k
+		fresh[i] = k
 		return err
 	})
-	r.rep.KeygenS = time.Since(start).Seconds()
-	return err
+	if err != nil {
+		return err
+	}
+	r.work.addKeys(fresh)
+	r.keys = r.work.keys[:r.cfg.Accounts]
+	if have > 0 {
+		fmt.Fprintf(r.cfg.Out, "reused %d sender keys from %s\n", have, r.cfg.Workload)
+	}
+	return nil
+}
+
+// senderNonces returns each sender's nonce on the chain: zero for new
+// keys, asked of the first node for keys a workload file brought (an
+// earlier run may have spent some of their transfers).
+func (r *runner) senderNonces(ctx context.Context) ([]uint64, error) {
+	n0 := make([]uint64, len(r.keys))
+	if r.cfg.Workload == "" {
+		return n0, nil
+	}
+	err := parallel(ctx, len(r.keys), r.cfg.Workers, func(s int) error {
+		a, err := r.clients[0].account(ctx, r.keys[s].Address().String())
+		if err != nil {
+			return fmt.Errorf("sender %s: %w", r.keys[s].Address(), err)
+		}
+		n0[s] = max(a.Nonce, a.NextNonce-min(a.NextNonce, 1))
+		return nil
+	})
+	return n0, err
 }
 
 // perSender is how many transfers each sender signs.
@@ -240,36 +278,59 @@ type lane struct {
 func (r *runner) presign(ctx context.Context) error {
 	a := len(r.keys)
 	n := r.cfg.Txs
+	n0, err := r.senderNonces(ctx)
+	if err != nil {
+		return err
+	}
+	for s := range a {
+		r.work.advance(s, n0[s])
+	}
 	r.recs = make([]*txRec, n)
 	objs := make([][]byte, n)
+	txs := make([]*types.Transaction, n)
+	var signed atomic.Int64
 	now := uint64(time.Now().UnixMilli())
 	start := time.Now()
-	err := parallel(ctx, n, r.cfg.Workers, func(i int) error {
+	err = parallel(ctx, n, r.cfg.Workers, func(i int) error {
 		s := i % a
-		to := r.cfg.Faucet.Address()
-		if a > 1 {
-			// Deterministic spread over the other senders.
-			to = r.keys[(s+1+(i*7919)%(a-1))%a].Address()
-		}
-		t := &types.Transaction{ChainID: r.chainID, Nonce: uint64(i/a) + 1, From: r.keys[s].Address(), To: to,
-			Amount: 1 + uint64(i)%r.cfg.MaxAmount, Time: now}
-		if err := t.Sign(r.keys[s]); err != nil {
-			return err
+		nonce := n0[s] + uint64(i/a) + 1
+		t := r.work.get(s, nonce)
+		if t == nil {
+			to := r.cfg.Faucet.Address()
+			if a > 1 {
+				// Deterministic spread over the other senders.
+				to = r.keys[(s+1+int(nonce*7919%uint64(a-1)))%a].Address()
+			}
+			t = &types.Transaction{ChainID: r.chainID, Nonce: nonce, From: r.keys[s].Address(), To: to,
+				Amount: 1 + (nonce*uint64(a)+uint64(s))%r.cfg.MaxAmount, Time: now}
+			if err := t.Sign(r.keys[s]); err != nil {
+				return err
+			}
+			signed.Add(1)
 		}
 		p, err := json.Marshal(api.TxToJSON(t))
 		if err != nil {
 			return err
 		}
 		r.recs[i] = &txRec{id: t.ID(), node: s % len(r.clients)}
-		objs[i] = p
+		objs[i], txs[i] = p, t
 		return nil
 	})
+	if err == nil && r.cfg.Workload != "" {
+		for i, t := range txs { // ascending i is ascending nonce per sender
+			r.work.put(i%a, t)
+		}
+		if err = r.work.save(r.cfg.Workload); err != nil {
+			err = fmt.Errorf("%w: save %s: %v", ErrWorkload, r.cfg.Workload, err)
+		}
+	}
 	el := time.Since(start)
-	r.rep.SignS, r.rep.SignRate = el.Seconds(), rate(n, el)
+	r.rep.SignS, r.rep.SignRate = el.Seconds(), rate(int(signed.Load()), el)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.cfg.Out, "signed %d transfers in %.1fs (%.0f sig/s on %d workers)\n", n, el.Seconds(), r.rep.SignRate, r.cfg.Workers)
+	fmt.Fprintf(r.cfg.Out, "signed %d transfers in %.1fs (%.0f sig/s on %d workers), %d reused from the workload file\n",
+		signed.Load(), el.Seconds(), r.rep.SignRate, r.cfg.Workers, n-int(signed.Load()))
 
 	nodes, subs := len(r.clients), max(r.cfg.Submitters, 1)
 	r.lanes = make([]lane, nodes*subs)

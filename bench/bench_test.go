@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"ccoin/api"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/types"
 )
 
 func baseConfig(t *testing.T, f *fakeChain, urls ...string) Config {
@@ -229,5 +235,71 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("err = %v, want ErrConfig", err)
 			}
 		})
+	}
+}
+
+// TestRunReusesWorkload: a second run on the same chain takes the sender
+// keys and the transfers the first run signed but did not send from the
+// workload file, continues at each sender's nonce, and signs only the rest.
+func TestRunReusesWorkload(t *testing.T) {
+	ks := keys(t)
+	f := newFakeChain(t, ks[0].Address())
+	s := f.server("a")
+	stop := f.run(30 * time.Millisecond)
+	defer stop()
+	file := filepath.Join(t.TempDir(), "workload.bin")
+
+	cfg := baseConfig(t, f, s.URL)
+	cfg.Workload = file
+	cfg.Txs, cfg.Batch, cfg.Rate, cfg.Duration = 120, 10, 50, 300*time.Millisecond
+	first, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Submitted == 0 || first.Unsent == 0 {
+		t.Fatalf("the first run should send part of its transfers: submitted %d unsent %d", first.Submitted, first.Unsent)
+	}
+
+	cfg = baseConfig(t, f, s.URL)
+	cfg.Workload = file
+	cfg.Txs, cfg.Batch = 120, 10
+	cfg.GenerateKey = func() (*crypto.PrivateKey, error) { return nil, errors.New("keys should come from the workload file") }
+	out := &lockedBuilder{}
+	cfg.Out = out
+	second, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Included != 120 || second.RejectedTotal() != 0 {
+		t.Fatalf("second run: included %d, rejected %v (nonces must continue where the first run stopped)", second.Included, second.Rejected)
+	}
+	m := regexp.MustCompile(`signed (\d+) transfers .*, (\d+) reused`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no signing line:\n%s", out.String())
+	}
+	signed, _ := strconv.Atoi(m[1])
+	reused, _ := strconv.Atoi(m[2])
+	if want := 120 - first.Accepted; reused != want || signed != 120-want {
+		t.Fatalf("signed %d, reused %d; want %d reused (what the first run signed and did not spend)", signed, reused, want)
+	}
+	if !strings.Contains(out.String(), "reused 6 sender keys") {
+		t.Fatalf("keys not reused:\n%s", out.String())
+	}
+
+	// A workload for another chain keeps its keys and drops its transfers.
+	w, err := loadWorkload(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.forChain(types.Hash{9})
+	if len(w.keys) != 6 || w.get(0, w.base[0]+1) != nil {
+		t.Fatalf("another chain: %d keys, transfers kept", len(w.keys))
+	}
+	// A damaged file is refused with a clear error.
+	if err := os.WriteFile(file, []byte("ccoin-workload 1\nshort"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadWorkload(file); !errors.Is(err, ErrWorkload) {
+		t.Fatalf("damaged file: %v", err)
 	}
 }

@@ -25,8 +25,12 @@ type Config struct {
 	Nodes  []string           // API base URLs; batches go to them round-robin
 	Faucet *crypto.PrivateKey // funded key that pays for the senders
 
-	Accounts   int           // sender accounts, default 200
-	Txs        int           // transfers to pre-sign, default 100000
+	Accounts int // sender accounts, default 200
+	Txs      int // transfers to pre-sign, default 100000
+	// Workload, when set, is a file that keeps the sender keys and signed
+	// transfers between runs (see workload.go): a run reuses what is still
+	// good on its chain and signs only the rest.
+	Workload   string
 	Rate       float64       // tx/s through a token bucket; 0 = as fast as possible
 	Duration   time.Duration // submission stops after this, default 60s
 	Batch      int           // transactions per POST /txs, default 500

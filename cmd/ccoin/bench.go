@@ -19,13 +19,14 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, out io.Writer) error {
-	f := newFlags("bench", "--nodes URL,URL,... [--dir .devnet | --key FILE] [--accounts 200] [--txs 100000] [--rate R|max] [--duration 60s] [--batch 500] [--json FILE]")
+	f := newFlags("bench", "--nodes URL,URL,... [--dir .devnet | --key FILE] [--accounts 200] [--txs 100000] [--workload FILE] [--rate R|max] [--duration 60s] [--batch 500] [--json FILE]")
 	nodes := f.String("nodes", "", "comma-separated node API URLs (default: every node of the devnet in --dir)")
 	dir := f.String("dir", ".devnet", "devnet directory whose faucet pays for the senders")
 	keyFile := f.String("key", "", "funded PKCS#8 PEM key file (instead of the devnet faucet)")
 	passFile := f.String("password-file", "", "passphrase file of an encrypted --key")
 	accounts := f.Int("accounts", 200, "sender accounts to create and fund")
 	txs := f.Int("txs", 100000, "transfers to pre-sign and send")
+	workload := f.String("workload", "", "keep sender keys and signed transfers in this file and reuse them in later runs on the same chain")
 	rateFlag := f.String("rate", "max", "transfers per second, or max")
 	duration := f.Duration("duration", 60*time.Second, "stop submitting after this long")
 	batchSize := f.Int("batch", 500, "transfers per POST /txs")
@@ -38,7 +39,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(f, args); err != nil {
 		return err
 	}
-	cfg := bench.Config{Accounts: *accounts, Txs: *txs, Duration: *duration, Batch: *batchSize, Submitters: *submitters,
+	cfg := bench.Config{Accounts: *accounts, Txs: *txs, Workload: *workload, Duration: *duration, Batch: *batchSize, Submitters: *submitters,
 		NetworkNodes: *networkNodes, Calibration: *calibration, Progress: *progress, Out: out,
 		Logger: newLogger("bench", *level, false)}
 	if *rateFlag != "max" {
