@@ -16,10 +16,12 @@ import (
 
 	"ccoin/api"
 	"ccoin/ccoin/chain"
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -90,7 +92,7 @@ type Node struct {
 	hub     *hub
 	future  *futureBlocks
 	sync    *syncer
-	snap    *snapServer
+	snap    *snapshot.Server
 
 	// activity: each miner's recent votes, for GET /validators (validators.go).
 	activity voteActivity
@@ -214,7 +216,9 @@ func (n *Node) openChain() error {
 	}
 	n.future = newFutureBlocks(64)
 	n.sync = newSyncer(n)
-	n.snap = newSnapServer(n)
+	n.snap = snapshot.NewServer(snapshot.ServerConfig{Chain: n.chain, Certs: n.ffg, Genesis: n.g,
+		Dir: SnapshotDir(n.opts.DataDir), ChunkAccounts: n.opts.SnapshotChunkAccounts, Every: n.opts.SnapshotEvery,
+		Linger: snapshotChunkTimeout, Logger: n.log.Named("snapshot-serve"), Clock: clock.Real})
 	if n.opts.Type == TypeValidator {
 		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
 			return err
@@ -344,7 +348,7 @@ func (n *Node) Run(ctx context.Context) error {
 	start("txpool-regossip", n.runRegossip)
 	start("sync", n.sync.run)
 	start("future-blocks", n.runFuture)
-	start("snapshot-serve", n.snap.run)
+	start("snapshot-serve", n.snap.Run)
 	if n.sealer != nil {
 		start("sealer", n.sealer.Run)
 	}
