@@ -1,79 +1,96 @@
 package node
 
 import (
+	"sync/atomic"
+
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
 )
 
-// netView is the Chain the network serves from. Until the chain is open
-// (a node fetching a snapshot first) it presents the genesis block only
-// and serves nothing; then it is the chainView plus the snapshot source.
-type netView struct{ n *Node }
-
-var _ p2p.SnapshotSource = netView{}
-
-func (v netView) Head() (uint64, [32]byte, uint64) {
-	if !v.n.built.Load() {
-		return 1, v.n.g.ChainID, 1
-	}
-	return chainView(v).Head()
+// netView is the Chain the network serves from. The network starts before
+// the chain is open (a node fetching a snapshot first), so until openChain
+// hands it the chainView it presents the genesis block only and serves
+// nothing.
+type netView struct {
+	genesisID [32]byte
+	sched     consensus.Schedule
+	open      atomic.Pointer[chainView]
 }
 
-func (v netView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
-	if !v.n.built.Load() {
+var _ p2p.SnapshotSource = (*netView)(nil)
+
+func (v *netView) Head() (uint64, [32]byte, uint64) {
+	c := v.open.Load()
+	if c == nil {
+		return 1, v.genesisID, 1
+	}
+	return c.Head()
+}
+
+func (v *netView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
+	c := v.open.Load()
+	if c == nil {
 		return nil
 	}
-	return chainView(v).BlocksByNumber(from, count, maxBytes)
+	return c.BlocksByNumber(from, count, maxBytes)
 }
 
-func (v netView) Leader(nowMs uint64) (uint64, crypto.Address) {
-	s := v.n.engine.Schedule()
-	slot := s.SlotAt(nowMs)
-	return slot, s.Leader(slot)
+// Leader needs only the schedule, which exists before the chain.
+func (v *netView) Leader(nowMs uint64) (uint64, crypto.Address) {
+	slot := v.sched.SlotAt(nowMs)
+	return slot, v.sched.Leader(slot)
 }
 
-func (v netView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte) {
-	if !v.n.built.Load() {
+func (v *netView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte) {
+	c := v.open.Load()
+	if c == nil {
 		return nil, nil
 	}
-	return chainView(v).FinalityEvidence(epoch, id)
+	return c.FinalityEvidence(epoch, id)
 }
 
-func (v netView) SnapshotManifest() ([]byte, error) {
-	if !v.n.built.Load() {
+func (v *netView) SnapshotManifest() ([]byte, error) {
+	c := v.open.Load()
+	if c == nil {
 		return nil, nil
 	}
-	return v.n.snap.Manifest(), nil
+	return c.SnapshotManifest()
 }
 
-func (v netView) SnapshotChunk(height, index uint64) ([]byte, error) {
-	if !v.n.built.Load() {
+func (v *netView) SnapshotChunk(height, index uint64) ([]byte, error) {
+	c := v.open.Load()
+	if c == nil {
 		return nil, nil
 	}
-	return v.n.snap.Chunk(height, index)
+	return c.SnapshotChunk(height, index)
 }
 
-// netHandler ignores gossip until the chain is open: a node fetching a
-// snapshot cannot judge blocks yet, and they are not the sender's fault.
-type netHandler struct{ n *Node }
+// netHandler ignores gossip until openChain hands it the handler: a node
+// fetching a snapshot cannot judge blocks yet, and they are not the
+// sender's fault.
+type netHandler struct{ open atomic.Pointer[handler] }
 
-func (h netHandler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verdict, error) {
-	if !h.n.built.Load() {
+func (g *netHandler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verdict, error) {
+	h := g.open.Load()
+	if h == nil {
 		return nil, p2p.Known, nil
 	}
-	return handler(h).HandleTxs(from, raws)
+	return h.HandleTxs(from, raws)
 }
 
-func (h netHandler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
-	if !h.n.built.Load() {
+func (g *netHandler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	h := g.open.Load()
+	if h == nil {
 		return p2p.Known, nil
 	}
-	return handler(h).HandleVote(from, raw)
+	return h.HandleVote(from, raw)
 }
 
-func (h netHandler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
-	if !h.n.built.Load() {
+func (g *netHandler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	h := g.open.Load()
+	if h == nil {
 		return p2p.Known, nil
 	}
-	return handler(h).HandleBlock(from, raw)
+	return h.HandleBlock(from, raw)
 }

@@ -128,10 +128,10 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 		t.Fatalf("J's copy of the sender: %+v, %v", acc, err)
 	}
 	// J serves what it has: blocks above its base, a snapshot of its own.
-	if blocks := (chainView{j.N()}).BlocksByNumber(2, 10, 1<<20); len(blocks) != 0 {
+	if blocks := j.N().view.BlocksByNumber(2, 10, 1<<20); len(blocks) != 0 {
 		t.Fatalf("J served %d blocks below its base", len(blocks))
 	}
-	if blocks := (chainView{j.N()}).BlocksByNumber(bh.Number+1, 2, 1<<20); len(blocks) != 2 {
+	if blocks := j.N().view.BlocksByNumber(bh.Number+1, 2, 1<<20); len(blocks) != 2 {
 		t.Fatalf("J served %d blocks above its base, want 2", len(blocks))
 	}
 	waitFor(t, 20*time.Second, "J serves a snapshot", func() bool { return j.N().snap.Manifest() != nil })
