@@ -88,7 +88,7 @@ func TestClusterRejectsBadBlocks(t *testing.T) {
 	waitFor(t, 10*time.Second, "ready", func() bool { return tn.N().SyncState() == StateReady })
 	n := tn.N()
 	f := newForger(t, c, n)
-	h := handler{n}
+	h := n.gossip
 	sched := f.eng.Schedule()
 	users := userKeys(t)
 	u, v, w := users[0], users[1], users[2]

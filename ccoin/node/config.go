@@ -150,3 +150,7 @@ func (c *Config) DiscoveryURL() string {
 func ChainDir(datadir string) string      { return filepath.Join(datadir, "chaindata") }
 func SlotGuardPath(datadir string) string { return filepath.Join(datadir, "slotguard") }
 func TokenPath(datadir string) string     { return filepath.Join(datadir, "api-token") }
+
+// SnapshotDir holds the chunk files of the snapshots a node serves; it is
+// a cache, emptied at every start.
+func SnapshotDir(datadir string) string { return filepath.Join(datadir, "snapshots") }

@@ -33,40 +33,45 @@ func (n *Node) openFinality(headers consensus.HeaderReader) error {
 }
 
 // lateHeaders reads headers from the chain, which opens after finality
-// (the chain asks finality for fork choice as soon as it opens).
-type lateHeaders struct{ n *Node }
+// (the chain asks finality for fork choice as soon as it opens); openChain
+// sets c once the chain is open, before anything reads a header.
+type lateHeaders struct{ c *chain.Chain }
 
-func (l lateHeaders) Header(id types.Hash) (*types.Header, error) { return l.n.chain.Header(id) }
+func (l *lateHeaders) Header(id types.Hash) (*types.Header, error) { return l.c.Header(id) }
 
 func (n *Node) nowSlot() uint64 {
 	return n.engine.Schedule().SlotAt(uint64(n.opts.Now().UnixMilli()))
 }
 
+func (h *handler) nowSlot() uint64 {
+	return h.engine.Schedule().SlotAt(uint64(h.now().UnixMilli()))
+}
+
 // HandleVote judges a vote from a peer.
-func (h handler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+func (h *handler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
 	v, err := types.DecodeVote(raw)
 	if err != nil {
-		h.n.metrics.rejected.WithLabelValues("vote", "malformed").Inc()
+		h.metrics.rejected.WithLabelValues("vote", "malformed").Inc()
 		return p2p.Rejected, err
 	}
-	ch, err := h.n.ffg.AddVote(v, h.n.nowSlot())
+	ch, err := h.ffg.AddVote(v, h.nowSlot())
 	switch {
 	case err == nil:
 	case errors.Is(err, consensus.ErrVoteUnknownBlock):
 		// Held until the blocks arrive; the sync fetches them from the sender.
 		return p2p.MissingParent, err
 	case errors.Is(err, consensus.ErrBadVote):
-		h.n.metrics.rejected.WithLabelValues("vote", "bad_vote").Inc()
+		h.metrics.rejected.WithLabelValues("vote", "bad_vote").Inc()
 		return p2p.Rejected, err
 	default: // known, stale, far future: not the sender's fault
 		return p2p.Known, err
 	}
-	h.n.noteVote(v)
+	h.noteVote(v)
 	if ch.NeedSource != nil {
-		go h.n.fetchJustification(from.ID, *ch.NeedSource)
+		go h.fetchJustification(from.ID, *ch.NeedSource)
 	}
 	if len(ch.Justified) > 0 || ch.Final {
-		h.n.refreshChain()
+		h.refreshChain()
 	}
 	return p2p.Accepted, nil
 }
@@ -113,7 +118,7 @@ func (n *Node) fetchJustification(peer uint64, cp types.Checkpoint) {
 		return
 	}
 	for _, raw := range votes {
-		switch v, err := handler(netHandler{n}).HandleVote(p2p.PeerInfo{ID: peer}, raw); v {
+		switch v, err := n.gossip.HandleVote(p2p.PeerInfo{ID: peer}, raw); v {
 		case p2p.Rejected:
 			n.net.Ban(peer, "served an invalid justification vote: "+err.Error())
 			return
@@ -151,14 +156,14 @@ func (n *Node) learnFinality(ctx context.Context, peer uint64) {
 
 // FinalityEvidence serves FIN requests: the newest certificate, and the
 // justification of one checkpoint when asked.
-func (c chainView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte) {
+func (c *chainView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte) {
 	var cert []byte
-	if crt := c.n.ffg.Certificate(); crt != nil {
+	if crt := c.ffg.Certificate(); crt != nil {
 		cert = crt.Encode(nil)
 	}
 	var votes [][]byte
 	if id != ([32]byte{}) {
-		for _, v := range c.n.ffg.Justification(types.Checkpoint{Epoch: epoch, ID: id}) {
+		for _, v := range c.ffg.Justification(types.Checkpoint{Epoch: epoch, ID: id}) {
 			votes = append(votes, v.Encode(nil))
 		}
 	}

@@ -30,7 +30,7 @@ func TestGossipedBatchWithForgeryRejectedWhole(t *testing.T) {
 			Time: good.Time, PublicKey: good.PublicKey, Signature: good.Signature}
 		raws = append(raws, forged.Encode(nil))
 	}
-	relay, verdict, err := handler{n}.HandleTxs(p2p.PeerInfo{}, raws)
+	relay, verdict, err := n.gossip.HandleTxs(p2p.PeerInfo{}, raws)
 	if verdict != p2p.Rejected || !errors.Is(err, txpool.ErrBadSignature) {
 		t.Fatalf("verdict %v, %v", verdict, err)
 	}
@@ -41,7 +41,7 @@ func TestGossipedBatchWithForgeryRejectedWhole(t *testing.T) {
 		t.Fatal("a transaction of the forged batch was pooled")
 	}
 	// The same valid transaction alone is accepted.
-	if _, verdict, err := (handler{n}).HandleTxs(p2p.PeerInfo{}, raws[:1]); verdict != p2p.Accepted {
+	if _, verdict, err := n.gossip.HandleTxs(p2p.PeerInfo{}, raws[:1]); verdict != p2p.Accepted {
 		t.Fatalf("valid transaction alone: %v, %v", verdict, err)
 	}
 }

@@ -3,33 +3,54 @@ package node
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
 
 // handler classifies what peers gossip: new, known, missing a parent, held
-// for later, or an offence that gets the peer banned.
-type handler struct{ n *Node }
+// for later, or an offence that gets the peer banned. It holds only what
+// judging gossip reads; the node's own steps that follow an accepted item
+// (importing a block and the work after a commit, recording a vote,
+// fetching a vote's justification, fork choice after votes) are funcs the
+// node wires in openChain.
+type handler struct {
+	self    crypto.Address
+	now     func() time.Time
+	chain   *chain.Chain
+	pool    *txpool.Pool
+	engine  *consensus.Engine
+	ffg     *consensus.Finality
+	clock   *consensus.ClockMonitor
+	future  *futureBlocks
+	metrics *metrics
 
-func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verdict, error) {
+	importBlock        func(b *types.Block, raw []byte) (p2p.Verdict, error)
+	noteVote           func(*types.Vote)
+	fetchJustification func(peer uint64, cp types.Checkpoint)
+	refreshChain       func()
+}
+
+func (h *handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verdict, error) {
 	txs := make([]*types.Transaction, 0, len(raws))
 	for _, raw := range raws {
 		tx, err := types.DecodeTx(raw)
 		if err != nil {
-			h.n.metrics.rejected.WithLabelValues("tx", "malformed").Inc()
+			h.metrics.rejected.WithLabelValues("tx", "malformed").Inc()
 			return nil, p2p.Rejected, err
 		}
 		txs = append(txs, tx)
 	}
 	// A forged transaction condemns the batch: the pool stops verifying at
 	// the first bad signature and the peer is banned.
-	errs := h.n.pool.AddFromPeer(txs)
+	errs := h.pool.AddFromPeer(txs)
 	var relay [][]byte
 	for i, err := range errs {
 		switch {
@@ -38,11 +59,11 @@ func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verd
 		case errors.Is(err, txpool.ErrNotVerified):
 		case errors.Is(err, txpool.ErrBadSignature), errors.Is(err, txpool.ErrWrongChain), errors.Is(err, txpool.ErrDataTooLarge):
 			// A peer must validate before relaying: forwarding a forgery is an offence.
-			h.n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			h.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
 			return relay, p2p.Rejected, err
 		case errors.Is(err, txpool.ErrKnown):
 		default:
-			h.n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			h.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
 		}
 	}
 	if len(relay) == 0 {
@@ -51,25 +72,25 @@ func (h handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Verd
 	return relay, p2p.Accepted, nil
 }
 
-func (h handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
-	now := uint64(h.n.opts.Now().UnixMilli())
+func (h *handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
+	now := uint64(h.now().UnixMilli())
 	b, err := types.DecodeBlock(raw)
 	if err != nil {
-		h.n.metrics.rejected.WithLabelValues("block", "malformed").Inc()
+		h.metrics.rejected.WithLabelValues("block", "malformed").Inc()
 		return p2p.Rejected, err
 	}
-	if h.n.chain.HasBlock(b.ID()) {
+	if h.chain.HasBlock(b.ID()) {
 		return p2p.Known, nil
 	}
-	v, err := h.n.importBlock(b, raw)
+	v, err := h.importBlock(b, raw)
 	// Fresh gossip from another authentic sealer tells us how our clock compares.
 	if v == p2p.Accepted || errors.Is(err, consensus.ErrFuture) || errors.Is(err, consensus.ErrFarFuture) {
-		if b.Header.Sealer != h.n.Address() && h.n.engine.VerifySeal(b) == nil {
-			h.n.clock.Observe(b.Header.Sealer, b.Header.Time, now)
+		if b.Header.Sealer != h.self && h.engine.VerifySeal(b) == nil {
+			h.clock.Observe(b.Header.Sealer, b.Header.Time, now)
 		}
 	}
 	if v == p2p.Future {
-		h.n.future.add(b, raw)
+		h.future.add(b, raw)
 	}
 	return v, err
 }
@@ -168,24 +189,32 @@ func reason(err error) string {
 	return "other"
 }
 
-// chainView is what the network serves to peers.
-type chainView struct{ n *Node }
+// chainView is what the network serves to peers: blocks, the leader
+// schedule, finality evidence and snapshots.
+type chainView struct {
+	chain *chain.Chain
+	sched consensus.Schedule
+	ffg   *consensus.Finality
+	snap  *snapshot.Server
+}
 
-func (c chainView) Head() (uint64, [32]byte, uint64) {
-	h, id := c.n.chain.Head()
-	f, _ := c.n.chain.Finalized()
+var _ p2p.SnapshotSource = (*chainView)(nil)
+
+func (c *chainView) Head() (uint64, [32]byte, uint64) {
+	h, id := c.chain.Head()
+	f, _ := c.chain.Finalized()
 	return h.Number, id, f.Number
 }
 
-func (c chainView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
+func (c *chainView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
 	var out [][]byte
 	size := 0
 	for i := 0; i < count; i++ {
-		id, err := c.n.chain.CanonicalID(from + uint64(i))
+		id, err := c.chain.CanonicalID(from + uint64(i))
 		if err != nil {
 			break
 		}
-		raw, err := c.n.chain.RawBlock(id)
+		raw, err := c.chain.RawBlock(id)
 		if err != nil || (size+len(raw) > maxBytes && len(out) > 0) {
 			break
 		}
@@ -195,10 +224,15 @@ func (c chainView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte
 	return out
 }
 
-func (c chainView) Leader(nowMs uint64) (uint64, crypto.Address) {
-	s := c.n.engine.Schedule()
-	slot := s.SlotAt(nowMs)
-	return slot, s.Leader(slot)
+func (c *chainView) Leader(nowMs uint64) (uint64, crypto.Address) {
+	slot := c.sched.SlotAt(nowMs)
+	return slot, c.sched.Leader(slot)
+}
+
+func (c *chainView) SnapshotManifest() ([]byte, error) { return c.snap.Manifest(), nil }
+
+func (c *chainView) SnapshotChunk(height, index uint64) ([]byte, error) {
+	return c.snap.Chunk(height, index)
 }
 
 // futureBlocks holds authentic blocks up to two slots early until their

@@ -16,10 +16,12 @@ import (
 
 	"ccoin/api"
 	"ccoin/ccoin/chain"
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -90,7 +92,15 @@ type Node struct {
 	hub     *hub
 	future  *futureBlocks
 	sync    *syncer
-	snap    *snapServer
+	snap    *snapshot.Server
+
+	// What peers get: netView and netGossip are handed to the network
+	// before the chain exists and answer through view and gossip once
+	// openChain has built them (netview.go).
+	view      *chainView
+	gossip    *handler
+	netView   *netView
+	netGossip *netHandler
 
 	// activity: each miner's recent votes, for GET /validators (validators.go).
 	activity voteActivity
@@ -187,7 +197,8 @@ func (n *Node) openChain() error {
 	// The pool reads the chain and the chain reads the pool (to skip
 	// signatures it verified), so the chain gets the pool through a late-bound view.
 	pv := &poolView{}
-	if err := n.openFinality(lateHeaders{n}); err != nil {
+	hdrs := &lateHeaders{}
+	if err := n.openFinality(hdrs); err != nil {
 		return err
 	}
 	n.chain, err = chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: n.engine, Pool: pv, Keys: n.keys,
@@ -198,6 +209,7 @@ func (n *Node) openChain() error {
 	if err != nil {
 		return err
 	}
+	hdrs.c = n.chain
 	// Finality may know more than the chain's stored pointers (a
 	// certificate stored just before a crash): settle fork choice first.
 	if _, err := n.chain.Refresh(); err != nil {
@@ -214,13 +226,15 @@ func (n *Node) openChain() error {
 	}
 	n.future = newFutureBlocks(64)
 	n.sync = newSyncer(n)
-	n.snap = newSnapServer(n)
+	n.snap = snapshot.NewServer(snapshot.ServerConfig{Chain: n.chain, Certs: n.ffg, Genesis: n.g,
+		Dir: SnapshotDir(n.opts.DataDir), ChunkAccounts: n.opts.SnapshotChunkAccounts, Every: n.opts.SnapshotEvery,
+		Linger: snapshotChunkTimeout, Logger: n.log.Named("snapshot-serve"), Clock: clock.Real})
 	if n.opts.Type == TypeValidator {
 		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
 			return err
 		}
 		n.sealer, err = consensus.NewSealer(consensus.SealerConfig{
-			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{n}, Pool: sealerPool{n.pool},
+			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{chain: n.chain, afterImport: n.afterImport}, Pool: sealerPool{n.pool},
 			Net: n.net, Ready: n.sync.ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
 			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
 		})
@@ -228,12 +242,18 @@ func (n *Node) openChain() error {
 			return err
 		}
 	}
+	n.view = &chainView{chain: n.chain, sched: n.engine.Schedule(), ffg: n.ffg, snap: n.snap}
+	n.gossip = &handler{self: n.Address(), now: n.opts.Now, chain: n.chain, pool: n.pool, engine: n.engine, ffg: n.ffg,
+		clock: n.clock, future: n.future, metrics: n.metrics, importBlock: n.importBlock, noteVote: n.noteVote,
+		fetchJustification: n.fetchJustification, refreshChain: n.refreshChain}
+	n.netView.open.Store(n.view)
+	n.netGossip.open.Store(n.gossip)
 	n.built.Store(true)
 	return nil
 }
 
-// buildNet creates the p2p network; it serves through netView, which
-// reads the chain only once it is open.
+// buildNet creates the p2p network; it serves through netView and
+// netGossip, which read the chain only once it is open.
 func (n *Node) buildNet() error {
 	cfg := n.opts.Config
 	p2pPort := n.opts.P2PPort
@@ -268,8 +288,10 @@ func (n *Node) buildNet() error {
 	if cfg.P2P.AdvertiseHost != "" && p2pPort != 0 {
 		pc.AdvertiseAddr = net.JoinHostPort(cfg.P2P.AdvertiseHost, strconv.Itoa(p2pPort))
 	}
+	n.netView = &netView{genesisID: n.g.ChainID, sched: n.engine.Schedule()}
+	n.netGossip = &netHandler{}
 	var err error
-	n.net, err = p2p.New(pc, netView{n}, netHandler{n})
+	n.net, err = p2p.New(pc, n.netView, n.netGossip)
 	return err
 }
 
@@ -344,7 +366,7 @@ func (n *Node) Run(ctx context.Context) error {
 	start("txpool-regossip", n.runRegossip)
 	start("sync", n.sync.run)
 	start("future-blocks", n.runFuture)
-	start("snapshot-serve", n.snap.run)
+	start("snapshot-serve", n.snap.Run)
 	if n.sealer != nil {
 		start("sealer", n.sealer.Run)
 	}
@@ -405,17 +427,20 @@ func (s sealerPool) PendingCount() int                    { return s.p.Stats().P
 
 // sealerChain adapts the chain for the sealer and routes its blocks
 // through the node's post-import work.
-type sealerChain struct{ n *Node }
+type sealerChain struct {
+	chain       *chain.Chain
+	afterImport func(*chain.Result)
+}
 
-func (s sealerChain) Head() (*types.Header, types.Hash) { return s.n.chain.Head() }
+func (s sealerChain) Head() (*types.Header, types.Hash) { return s.chain.Head() }
 func (s sealerChain) BuildBlock(parent types.Hash, h types.Header, txs []*types.Transaction) (*types.Block, error) {
-	return s.n.chain.BuildBlock(parent, h, txs)
+	return s.chain.BuildBlock(parent, h, txs)
 }
 func (s sealerChain) ImportOwn(b *types.Block) error {
-	res, err := s.n.chain.ImportOwn(b)
+	res, err := s.chain.ImportOwn(b)
 	if err != nil {
 		return err
 	}
-	s.n.afterImport(res)
+	s.afterImport(res)
 	return nil
 }

@@ -128,13 +128,13 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 		t.Fatalf("J's copy of the sender: %+v, %v", acc, err)
 	}
 	// J serves what it has: blocks above its base, a snapshot of its own.
-	if blocks := (chainView{j.N()}).BlocksByNumber(2, 10, 1<<20); len(blocks) != 0 {
+	if blocks := j.N().view.BlocksByNumber(2, 10, 1<<20); len(blocks) != 0 {
 		t.Fatalf("J served %d blocks below its base", len(blocks))
 	}
-	if blocks := (chainView{j.N()}).BlocksByNumber(bh.Number+1, 2, 1<<20); len(blocks) != 2 {
+	if blocks := j.N().view.BlocksByNumber(bh.Number+1, 2, 1<<20); len(blocks) != 2 {
 		t.Fatalf("J served %d blocks above its base, want 2", len(blocks))
 	}
-	waitFor(t, 20*time.Second, "J serves a snapshot", func() bool { return j.N().snap.manifest() != nil })
+	waitFor(t, 20*time.Second, "J serves a snapshot", func() bool { return j.N().snap.Manifest() != nil })
 	t.Logf("J joined from the snapshot at %d and follows at %d", bh.Number, j.height())
 
 	// A server keeps the chunk files of its two newest snapshots only, and
@@ -142,7 +142,7 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 	a := vals[0]
 	built := map[uint64]bool{}
 	waitFor(t, 30*time.Second, "three snapshots built", func() bool {
-		if enc := a.N().snap.manifest(); enc != nil {
+		if enc := a.N().snap.Manifest(); enc != nil {
 			m, err := snapshot.DecodeManifest(enc)
 			if err != nil {
 				t.Fatal(err)
@@ -152,7 +152,7 @@ func TestSnapshotSyncJoinsLiveNetwork(t *testing.T) {
 		return len(built) >= 3
 	})
 	files, err := filepath.Glob(filepath.Join(SnapshotDir(a.dir), "*.chunks"))
-	if err != nil || len(files) == 0 || len(files) > servedSnapshots {
+	if err != nil || len(files) == 0 || len(files) > snapshot.MaxServed {
 		t.Fatalf("chunk files after %d builds: %v, %v", len(built), files, err)
 	}
 	a.stop()

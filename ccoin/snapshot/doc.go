@@ -56,4 +56,17 @@
 // A chain seeded from a snapshot has no blocks between genesis and the
 // snapshot block; it keeps that block's sealed header and stores the
 // certificate as its newest, so it serves snapshots and proofs of its own.
+//
+// # Serving
+//
+// A Server offers a node's snapshot to its peers over P2P. It
+// builds lazily, when a peer first asks and again at most every
+// ServerConfig.Every once the final block moved, on the goroutine of Run,
+// and writes the chunks to a file in a cache directory so that a chunk is
+// one read rather than a walk of the state tree. It keeps the MaxServed
+// newest snapshots, so a peer fetching the older one is not cut off by a
+// rebuild, and checks every chunk against its manifest before serving it.
+// It reads the chain and the finality certificate through the small Chain
+// and Certifier interfaces and takes its time from a clock.Clock, so it
+// knows nothing of the node.
 package snapshot
