@@ -42,7 +42,7 @@ func (b backend) Status() api.Status {
 	return api.Status{
 		Address: n.Address().String(), Type: n.opts.Type, NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID.String(),
 		Height: head.Number, Head: headID.String(), FinalizedHeight: final.Number, Finalized: finalID.String(),
-		Sync: n.sync.state(), Peers: len(n.net.Peers()), Version: Version, Slot: slot,
+		Sync: n.sync.State(), Peers: len(n.net.Peers()), Version: Version, Slot: slot,
 		Leader: sched.Leader(slot).String(), NextLeader: sched.Leader(slot + 1).String(),
 		PoolPending: st.Pending, PoolQueued: st.Queued, GenesisTime: n.g.TimeMs, IntervalMs: n.g.IntervalMs,
 	}
@@ -226,7 +226,7 @@ func (b backend) Subscribe() (<-chan api.Event, func()) {
 	return out, cancel
 }
 
-func (b backend) Ready() bool { return b.n.sync.ready() }
+func (b backend) Ready() bool { return b.n.sync.Ready() }
 
 // GenesisFile is the genesis JSON initc stored, read on demand (with a
 // large alloc it is big, and rarely asked for).

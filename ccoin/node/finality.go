@@ -211,7 +211,7 @@ func (n *Node) runVoter(ctx context.Context) error {
 // castVote signs, records (fsync) and sends this validator's vote for
 // epoch, if the voting rule allows one and the node is synced.
 func (n *Node) castVote(epoch uint64) {
-	if !n.sync.ready() {
+	if !n.sync.Ready() {
 		return
 	}
 	_, headID := n.chain.Head()

@@ -50,6 +50,18 @@ func newMetrics() *metrics {
 	return m
 }
 
+// setSyncState sets ccoin_sync_state: 1 for st, 0 for the other states
+// (the syncer's OnState).
+func (m *metrics) setSyncState(st string) {
+	for _, x := range []string{StateBoot, StateSyncing, StateReady} {
+		v := 0.0
+		if x == st {
+			v = 1
+		}
+		m.syncState.WithLabelValues(x).Set(v)
+	}
+}
+
 // peerGauges reports ccoin_peers_inbound and ccoin_peers_outbound from the
 // p2p network's peer list when scraped, so the two can neither go stale nor
 // drift from GET /peers (they used to be declared and never set).

@@ -22,6 +22,7 @@ import (
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/snapshot"
+	"ccoin/ccoin/syncer"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -47,7 +48,12 @@ type Options struct {
 	HTTPPort int    // -1: P2P port + 1 (or config); 0 picks a free port
 	Key      *crypto.PrivateKey
 	Logger   hclog.Logger
-	Now      func() time.Time
+	// Clock drives the node's timers: sync, transaction re-offers and held
+	// blocks (nil: clock.Real).
+	Clock clock.Clock
+	// Now is the node's wall clock, for slots and block times (nil:
+	// Clock.Now); tests skew it to model a node whose clock is off.
+	Now func() time.Time
 	// Web is the explorer served by the HTTP API at / (optional).
 	Web http.Handler
 	// BootTimeout is how long a node waits for peers before it considers
@@ -59,7 +65,7 @@ type Options struct {
 	AcceptPeer func(p2p.PeerInfo) error
 	// SyncMode is SyncFull (the default when empty) or SyncSnapshot: a
 	// node whose chain holds only genesis then fetches the latest finalized
-	// snapshot from its peers before it syncs blocks (see fastsync.go).
+	// snapshot from its peers before it syncs blocks (see syncer.FastSync).
 	SyncMode string
 	// SnapshotWait is how long a snapshot-mode node looks for a snapshot
 	// that verifies before replaying blocks instead (default 1 min).
@@ -91,7 +97,7 @@ type Node struct {
 	metrics *metrics
 	hub     *hub
 	future  *futureBlocks
-	sync    *syncer
+	sync    *syncer.Syncer
 	snap    *snapshot.Server
 
 	// What peers get: netView and netGossip are handed to the network
@@ -128,8 +134,9 @@ func New(opts Options) (*Node, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = opts.Clock.Now
 	}
 	if opts.Type != TypeValidator && opts.Type != TypeBasic {
 		return nil, fmt.Errorf("%w: node type %q (want validator or basic)", ErrConfig, opts.Type)
@@ -225,17 +232,34 @@ func (n *Node) openChain() error {
 		return err
 	}
 	n.future = newFutureBlocks(64)
-	n.sync = newSyncer(n)
+	// Sync sees the chain, the network and the node's import pipeline
+	// through narrow interfaces and hooks (see package syncer).
+	n.sync, err = syncer.New(syncer.Config{
+		Net:           n.net,
+		Chain:         n.chain,
+		Import:        n.importBlock,
+		LearnFinality: n.learnFinality,
+		HoldFuture:    n.future.add,
+		OnConnect:     n.regossipPool,
+		OnState:       n.metrics.setSyncState,
+		BootWait:      n.opts.BootTimeout,
+		SlotInterval:  time.Duration(n.g.IntervalMs) * time.Millisecond,
+		Clock:         n.opts.Clock,
+		Logger:        n.log,
+	})
+	if err != nil {
+		return err
+	}
 	n.snap = snapshot.NewServer(snapshot.ServerConfig{Chain: n.chain, Certs: n.ffg, Genesis: n.g,
 		Dir: SnapshotDir(n.opts.DataDir), ChunkAccounts: n.opts.SnapshotChunkAccounts, Every: n.opts.SnapshotEvery,
-		Linger: snapshotChunkTimeout, Logger: n.log.Named("snapshot-serve"), Clock: clock.Real})
+		Linger: syncer.ChunkTimeout, Logger: n.log.Named("snapshot-serve"), Clock: clock.Or(n.opts.Clock)})
 	if n.opts.Type == TypeValidator {
 		if n.guard, err = consensus.OpenSlotGuard(SlotGuardPath(n.opts.DataDir)); err != nil {
 			return err
 		}
 		n.sealer, err = consensus.NewSealer(consensus.SealerConfig{
 			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{chain: n.chain, afterImport: n.afterImport}, Pool: sealerPool{n.pool},
-			Net: n.net, Ready: n.sync.ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
+			Net: n.net, Ready: n.sync.Ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
 			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
 		})
 		if err != nil {
@@ -320,7 +344,7 @@ func (n *Node) SyncState() string {
 	if !n.built.Load() {
 		return StateSnapshot
 	}
-	return n.sync.state()
+	return n.sync.State()
 }
 
 // Run starts every subsystem and blocks until ctx ends; then it stops them
@@ -364,7 +388,7 @@ func (n *Node) Run(ctx context.Context) error {
 	start("txpool", n.pool.Run)
 	start("txpool-journal", n.runJournal)
 	start("txpool-regossip", n.runRegossip)
-	start("sync", n.sync.run)
+	start("sync", n.sync.Run)
 	start("future-blocks", n.runFuture)
 	start("snapshot-serve", n.snap.Run)
 	if n.sealer != nil {

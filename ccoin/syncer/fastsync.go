@@ -1,4 +1,4 @@
-package node
+package syncer
 
 import (
 	"context"
@@ -11,58 +11,62 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"ccoin/ccoin/chain"
-	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/clock"
+	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/snapshot"
 )
-
-// Sync modes (Options.SyncMode).
-const (
-	SyncFull     = "full"     // replay every block from genesis
-	SyncSnapshot = "snapshot" // fetch the latest finalized snapshot from peers, then sync blocks
-)
-
-// StateSnapshot is the sync state while a node fetches a snapshot.
-const StateSnapshot = "snapshot"
 
 const (
 	// defaultSnapshotWait is how long a node looks for a snapshot it can
 	// verify before it replays blocks from genesis instead.
 	defaultSnapshotWait = time.Minute
-	// snapshotChunkTimeout bounds one chunk request.
-	snapshotChunkTimeout = 20 * time.Second
+	// manifestTimeout bounds one manifest request.
+	manifestTimeout = 5 * time.Second
 	// snapshotPrefetch is how many verified chunks may wait for the importer.
 	snapshotPrefetch = 8
 	// snapshotPeerRate paces chunk downloads per peer (bytes per second),
 	// well under the receiving flood limit (p2p.DefaultMaxBytesPerSec).
 	snapshotPeerRate = p2p.DefaultMaxBytesPerSec / 2
 	snapshotLogEvery = 2 * time.Second
+	// offerRetry is the pause between two rounds of asking for manifests.
+	offerRetry = time.Second
 )
+
+// ChunkTimeout bounds one snapshot chunk request; a server that stops
+// serving a snapshot keeps its file readable this long.
+const ChunkTimeout = 20 * time.Second
 
 // errNoServer: every peer serving the chosen snapshot failed or left.
 var errNoServer = errors.New("no peer left serving the snapshot")
 
-// snapshotPending reports whether the node must fetch a snapshot before it
-// opens its chain: snapshot mode and a chain that holds only genesis.
-func (n *Node) snapshotPending() (bool, error) {
-	switch n.opts.SyncMode {
-	case "", SyncFull:
-		return false, nil
-	case SyncSnapshot:
-	default:
-		return false, fmt.Errorf("%w: sync mode %q (want full or snapshot)", ErrConfig, n.opts.SyncMode)
-	}
-	probe, err := chain.Open(n.db, chain.Config{Genesis: n.g, Verifier: consensus.NewEngine(n.g, nil), Finality: chain.ReadOnly{}})
-	if err != nil {
-		return false, err
-	}
-	head, _ := probe.Head()
-	if head.Number > 1 {
-		n.log.Info("chain already past genesis: syncing blocks, not a snapshot", "height", head.Number)
-		return false, nil
-	}
-	return true, nil
+// SnapshotNetwork is what FastSync asks of the p2p network (*p2p.Network).
+type SnapshotNetwork interface {
+	Peers
+	RequestSnapshot(ctx context.Context, peerID uint64) ([]byte, error)
+	RequestChunk(ctx context.Context, peerID uint64, height, index uint64) ([]byte, error)
+}
+
+// Chunks hands the verified chunks of a manifest, in order, to fn; it
+// stops at fn's first error or at the first chunk no peer would serve.
+type Chunks func(fn func(c *snapshot.Chunk) error) error
+
+// FastConfig is what FastSync needs; every field but Wait, Clock and
+// Logger is required.
+type FastConfig struct {
+	Net SnapshotNetwork
+	// Genesis is what a manifest's finality certificate is checked against.
+	Genesis *genesis.Genesis
+	// Import writes a verified manifest's state, read from chunks, into the
+	// (not yet opened) chain database; snapshot.ErrBadRoot means the chunks
+	// do not rebuild the manifest's state root.
+	Import func(m *snapshot.Manifest, chunks Chunks) error
+	// Wait is how long to look for a snapshot that verifies before giving
+	// up (default 1 min).
+	Wait time.Duration
+	// Clock is the time source (nil: clock.Real).
+	Clock  clock.Clock
+	Logger hclog.Logger
 }
 
 // offer is one manifest and the peers that served exactly it.
@@ -71,58 +75,70 @@ type offer struct {
 	peers []uint64
 }
 
-// fastSync fetches the highest verifying snapshot from peers and imports it
-// into the (closed) chain database. It runs before the chain is opened, on
-// the node's own network, so peers banned here stay banned. A manifest or
-// chunk that does not verify gets its sender banned and another offer is
-// tried; without a usable snapshot after Options.SnapshotWait it returns
-// nil and the node replays blocks instead. Only database errors are fatal.
-func (n *Node) fastSync(ctx context.Context) error {
-	log := n.log.Named("snapshot-sync")
-	wait := n.opts.SnapshotWait
-	if wait <= 0 {
-		wait = defaultSnapshotWait
+// fastSync is one FastSync run.
+type fastSync struct {
+	cfg FastConfig
+	clk clock.Clock
+	log hclog.Logger
+}
+
+// FastSync fetches the highest verifying snapshot from peers and imports it
+// through cfg.Import. It runs before the chain is opened, on the node's own
+// network, so peers banned here stay banned. A manifest or chunk that does
+// not verify gets its sender banned and another offer is tried; without a
+// usable snapshot after cfg.Wait it returns nil and the node replays blocks
+// instead. Only import (database) errors are fatal.
+func FastSync(ctx context.Context, cfg FastConfig) error {
+	if cfg.Net == nil || cfg.Genesis == nil || cfg.Import == nil {
+		return errors.New("syncer: FastConfig needs Net, Genesis and Import")
 	}
-	deadline := time.Now().Add(wait)
-	log.Info("looking for a snapshot", "wait", wait)
+	if cfg.Wait <= 0 {
+		cfg.Wait = defaultSnapshotWait
+	}
+	f := &fastSync{cfg: cfg, clk: clock.Or(cfg.Clock), log: cfg.Logger}
+	if f.log == nil {
+		f.log = hclog.NewNullLogger()
+	}
+	return f.run(ctx)
+}
+
+func (f *fastSync) run(ctx context.Context) error {
+	deadline := f.clk.Now().Add(f.cfg.Wait)
+	f.log.Info("looking for a snapshot", "wait", f.cfg.Wait)
 	for ctx.Err() == nil {
-		for _, o := range n.snapshotOffers(ctx, log) {
-			err := n.fetchSnapshot(ctx, log, o)
+		for _, o := range f.offers(ctx) {
+			err := f.fetch(ctx, o)
 			if err == nil || ctx.Err() != nil {
 				return nil
 			}
 			if !errors.Is(err, errNoServer) && !errors.Is(err, snapshot.ErrBadRoot) {
 				return fmt.Errorf("import snapshot: %w", err)
 			}
-			log.Warn("snapshot attempt failed", "height", o.m.Number, "error", err)
+			f.log.Warn("snapshot attempt failed", "height", o.m.Number, "error", err)
 		}
-		if time.Now().After(deadline) {
-			log.Warn("no peer offered a snapshot that verifies: replaying blocks from genesis instead")
+		if f.clk.Now().After(deadline) {
+			f.log.Warn("no peer offered a snapshot that verifies: replaying blocks from genesis instead")
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+		_ = clock.Sleep(ctx, f.clk, offerRetry)
 	}
 	return nil
 }
 
-// snapshotOffers asks every peer for its manifest, bans peers whose
-// manifest is malformed or does not prove its block final under our
-// genesis, and returns the verified offers, highest block first (then the
-// most peers).
-func (n *Node) snapshotOffers(ctx context.Context, log hclog.Logger) []offer {
-	peers := n.net.Peers()
+// offers asks every peer for its manifest, bans peers whose manifest is
+// malformed or does not prove its block final under our genesis, and
+// returns the verified offers, highest block first (then the most peers).
+func (f *fastSync) offers(ctx context.Context) []offer {
+	peers := f.cfg.Net.Peers()
 	encs := make([][]byte, len(peers))
 	var wg sync.WaitGroup
 	for i, p := range peers {
 		wg.Go(func() {
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			rctx, cancel := context.WithTimeout(ctx, manifestTimeout)
 			defer cancel()
-			enc, err := n.net.RequestSnapshot(rctx, p.ID)
+			enc, err := f.cfg.Net.RequestSnapshot(rctx, p.ID)
 			if err != nil {
-				log.Debug("snapshot request failed", "peer", p.NodeAddress, "error", err)
+				f.log.Debug("snapshot request failed", "peer", p.NodeAddress, "error", err)
 			}
 			encs[i] = enc
 		})
@@ -144,7 +160,7 @@ func (n *Node) snapshotOffers(ctx context.Context, log hclog.Logger) []offer {
 		if !seen {
 			var m *snapshot.Manifest
 			if m, err = snapshot.DecodeManifest(enc); err == nil {
-				err = m.Verify(n.g)
+				err = m.Verify(f.cfg.Genesis)
 			}
 			if err == nil {
 				byHash[h] = &offer{m: m, peers: []uint64{p.ID}}
@@ -152,8 +168,8 @@ func (n *Node) snapshotOffers(ctx context.Context, log hclog.Logger) []offer {
 			}
 			bad[h] = err
 		}
-		log.Warn("refusing a snapshot manifest", "peer", p.NodeAddress, "remote-addr", p.RemoteAddr, "error", err)
-		n.net.Ban(p.ID, "served a snapshot manifest that does not verify: "+err.Error())
+		f.log.Warn("refusing a snapshot manifest", "peer", p.NodeAddress, "remote-addr", p.RemoteAddr, "error", err)
+		f.cfg.Net.Ban(p.ID, "served a snapshot manifest that does not verify: "+err.Error())
 	}
 	out := make([]offer, 0, len(byHash))
 	for _, o := range byHash {
@@ -168,13 +184,13 @@ func (n *Node) snapshotOffers(ctx context.Context, log hclog.Logger) []offer {
 	return out
 }
 
-// fetchSnapshot downloads o's chunks (spread round-robin over the peers
-// that served its manifest), verifies each as it arrives and imports them.
-func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) error {
-	m := o.m
+// fetch downloads o's chunks (spread round-robin over the peers that
+// served its manifest), verifies each as it arrives and imports them.
+func (f *fastSync) fetch(ctx context.Context, o offer) error {
+	m, log := o.m, f.log
 	log.Info("fetching snapshot", "height", m.Number, "block", m.BlockID, "accounts", m.Accounts,
 		"chunks", len(m.Chunks), "peers", len(o.peers))
-	f := &chunkFetcher{n: n, log: log, m: m, peers: append([]uint64(nil), o.peers...), pace: map[uint64]*pacer{}}
+	cf := &chunkFetcher{net: f.cfg.Net, clk: f.clk, log: log, m: m, peers: append([]uint64(nil), o.peers...), pace: map[uint64]*pacer{}}
 	fctx, cancel := context.WithCancel(ctx)
 	type result struct {
 		c   *snapshot.Chunk
@@ -185,7 +201,7 @@ func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) err
 	wg.Go(func() {
 		defer close(results)
 		for i := range m.Chunks {
-			c, err := f.get(fctx, i)
+			c, err := cf.get(fctx, i)
 			select {
 			case results <- result{c, err}:
 			case <-fctx.Done():
@@ -198,7 +214,7 @@ func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) err
 	})
 	defer func() { cancel(); wg.Wait() }()
 
-	start := time.Now()
+	start := f.clk.Now()
 	lastLog := start
 	var accounts uint64
 	chunks := func(fn func(c *snapshot.Chunk) error) error {
@@ -217,26 +233,22 @@ func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) err
 				return err
 			}
 			accounts += uint64(len(r.c.Addrs))
-			if time.Since(lastLog) >= snapshotLogEvery || i == len(m.Chunks)-1 {
-				lastLog = time.Now()
-				el := time.Since(start).Seconds()
+			if now := f.clk.Now(); now.Sub(lastLog) >= snapshotLogEvery || i == len(m.Chunks)-1 {
+				lastLog = now
+				el := now.Sub(start).Seconds()
 				log.Info("snapshot progress", "chunks", fmt.Sprintf("%d/%d", i+1, len(m.Chunks)),
 					"accounts", fmt.Sprintf("%d/%d", accounts, m.Accounts),
-					"accounts-per-sec", int(float64(accounts)/max(el, 1e-9)), "peers", f.live())
+					"accounts-per-sec", int(float64(accounts)/max(el, 1e-9)), "peers", cf.live())
 			}
 		}
 		return nil
 	}
-	raw, err := chain.StoredGenesis(n.db)
-	if err != nil {
-		return err
-	}
-	err = snapshot.ImportVerified(n.db, n.g, raw, m, chunks, nil)
+	err := f.cfg.Import(m, chunks)
 	if errors.Is(err, snapshot.ErrBadRoot) {
 		// The chunk list is only authenticated by the root: everyone who
 		// vouched for this manifest served a forgery.
 		for _, p := range o.peers {
-			n.net.Ban(p, "served a snapshot whose accounts do not rebuild its state root")
+			f.cfg.Net.Ban(p, "served a snapshot whose accounts do not rebuild its state root")
 		}
 		return err
 	}
@@ -244,7 +256,7 @@ func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) err
 		return err
 	}
 	log.Info("snapshot imported: syncing blocks from its height", "height", m.Number, "accounts", m.Accounts,
-		"took", time.Since(start).Round(time.Millisecond))
+		"took", f.clk.Now().Sub(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -252,7 +264,8 @@ func (n *Node) fetchSnapshot(ctx context.Context, log hclog.Logger, o offer) err
 // peers that fail and banning those whose chunk does not verify. Only the
 // fetching goroutine uses it, except live.
 type chunkFetcher struct {
-	n     *Node
+	net   SnapshotNetwork
+	clk   clock.Clock
 	log   hclog.Logger
 	m     *snapshot.Manifest
 	mu    sync.Mutex
@@ -297,14 +310,14 @@ func (f *chunkFetcher) get(ctx context.Context, i int) (*snapshot.Chunk, error) 
 		}
 		pc := f.pace[p]
 		if pc == nil {
-			pc = &pacer{start: time.Now()}
+			pc = &pacer{clk: f.clk, start: f.clk.Now()}
 			f.pace[p] = pc
 		}
 		if err := pc.wait(ctx); err != nil {
 			return nil, err
 		}
-		rctx, cancel := context.WithTimeout(ctx, snapshotChunkTimeout)
-		data, err := f.n.net.RequestChunk(rctx, p, f.m.Number, uint64(i))
+		rctx, cancel := context.WithTimeout(ctx, ChunkTimeout)
+		data, err := f.net.RequestChunk(rctx, p, f.m.Number, uint64(i))
 		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -323,7 +336,7 @@ func (f *chunkFetcher) get(ctx context.Context, i int) (*snapshot.Chunk, error) 
 				return c, nil
 			}
 			f.log.Warn("refusing a snapshot chunk", "peer", p, "chunk", i, "error", err)
-			f.n.net.Ban(p, "served a snapshot chunk that does not verify: "+err.Error())
+			f.net.Ban(p, "served a snapshot chunk that does not verify: "+err.Error())
 			f.drop(p)
 		}
 	}
@@ -331,20 +344,16 @@ func (f *chunkFetcher) get(ctx context.Context, i int) (*snapshot.Chunk, error) 
 
 // pacer keeps one peer's download under snapshotPeerRate.
 type pacer struct {
+	clk   clock.Clock
 	start time.Time
 	bytes int
 }
 
 func (p *pacer) wait(ctx context.Context) error {
 	due := p.start.Add(time.Duration(float64(p.bytes) / snapshotPeerRate * float64(time.Second)))
-	d := time.Until(due)
+	d := due.Sub(p.clk.Now())
 	if d <= 0 {
 		return nil
 	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
+	return clock.Sleep(ctx, p.clk, d)
 }
