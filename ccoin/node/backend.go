@@ -9,6 +9,7 @@ import (
 	"ccoin/api"
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/rulekind"
 	"ccoin/ccoin/types"
 )
 
@@ -147,7 +148,7 @@ func (n *Node) submitTxs(txs []*types.Transaction, add func([]*types.Transaction
 		if err == nil {
 			relay = append(relay, txs[i].Encode(nil))
 		} else {
-			n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			n.metrics.rejected.WithLabelValues("tx", rulekind.Of(err)).Inc()
 		}
 	}
 	if len(relay) > 0 {
