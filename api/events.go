@@ -7,7 +7,7 @@ import (
 )
 
 // events is GET /events, a server-sent event stream of head, finalized and
-// reorg events. The backend's subscription is bounded (a slow client loses
+// reorg events. The Stream's subscription is bounded (a slow client loses
 // events rather than slowing the node), each write has a deadline (a client
 // that stops reading is dropped), and the stream ends when the client goes
 // or the server shuts down.
@@ -28,7 +28,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 
-	ch, cancel := s.b.Subscribe()
+	ch, cancel := s.stream.Subscribe()
 	if cancel != nil {
 		defer cancel()
 	}

@@ -21,7 +21,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !s.b.Ready() {
+	if !s.read.Ready() {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeNotReady, "node is not synced yet"))
 		return
 	}
@@ -33,7 +33,7 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 // and the quorum from it, after its user has compared its SHA-256 with the
 // one they were given.
 func (s *Server) genesis(w http.ResponseWriter, _ *http.Request) {
-	raw, err := s.b.GenesisFile()
+	raw, err := s.read.GenesisFile()
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -45,7 +45,7 @@ func (s *Server) genesis(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, statusToJSON(s.b.Status()))
+	writeJSON(w, http.StatusOK, statusToJSON(s.read.Status()))
 }
 
 // withTxs reads ?txs=true|false (default true).
@@ -79,9 +79,9 @@ func queryUint(r *http.Request, name string, def, max uint64) (uint64, *Error) {
 // blockJSON renders a block with its standing on the chain.
 func (s *Server) blockJSON(b *types.Block, txs bool) BlockJSON {
 	id := b.ID()
-	canonical := s.b.IsCanonical(id)
+	canonical := s.read.IsCanonical(id)
 	finalized := false
-	if f := s.b.Finalized(); canonical && f != nil && b.Header.Number <= f.Header.Number {
+	if f := s.read.Finalized(); canonical && f != nil && b.Header.Number <= f.Header.Number {
 		finalized = true
 	}
 	return BlockToJSON(b, txs, finalized, canonical)
@@ -114,11 +114,11 @@ func (s *Server) writeErr(w http.ResponseWriter, err error, notFound string) {
 }
 
 func (s *Server) blockLatest(w http.ResponseWriter, r *http.Request) {
-	s.writeBlock(w, r, s.b.Head(), nil)
+	s.writeBlock(w, r, s.read.Head(), nil)
 }
 
 func (s *Server) blockFinalized(w http.ResponseWriter, r *http.Request) {
-	s.writeBlock(w, r, s.b.Finalized(), nil)
+	s.writeBlock(w, r, s.read.Finalized(), nil)
 }
 
 func (s *Server) block(w http.ResponseWriter, r *http.Request) {
@@ -129,9 +129,9 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 	}
 	var b *types.Block
 	if isID {
-		b, err = s.b.BlockByID(id)
+		b, err = s.read.BlockByID(id)
 	} else {
-		b, err = s.b.BlockByNumber(n)
+		b, err = s.read.BlockByNumber(n)
 	}
 	s.writeBlock(w, r, b, err)
 }
@@ -154,7 +154,7 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	head := s.b.Head()
+	head := s.read.Head()
 	out := BlocksJSON{Blocks: []BlockJSON{}}
 	if head == nil {
 		writeJSON(w, http.StatusOK, out)
@@ -172,7 +172,7 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, n := range numbers {
-		b, err := s.b.BlockByNumber(n)
+		b, err := s.read.BlockByNumber(n)
 		if err != nil {
 			// The head moved under us (a reorg); stop at what we have.
 			if toError(err, CodeUnknownBlock).Status == http.StatusNotFound {
@@ -192,7 +192,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err, CodeUnknownTx)
 		return
 	}
-	ti, err := s.b.Tx(id)
+	ti, err := s.read.Tx(id)
 	if err == nil && ti.Tx == nil {
 		err = ErrNotFound
 	}
@@ -217,7 +217,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	info, err := s.b.Account(a)
+	info, err := s.read.Account(a)
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -232,7 +232,7 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	txs, pending, queued := s.b.Pool(int(limit))
+	txs, pending, queued := s.read.Pool(int(limit))
 	out := PoolJSON{Pending: pending, Queued: queued, Transactions: make([]TxJSON, 0, len(txs))}
 	for i, t := range txs {
 		if uint64(i) >= limit {
@@ -244,7 +244,7 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
-	ps := s.b.Peers()
+	ps := s.read.Peers()
 	out := PeersJSON{Peers: make([]PeerJSON, len(ps))}
 	for i, p := range ps {
 		out.Peers[i] = peerToJSON(p)
@@ -253,8 +253,8 @@ func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
-	ev := s.b.Evidence()
-	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev)), VoteOffences: voteOffencesJSON(s.b.VoteOffences())}
+	ev := s.read.Evidence()
+	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev)), VoteOffences: voteOffencesJSON(s.read.VoteOffences())}
 	for i, e := range ev {
 		out.Evidence[i] = EvidenceJSON{Sealer: e.Sealer, Slot: e.Slot, A: HeaderToJSON(&e.A), B: HeaderToJSON(&e.B)}
 	}

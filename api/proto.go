@@ -73,7 +73,7 @@ func (s *Server) protoSend(w http.ResponseWriter, r *http.Request) {
 	if req.Data != "" {
 		data = []byte(req.Data)
 	}
-	t, err := s.b.SignAndSubmit(to, req.Amount, data)
+	t, err := s.submit.SignAndSubmit(to, req.Amount, data)
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -106,7 +106,7 @@ func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if req.BlockNumber == nil {
-		ti, err := s.b.Tx(id)
+		ti, err := s.read.Tx(id)
 		if err != nil || ti.Tx == nil {
 			if err != nil && toError(err, CodeUnknownTx).Status >= 500 {
 				s.writeErr(w, err, CodeUnknownTx)
@@ -118,7 +118,7 @@ func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, protoTxToJSON(ti.Tx))
 		return
 	}
-	b, err := s.b.BlockByNumber(*req.BlockNumber)
+	b, err := s.read.BlockByNumber(*req.BlockNumber)
 	if err != nil || b == nil {
 		if err != nil && toError(err, CodeUnknownBlock).Status >= 500 {
 			s.writeErr(w, err, CodeUnknownBlock)
@@ -142,7 +142,7 @@ func (s *Server) protoCount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var n uint64
-	if h := s.b.Head(); h != nil {
+	if h := s.read.Head(); h != nil {
 		n = h.Header.Number
 	}
 	writeJSON(w, http.StatusOK, n)
@@ -174,7 +174,7 @@ func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
 		}
 		after = &a
 	}
-	b, err := s.b.BlockByNumber(n)
+	b, err := s.read.BlockByNumber(n)
 	if err == nil && b == nil {
 		err = ErrNotFound
 	}
@@ -182,7 +182,7 @@ func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err, CodeUnknownBlock)
 		return
 	}
-	accounts, more, err := s.b.AccountsAt(n, after, int(limit))
+	accounts, more, err := s.read.AccountsAt(n, after, int(limit))
 	if err != nil {
 		s.writeErr(w, err, CodeUnknownBlock)
 		return

@@ -44,7 +44,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/txs/{id}", s.tx)
 		r.Post("/txs", s.submitTxs)
 		r.Get("/accounts/{address}", s.account)
-		r.Get("/accounts/{address}/txs", s.accountTxs)
+		r.Get("/accounts/{address}/txs", s.accountTxsRoute)
 		r.Get("/pool", s.pool)
 		r.Get("/peers", s.peers)
 		r.Get("/evidence", s.evidence)

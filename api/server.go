@@ -62,8 +62,13 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	cfg     Config
-	b       Backend
+	cfg Config
+	// The node, by role (Deps): each handler uses only its part.
+	read       Reader
+	submit     Submitter
+	stream     Stream
+	accountTxs AccountTxsReader // nil: no index by address
+
 	log     hclog.Logger
 	node    string
 	ln      net.Listener
@@ -84,11 +89,17 @@ type Server struct {
 	runOnce  sync.Once
 }
 
-// New builds the server and, when cfg.Addr is set, binds its listener at once
-// so that Addr is known before Run (port 0 picks a free port).
-func New(cfg Config, b Backend) (*Server, error) {
-	if b == nil {
-		return nil, errors.New("api: nil backend")
+// New builds the server on the node's parts and, when cfg.Addr is set, binds
+// its listener at once so that Addr is known before Run (port 0 picks a free
+// port). Reader, Submitter and Stream are required.
+func New(cfg Config, d Deps) (*Server, error) {
+	switch {
+	case d.Reader == nil:
+		return nil, errors.New("api: nil Deps.Reader")
+	case d.Submitter == nil:
+		return nil, errors.New("api: nil Deps.Submitter")
+	case d.Stream == nil:
+		return nil, errors.New("api: nil Deps.Stream")
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -110,7 +121,8 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, b: b, log: cfg.Logger, stopping: make(chan struct{}),
+	s := &Server{cfg: cfg, read: d.Reader, submit: d.Submitter, stream: d.Stream, accountTxs: d.AccountTxs,
+		log: cfg.Logger, stopping: make(chan struct{}),
 		keys:    crypto.NewKeyCache(4096),
 		submits: make(chan struct{}, cfg.MaxSubmits),
 		verify:  newBudget(cfg.VerifyRate, cfg.VerifyBurst, cfg.Now),

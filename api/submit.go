@@ -111,7 +111,7 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if len(txs) > 0 {
-		errs := s.b.SubmitVerifiedTxs(txs)
+		errs := s.submit.SubmitVerifiedTxs(txs)
 		for k, i := range slots {
 			var err error
 			if k < len(errs) {
@@ -347,7 +347,7 @@ func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction, sk
 
 // chainID is the node's chain id, read once: it never changes.
 func (s *Server) chainID() string {
-	s.chainOnce.Do(func() { s.chain = s.b.Status().ChainID })
+	s.chainOnce.Do(func() { s.chain = s.read.Status().ChainID })
 	return s.chain
 }
 

@@ -38,7 +38,8 @@ func TestKeys() (Keys, error) {
 	return keys, keysErr
 }
 
-// Fake is an in-memory api.Backend: a canonical chain of three blocks (two
+// Fake is an in-memory node for the API, every part of api.Deps (see
+// Deps): a canonical chain of three blocks (two
 // of them holding Alice's transfers to Bob), a stored side block, one pooled
 // transaction, a peer and one piece of evidence. Blocks are really sealed
 // and transactions really signed, so clients can verify what they get.
@@ -306,7 +307,7 @@ func (f *Fake) PoolTxs() []*types.Transaction {
 	return slices.Clone(f.pool)
 }
 
-// --- api.Backend ---
+// --- api.Reader, api.Submitter, api.Stream ---
 
 func (f *Fake) Status() api.Status {
 	f.mu.Lock()
@@ -538,7 +539,7 @@ func (f *Fake) Subscribe() (<-chan api.Event, func()) {
 	}
 }
 
-// GenesisFile implements api.Backend: a genesis.json naming the fake's
+// GenesisFile implements api.Reader: a genesis.json naming the fake's
 // miners and quorum rule. The fake's chain was not built from it (its
 // genesis block is a stand-in), so its hash is not the fake's chain id.
 func (f *Fake) GenesisFile() ([]byte, error) {
@@ -560,4 +561,13 @@ func (f *Fake) Ready() bool {
 	return f.ready
 }
 
-var _ api.Backend = (*Fake)(nil)
+var (
+	_ api.Reader    = (*Fake)(nil)
+	_ api.Submitter = (*Fake)(nil)
+	_ api.Stream    = (*Fake)(nil)
+)
+
+// Deps serves every part of the API from f.
+func (f *Fake) Deps() api.Deps {
+	return api.Deps{Reader: f, Submitter: f, Stream: f, AccountTxs: f}
+}
