@@ -137,7 +137,7 @@ func (n *Node) onChainEvent(ev chain.Event) {
 	case "reorg":
 		n.log.Info("reorg", "depth", ev.Depth, "old-head", ev.OldHead, "new-head", ev.ID)
 	}
-	n.hub.publish(ev)
+	n.hub.Publish(ev)
 }
 
 // chainView is what the network serves to peers.
