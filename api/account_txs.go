@@ -28,7 +28,7 @@ type AccountTxsJSON struct {
 	Transactions []TxStatusJSON `json:"transactions"`
 }
 
-func (s *Server) accountTxsRoute(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) accountTxsRoute(w http.ResponseWriter, r *http.Request) {
 	a, err := parseAddress("address", chi.URLParam(r, "address"))
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)

@@ -17,7 +17,7 @@ var ErrNotFound = errors.New("not found")
 // stream cannot read the pool: a node (or a test) implements the roles it
 // serves, and a reviewer sees from the type what a handler can touch.
 type Deps struct {
-	Reader    Reader    // every GET route but /events' subscription
+	Reader    Reader    // the GET routes; also the chain id for POST /txs and a block's standing for /events
 	Submitter Submitter // POST /txs and POST /{node}/txn/
 	Stream    Stream    // GET /events
 	// AccountTxs is optional: without it (a node that keeps no index by

@@ -168,7 +168,7 @@ func CertificateFromJSON(j *CertificateJSON) (*types.Certificate, error) {
 	return types.DecodeCertificate(raw)
 }
 
-func (s *Server) finality(w http.ResponseWriter, _ *http.Request) {
+func (s *readRoutes) finality(w http.ResponseWriter, _ *http.Request) {
 	f, err := s.read.Finality()
 	if errors.Is(err, ErrProofUnavailable) {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
@@ -186,7 +186,7 @@ func (s *Server) finality(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) validators(w http.ResponseWriter, _ *http.Request) {
+func (s *readRoutes) validators(w http.ResponseWriter, _ *http.Request) {
 	vs := s.read.Validators()
 	out := ValidatorsJSON{Slot: vs.Slot, WindowFrom: vs.WindowFrom, WindowTo: vs.WindowTo,
 		Validators: make([]ValidatorJSON, len(vs.Validators))}

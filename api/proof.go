@@ -85,7 +85,7 @@ func wantProof(r *http.Request) (bool, *Error) {
 	}
 }
 
-func (s *Server) accountProof(w http.ResponseWriter, a crypto.Address) {
+func (s *readRoutes) accountProof(w http.ResponseWriter, a crypto.Address) {
 	p, err := s.read.AccountProof(a)
 	if errors.Is(err, ErrProofUnavailable) {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
