@@ -39,10 +39,10 @@ func TestKeys() (Keys, error) {
 	return keys, keysErr
 }
 
-// Fake is an in-memory node for the API, every part of api.Deps (see
-// Deps): a canonical chain of three blocks (two
-// of them holding Alice's transfers to Bob), a stored side block, one pooled
-// transaction, a peer and one piece of evidence. Blocks are really sealed
+// Fake is an in-memory node serving every part of api.Deps (see Deps): a
+// canonical chain of three blocks (two of them holding Alice's transfers to
+// Bob), a stored side block, one pooled transaction, a peer and one piece of
+// evidence. Blocks are really sealed
 // and transactions really signed, so clients can verify what they get.
 type Fake struct {
 	Keys    Keys
