@@ -8,10 +8,10 @@ import (
 	"ccoin/ccoin/crypto"
 )
 
-// AccountTxsBackend is what GET /accounts/{address}/txs needs: a node that
-// keeps an index of transactions by address. A Backend without it answers
-// that route with 404 not_found.
-type AccountTxsBackend interface {
+// AccountTxsReader is what GET /accounts/{address}/txs needs: a node that
+// keeps an index of transactions by address. Without it (Deps.AccountTxs
+// nil) that route answers 404 not_found.
+type AccountTxsReader interface {
 	// AccountTxs lists the canonical transactions from or to a, newest
 	// first, at most limit, only in blocks below before when before > 0.
 	AccountTxs(a crypto.Address, before uint64, limit int) ([]TxInfo, error)
@@ -28,7 +28,7 @@ type AccountTxsJSON struct {
 	Transactions []TxStatusJSON `json:"transactions"`
 }
 
-func (s *Server) accountTxs(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) accountTxsRoute(w http.ResponseWriter, r *http.Request) {
 	a, err := parseAddress("address", chi.URLParam(r, "address"))
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
@@ -44,8 +44,8 @@ func (s *Server) accountTxs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	b, ok := s.b.(AccountTxsBackend)
-	if !ok {
+	b := s.accountTxs
+	if b == nil {
 		writeError(w, errorf(http.StatusNotFound, CodeNotFound, "this node keeps no index by address"))
 		return
 	}

@@ -51,11 +51,10 @@ func TestAccountTxsRoute(t *testing.T) {
 // A backend without an index by address answers 404.
 func TestAccountTxsWithoutIndex(t *testing.T) {
 	e0 := newEnv(t)
-	e := newEnvWith(t, e0.f, noIndex{e0.f})
+	d := e0.f.Deps()
+	d.AccountTxs = nil
+	e := newEnvWith(t, e0.f, d)
 	runCases(t, e, []routeCase{
 		{name: "no index", method: "GET", path: "/accounts/" + e0.f.Keys.Alice.Address().String() + "/txs", status: 404, code: "not_found"},
 	})
 }
-
-// noIndex hides the fake's AccountTxs.
-type noIndex struct{ api.Backend }

@@ -8,13 +8,29 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// ErrNotFound is what Backend lookups return for an unknown block or
+// ErrNotFound is what Reader lookups return for an unknown block or
 // transaction.
 var ErrNotFound = errors.New("not found")
 
-// Backend is everything the API needs from the node.
-type Backend interface {
+// Deps are the parts of the node the server uses. Each is given only to the
+// handlers of its role, so that a read route cannot submit and the event
+// stream cannot read the pool: a node (or a test) implements the roles it
+// serves, and a reviewer sees from the type what a handler can touch.
+type Deps struct {
+	Reader    Reader    // the GET routes; also the chain id for POST /txs and a block's standing for /events
+	Submitter Submitter // POST /txs and POST /{node}/txn/
+	Stream    Stream    // GET /events
+	// AccountTxs is optional: without it (a node that keeps no index by
+	// address) GET /accounts/{address}/txs answers 404 not_found.
+	AccountTxs AccountTxsReader
+}
+
+// Reader is what the read routes need from the node: chain, state, pool
+// and peer views, the genesis file, and finality (FinalityReader,
+// finality.go). None of it changes the node.
+type Reader interface {
 	Status() Status
+	Ready() bool // synced
 	Head() *types.Block
 	Finalized() *types.Block
 	BlockByNumber(n uint64) (*types.Block, error)  // canonical chain; ErrNotFound
@@ -24,16 +40,32 @@ type Backend interface {
 	Account(a crypto.Address) (AccountInfo, error)                                                             // unknown address = zero balance/nonce, not an error
 	AccountsAt(number uint64, after *crypto.Address, limit int) (accounts []AccountInfo, more bool, err error) // state at a canonical block, key order, paged
 	AccountProof(a crypto.Address) (AccountProof, error)                                                       // state at the finalized block with its proofs; ErrProofUnavailable
-	SubmitTxs(txs []*types.Transaction) []error                                                                // pool + gossip; nil or txpool error kinds per tx
-	SubmitVerifiedTxs(txs []*types.Transaction) []error                                                        // as SubmitTxs for transactions whose signatures the API has checked
-	SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error)                   // the node's own key (POST txn/)
 	Pool(limit int) (txs []*types.Transaction, pending, queued int)
 	Peers() []PeerInfo
 	Evidence() []Evidence
-	Subscribe() (events <-chan Event, cancel func()) // bounded channel; a slow subscriber gets dropped events, never blocks the node
-	Ready() bool                                     // synced
-	GenesisFile() ([]byte, error)                    // the genesis JSON exactly as given to initc (GET /genesis)
-	FinalityBackend                                  // finality.go
+	GenesisFile() ([]byte, error) // the genesis JSON exactly as given to initc (GET /genesis)
+	FinalityReader
+}
+
+// Submitter is what the submitting routes need: the pool (and gossip) for
+// client transactions, and the node's own key for the prototype's send.
+// Errors are nil or of the kinds package rulekind names, per transaction.
+type Submitter interface {
+	// SubmitVerifiedTxs adds transactions whose signatures the API has
+	// checked (POST /txs stops a batch at the first bad one and bounds what
+	// a client may make the node verify) to the pool and gossips the
+	// accepted ones.
+	SubmitVerifiedTxs(txs []*types.Transaction) []error
+	// SignAndSubmit signs a transfer from the node's account and submits
+	// it (POST /{node}/txn/).
+	SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error)
+}
+
+// Stream is what GET /events needs besides rendering blocks (Reader).
+type Stream interface {
+	// Subscribe returns a bounded channel: a slow subscriber gets dropped
+	// events, never blocks the node. cancel ends the subscription.
+	Subscribe() (events <-chan Event, cancel func())
 }
 
 // Status is the node's summary for GET /status.

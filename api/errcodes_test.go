@@ -2,9 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,12 +16,15 @@ import (
 	"testing"
 
 	"ccoin"
+	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/txpool"
+	"ccoin/ccoin/types"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // sourceCodes collects every error code the package can answer with: the
-// string constants named Code* in its non-test sources (errorKinds and every
+// string constants named Code* in its non-test sources (kindErrors and every
 // handler use these constants).
 func sourceCodes(t *testing.T) map[string]string {
 	t.Helper()
@@ -77,7 +83,7 @@ func extCodes(t *testing.T, where string, v any) map[string][]string {
 // ErrorBody enum of openapi.yaml and in the x-error-codes of some operation
 // (or of every route); every operation lists its codes per error status,
 // each such status is a declared response, and every listed code exists.
-// The table that maps backend error kinds (errorKinds) must use statuses
+// The table that maps rule kinds (kindErrors) must use statuses
 // that the submitting routes declare. apitest.Validator then holds every
 // error a test provokes to its operation's list.
 func TestErrorCodesInSpec(t *testing.T) {
@@ -172,15 +178,54 @@ func TestErrorCodesInSpec(t *testing.T) {
 	var items []string
 	_ = json.Unmarshal(raw, &items)
 	protoCodes := extCodes(t, "protoSend", proto.Extensions["x-error-codes"])
-	for _, k := range errorKinds {
+	for kind, k := range kindErrors {
 		if !contains(items, k.code) {
-			t.Errorf("POST /txs x-item-error-codes lacks %q (error kind %v)", k.code, k.kind)
+			t.Errorf("POST /txs x-item-error-codes lacks %q (error kind %v)", k.code, kind)
 		}
 		if k.code == CodeBadSignature || k.code == CodeWrongChain || k.code == CodeNonceGap {
 			continue // the node signs these itself, with its own chain and next nonce
 		}
 		if !contains(protoCodes[strconv.Itoa(k.status)], k.code) {
-			t.Errorf("POST /{node}/txn/ x-error-codes[%d] lacks %q (error kind %v)", k.status, k.code, k.kind)
+			t.Errorf("POST /{node}/txn/ x-error-codes[%d] lacks %q (error kind %v)", k.status, k.code, kind)
+		}
+	}
+}
+
+// TestErrorKindAnswers pins the status and code of every sentinel error a
+// backend may return, as they were before the kinds moved to package
+// rulekind: clients match on them.
+func TestErrorKindAnswers(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{txpool.ErrKnown, http.StatusConflict, CodeKnown},
+		{txpool.ErrWrongChain, http.StatusBadRequest, CodeWrongChain},
+		{txpool.ErrBadSignature, http.StatusBadRequest, CodeBadSignature},
+		{txpool.ErrNonceTooLow, http.StatusBadRequest, CodeNonceTooLow},
+		{txpool.ErrNonceGap, http.StatusBadRequest, CodeNonceGap},
+		{txpool.ErrNonceTaken, http.StatusConflict, CodeNonceTaken},
+		{txpool.ErrInsufficientFunds, http.StatusBadRequest, CodeInsufficientFunds},
+		{txpool.ErrPoolFull, http.StatusTooManyRequests, CodePoolFull},
+		{txpool.ErrQueueFull, http.StatusTooManyRequests, CodePoolFull},
+		{txpool.ErrAccountFull, http.StatusTooManyRequests, CodeAccountFull},
+		{txpool.ErrDataTooLarge, http.StatusBadRequest, CodeDataTooLarge},
+		{types.ErrUnsigned, http.StatusBadRequest, CodeBadSignature},
+		{types.ErrFromMismatch, http.StatusBadRequest, CodeBadSignature},
+		{crypto.ErrBadSignature, http.StatusBadRequest, CodeBadSignature},
+		{crypto.ErrBadKey, http.StatusBadRequest, CodeBadSignature},
+		{crypto.ErrWeakKey, http.StatusBadRequest, CodeBadSignature},
+		{crypto.ErrBadAddress, http.StatusBadRequest, CodeBadAddress},
+		{types.ErrEncoding, http.StatusBadRequest, CodeBadRequest},
+		{fmt.Errorf("%w: %w", txpool.ErrBadSignature, crypto.ErrBadKey), http.StatusBadRequest, CodeBadSignature},
+		{fmt.Errorf("tx 1: %w", ErrNotFound), http.StatusNotFound, CodeUnknownTx},
+		{errors.New("disk on fire"), http.StatusInternalServerError, CodeInternal},
+	}
+	for _, c := range cases {
+		e := toError(c.err, CodeUnknownTx)
+		if e.Status != c.status || e.Code != c.code {
+			t.Errorf("%v: %d %s, want %d %s", c.err, e.Status, e.Code, c.status, c.code)
 		}
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"ccoin/ccoin/crypto"
-	"ccoin/ccoin/txpool"
-	"ccoin/ccoin/types"
+	"ccoin/ccoin/rulekind"
 )
 
 // Stable error codes. Clients match on these, so they never change meaning.
@@ -56,31 +54,26 @@ func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// errorKinds maps the backend's error kinds to codes, first match wins. It is
-// the only place that knows the pool's and the codec's errors.
-var errorKinds = []struct {
-	kind   error
+// kindErrors answers each rule kind (package rulekind names them, one
+// table for the API and the node's metrics) with a status and a code. A kind
+// not listed is not the client's doing, so it is an internal error.
+var kindErrors = map[string]struct {
 	status int
 	code   string
 }{
-	{txpool.ErrKnown, http.StatusConflict, CodeKnown},
-	{txpool.ErrWrongChain, http.StatusBadRequest, CodeWrongChain},
-	{txpool.ErrBadSignature, http.StatusBadRequest, CodeBadSignature},
-	{txpool.ErrNonceTooLow, http.StatusBadRequest, CodeNonceTooLow},
-	{txpool.ErrNonceGap, http.StatusBadRequest, CodeNonceGap},
-	{txpool.ErrNonceTaken, http.StatusConflict, CodeNonceTaken},
-	{txpool.ErrInsufficientFunds, http.StatusBadRequest, CodeInsufficientFunds},
-	{txpool.ErrPoolFull, http.StatusTooManyRequests, CodePoolFull},
-	{txpool.ErrQueueFull, http.StatusTooManyRequests, CodePoolFull}, // the future-nonce queue is part of the pool
-	{txpool.ErrAccountFull, http.StatusTooManyRequests, CodeAccountFull},
-	{txpool.ErrDataTooLarge, http.StatusBadRequest, CodeDataTooLarge},
-	{types.ErrUnsigned, http.StatusBadRequest, CodeBadSignature},
-	{types.ErrFromMismatch, http.StatusBadRequest, CodeBadSignature},
-	{crypto.ErrBadSignature, http.StatusBadRequest, CodeBadSignature},
-	{crypto.ErrBadKey, http.StatusBadRequest, CodeBadSignature},
-	{crypto.ErrWeakKey, http.StatusBadRequest, CodeBadSignature},
-	{crypto.ErrBadAddress, http.StatusBadRequest, CodeBadAddress},
-	{types.ErrEncoding, http.StatusBadRequest, CodeBadRequest},
+	rulekind.Known:             {http.StatusConflict, CodeKnown},
+	rulekind.WrongChain:        {http.StatusBadRequest, CodeWrongChain},
+	rulekind.BadSignature:      {http.StatusBadRequest, CodeBadSignature},
+	rulekind.NonceTooLow:       {http.StatusBadRequest, CodeNonceTooLow},
+	rulekind.NonceGap:          {http.StatusBadRequest, CodeNonceGap},
+	rulekind.NonceTaken:        {http.StatusConflict, CodeNonceTaken},
+	rulekind.InsufficientFunds: {http.StatusBadRequest, CodeInsufficientFunds},
+	rulekind.PoolFull:          {http.StatusTooManyRequests, CodePoolFull},
+	rulekind.QueueFull:         {http.StatusTooManyRequests, CodePoolFull}, // the future-nonce queue is part of the pool
+	rulekind.AccountFull:       {http.StatusTooManyRequests, CodeAccountFull},
+	rulekind.DataTooLarge:      {http.StatusBadRequest, CodeDataTooLarge},
+	rulekind.BadAddress:        {http.StatusBadRequest, CodeBadAddress},
+	rulekind.Malformed:         {http.StatusBadRequest, CodeBadRequest},
 }
 
 // toError turns any error into an *Error. notFound is the code ErrNotFound
@@ -94,10 +87,8 @@ func toError(err error, notFound string) *Error {
 	if errors.Is(err, ErrNotFound) {
 		return &Error{Status: http.StatusNotFound, Code: notFound, Message: err.Error()}
 	}
-	for _, k := range errorKinds {
-		if errors.Is(err, k.kind) {
-			return &Error{Status: k.status, Code: k.code, Message: err.Error()}
-		}
+	if k, ok := kindErrors[rulekind.Of(err)]; ok {
+		return &Error{Status: k.status, Code: k.code, Message: err.Error()}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
 }

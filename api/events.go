@@ -7,11 +7,11 @@ import (
 )
 
 // events is GET /events, a server-sent event stream of head, finalized and
-// reorg events. The backend's subscription is bounded (a slow client loses
+// reorg events. The Stream's subscription is bounded (a slow client loses
 // events rather than slowing the node), each write has a deadline (a client
 // that stops reading is dropped), and the stream ends when the client goes
 // or the server shuts down.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+func (s *streamRoutes) events(w http.ResponseWriter, r *http.Request) {
 	// The node serves at most 1,024 streams in all; a per-client cap below
 	// that keeps one client from taking every slot.
 	client, _ := clientKey(r.RemoteAddr)
@@ -28,7 +28,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 
-	ch, cancel := s.b.Subscribe()
+	ch, cancel := s.st.Subscribe()
 	if cancel != nil {
 		defer cancel()
 	}
@@ -82,10 +82,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) eventJSON(ev Event) EventJSON {
+func (s *streamRoutes) eventJSON(ev Event) EventJSON {
 	j := EventJSON{Kind: ev.Kind, Depth: ev.Depth}
 	if ev.Block != nil {
-		b := s.blockJSON(ev.Block, false)
+		b := blockJSON(s.blocks, ev.Block, false)
 		if ev.Kind == EventFinalized {
 			b.Finalized = true
 		}

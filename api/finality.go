@@ -9,10 +9,10 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// FinalityBackend is what the finality routes read from the node: the
+// FinalityReader is what the finality routes read from the node: the
 // newest finality certificate (GET /finality, account proofs), voting
 // offences (GET /evidence) and the validators' activity (GET /validators).
-type FinalityBackend interface {
+type FinalityReader interface {
 	// Finality is the newest certificate and the justified checkpoints
 	// above its final one; ErrProofUnavailable before the first certificate.
 	Finality() (FinalityInfo, error)
@@ -168,8 +168,8 @@ func CertificateFromJSON(j *CertificateJSON) (*types.Certificate, error) {
 	return types.DecodeCertificate(raw)
 }
 
-func (s *Server) finality(w http.ResponseWriter, _ *http.Request) {
-	f, err := s.b.Finality()
+func (s *readRoutes) finality(w http.ResponseWriter, _ *http.Request) {
+	f, err := s.read.Finality()
 	if errors.Is(err, ErrProofUnavailable) {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
 		return
@@ -186,8 +186,8 @@ func (s *Server) finality(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) validators(w http.ResponseWriter, _ *http.Request) {
-	vs := s.b.Validators()
+func (s *readRoutes) validators(w http.ResponseWriter, _ *http.Request) {
+	vs := s.read.Validators()
 	out := ValidatorsJSON{Slot: vs.Slot, WindowFrom: vs.WindowFrom, WindowTo: vs.WindowTo,
 		Validators: make([]ValidatorJSON, len(vs.Validators))}
 	for i, v := range vs.Validators {

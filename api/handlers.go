@@ -16,12 +16,12 @@ const (
 	maxPoolLimit       = 1000
 )
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+func healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !s.b.Ready() {
+func (s *readRoutes) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !s.read.Ready() {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeNotReady, "node is not synced yet"))
 		return
 	}
@@ -32,8 +32,8 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 // it: a light client (the browser wallet) builds the chain id, the miners
 // and the quorum from it, after its user has compared its SHA-256 with the
 // one they were given.
-func (s *Server) genesis(w http.ResponseWriter, _ *http.Request) {
-	raw, err := s.b.GenesisFile()
+func (s *readRoutes) genesis(w http.ResponseWriter, _ *http.Request) {
+	raw, err := s.read.GenesisFile()
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -44,8 +44,8 @@ func (s *Server) genesis(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(raw)
 }
 
-func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, statusToJSON(s.b.Status()))
+func (s *readRoutes) status(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, statusToJSON(s.read.Status()))
 }
 
 // withTxs reads ?txs=true|false (default true).
@@ -76,18 +76,25 @@ func queryUint(r *http.Request, name string, def, max uint64) (uint64, *Error) {
 	return n, nil
 }
 
+// blockStanding is what rendering a block needs besides the block: whether
+// it is on the canonical chain, and the final block.
+type blockStanding interface {
+	IsCanonical(id types.Hash) bool
+	Finalized() *types.Block
+}
+
 // blockJSON renders a block with its standing on the chain.
-func (s *Server) blockJSON(b *types.Block, txs bool) BlockJSON {
+func blockJSON(st blockStanding, b *types.Block, txs bool) BlockJSON {
 	id := b.ID()
-	canonical := s.b.IsCanonical(id)
+	canonical := st.IsCanonical(id)
 	finalized := false
-	if f := s.b.Finalized(); canonical && f != nil && b.Header.Number <= f.Header.Number {
+	if f := st.Finalized(); canonical && f != nil && b.Header.Number <= f.Header.Number {
 		finalized = true
 	}
 	return BlockToJSON(b, txs, finalized, canonical)
 }
 
-func (s *Server) writeBlock(w http.ResponseWriter, r *http.Request, b *types.Block, err error) {
+func (s *readRoutes) writeBlock(w http.ResponseWriter, r *http.Request, b *types.Block, err error) {
 	txs, e := withTxs(r)
 	if e != nil {
 		writeError(w, e)
@@ -100,12 +107,12 @@ func (s *Server) writeBlock(w http.ResponseWriter, r *http.Request, b *types.Blo
 		s.writeErr(w, err, CodeUnknownBlock)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.blockJSON(b, txs))
+	writeJSON(w, http.StatusOK, blockJSON(s.read, b, txs))
 }
 
 // writeErr answers a backend error, logging the ones that are not the
 // client's doing.
-func (s *Server) writeErr(w http.ResponseWriter, err error, notFound string) {
+func (s *base) writeErr(w http.ResponseWriter, err error, notFound string) {
 	e := toError(err, notFound)
 	if e.Status >= 500 {
 		s.log.Error("backend failure", "error", err)
@@ -113,15 +120,15 @@ func (s *Server) writeErr(w http.ResponseWriter, err error, notFound string) {
 	writeError(w, e)
 }
 
-func (s *Server) blockLatest(w http.ResponseWriter, r *http.Request) {
-	s.writeBlock(w, r, s.b.Head(), nil)
+func (s *readRoutes) blockLatest(w http.ResponseWriter, r *http.Request) {
+	s.writeBlock(w, r, s.read.Head(), nil)
 }
 
-func (s *Server) blockFinalized(w http.ResponseWriter, r *http.Request) {
-	s.writeBlock(w, r, s.b.Finalized(), nil)
+func (s *readRoutes) blockFinalized(w http.ResponseWriter, r *http.Request) {
+	s.writeBlock(w, r, s.read.Finalized(), nil)
 }
 
-func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) block(w http.ResponseWriter, r *http.Request) {
 	n, id, isID, err := parseBlockRef(chi.URLParam(r, "ref"))
 	if err != nil {
 		s.writeErr(w, err, CodeUnknownBlock)
@@ -129,16 +136,16 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 	}
 	var b *types.Block
 	if isID {
-		b, err = s.b.BlockByID(id)
+		b, err = s.read.BlockByID(id)
 	} else {
-		b, err = s.b.BlockByNumber(n)
+		b, err = s.read.BlockByNumber(n)
 	}
 	s.writeBlock(w, r, b, err)
 }
 
 // blocks lists up to limit canonical blocks: ascending from ?from=, or the
 // newest first when from is omitted.
-func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) blocks(w http.ResponseWriter, r *http.Request) {
 	txs, e := withTxs(r)
 	if e != nil {
 		writeError(w, e)
@@ -154,7 +161,7 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	head := s.b.Head()
+	head := s.read.Head()
 	out := BlocksJSON{Blocks: []BlockJSON{}}
 	if head == nil {
 		writeJSON(w, http.StatusOK, out)
@@ -172,7 +179,7 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, n := range numbers {
-		b, err := s.b.BlockByNumber(n)
+		b, err := s.read.BlockByNumber(n)
 		if err != nil {
 			// The head moved under us (a reorg); stop at what we have.
 			if toError(err, CodeUnknownBlock).Status == http.StatusNotFound {
@@ -181,18 +188,18 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 			s.writeErr(w, err, CodeUnknownBlock)
 			return
 		}
-		out.Blocks = append(out.Blocks, s.blockJSON(b, txs))
+		out.Blocks = append(out.Blocks, blockJSON(s.read, b, txs))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) tx(w http.ResponseWriter, r *http.Request) {
 	id, err := parseHash("transaction id", chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeErr(w, err, CodeUnknownTx)
 		return
 	}
-	ti, err := s.b.Tx(id)
+	ti, err := s.read.Tx(id)
 	if err == nil && ti.Tx == nil {
 		err = ErrNotFound
 	}
@@ -203,7 +210,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, txStatusToJSON(ti))
 }
 
-func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) account(w http.ResponseWriter, r *http.Request) {
 	a, err := parseAddress("address", chi.URLParam(r, "address"))
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
@@ -217,7 +224,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	info, err := s.b.Account(a)
+	info, err := s.read.Account(a)
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -226,13 +233,13 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, accountToJSON(info))
 }
 
-func (s *Server) pool(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) pool(w http.ResponseWriter, r *http.Request) {
 	limit, e := queryUint(r, "limit", defaultPoolLimit, maxPoolLimit)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	txs, pending, queued := s.b.Pool(int(limit))
+	txs, pending, queued := s.read.Pool(int(limit))
 	out := PoolJSON{Pending: pending, Queued: queued, Transactions: make([]TxJSON, 0, len(txs))}
 	for i, t := range txs {
 		if uint64(i) >= limit {
@@ -243,8 +250,8 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
-	ps := s.b.Peers()
+func (s *readRoutes) peers(w http.ResponseWriter, _ *http.Request) {
+	ps := s.read.Peers()
 	out := PeersJSON{Peers: make([]PeerJSON, len(ps))}
 	for i, p := range ps {
 		out.Peers[i] = peerToJSON(p)
@@ -252,9 +259,9 @@ func (s *Server) peers(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
-	ev := s.b.Evidence()
-	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev)), VoteOffences: voteOffencesJSON(s.b.VoteOffences())}
+func (s *readRoutes) evidence(w http.ResponseWriter, _ *http.Request) {
+	ev := s.read.Evidence()
+	out := EvidenceListJSON{Evidence: make([]EvidenceJSON, len(ev)), VoteOffences: voteOffencesJSON(s.read.VoteOffences())}
 	for i, e := range ev {
 		out.Evidence[i] = EvidenceJSON{Sealer: e.Sealer, Slot: e.Slot, A: HeaderToJSON(&e.A), B: HeaderToJSON(&e.B)}
 	}

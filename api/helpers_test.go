@@ -53,10 +53,10 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnvWith(t, f, f, opts...)
+	return newEnvWith(t, f, f.Deps(), opts...)
 }
 
-func newEnvWith(t testing.TB, f *apitest.Fake, b api.Backend, opts ...envOpt) *env {
+func newEnvWith(t testing.TB, f *apitest.Fake, d api.Deps, opts ...envOpt) *env {
 	t.Helper()
 	cfg := api.Config{
 		NodeAddress: f.Keys.Node.Address(),
@@ -67,7 +67,7 @@ func newEnvWith(t testing.TB, f *apitest.Fake, b api.Backend, opts ...envOpt) *e
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv, err := api.New(cfg, b)
+	srv, err := api.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

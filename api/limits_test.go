@@ -382,7 +382,7 @@ func runServer(t *testing.T, mod func(*api.Config)) string {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := api.New(cfg, f)
+	srv, err := api.New(cfg, f.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

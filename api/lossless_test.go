@@ -57,7 +57,9 @@ func TestGenesisIDFromAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvWith(t, f, genesisBackend{f, g})
+	d := f.Deps()
+	d.Reader = genesisBackend{f, g}
+	e := newEnvWith(t, f, d)
 	code, body := e.get("/blocks/1")
 	if code != http.StatusOK {
 		t.Fatalf("GET /blocks/1: %d %s", code, body)

@@ -9,7 +9,7 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// ErrProofUnavailable is what Backend.AccountProof and Backend.Finality
+// ErrProofUnavailable is what Reader.AccountProof and Reader.Finality
 // return when the node cannot prove its final block yet: it has no
 // finality certificate, or its certificate is of a block the chain has
 // not made final yet.
@@ -85,8 +85,8 @@ func wantProof(r *http.Request) (bool, *Error) {
 	}
 }
 
-func (s *Server) accountProof(w http.ResponseWriter, a crypto.Address) {
-	p, err := s.b.AccountProof(a)
+func (s *readRoutes) accountProof(w http.ResponseWriter, a crypto.Address) {
+	p, err := s.read.AccountProof(a)
 	if errors.Is(err, ErrProofUnavailable) {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
 		return

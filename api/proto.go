@@ -16,7 +16,7 @@ const maxStatePage = 1000
 
 // ourNode checks the {node} path segment: the prototype's routes answer only
 // under this node's own address.
-func (s *Server) ourNode(w http.ResponseWriter, r *http.Request) bool {
+func (s *base) ourNode(w http.ResponseWriter, r *http.Request) bool {
 	if p := chi.URLParam(r, "node"); strings.ToLower(p) != s.node {
 		writeError(w, errorf(http.StatusNotFound, CodeUnknownNode, "this is node %s, not %q", s.node, truncate(p, 80)))
 		return false
@@ -26,7 +26,7 @@ func (s *Server) ourNode(w http.ResponseWriter, r *http.Request) bool {
 
 // authorized checks the bearer token in constant time. No configured token
 // means the route is closed.
-func (s *Server) authorized(r *http.Request) bool {
+func (s *submitRoutes) authorized(r *http.Request) bool {
 	if s.cfg.Token == "" {
 		return false
 	}
@@ -41,7 +41,7 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // protoSend is POST /{addr}/txn/: the node signs a transfer from its own
 // account. It spends the node's coins, hence the token.
-func (s *Server) protoSend(w http.ResponseWriter, r *http.Request) {
+func (s *submitRoutes) protoSend(w http.ResponseWriter, r *http.Request) {
 	if !s.ourNode(w, r) {
 		return
 	}
@@ -73,7 +73,7 @@ func (s *Server) protoSend(w http.ResponseWriter, r *http.Request) {
 	if req.Data != "" {
 		data = []byte(req.Data)
 	}
-	t, err := s.b.SignAndSubmit(to, req.Amount, data)
+	t, err := s.sub.SignAndSubmit(to, req.Amount, data)
 	if err != nil {
 		s.writeErr(w, err, CodeNotFound)
 		return
@@ -84,7 +84,7 @@ func (s *Server) protoSend(w http.ResponseWriter, r *http.Request) {
 // protoTx is POST /{addr}/txn/{id}/: the transaction if it is in block
 // block_number of the canonical chain (or known at all when block_number is
 // omitted), else null.
-func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) protoTx(w http.ResponseWriter, r *http.Request) {
 	if !s.ourNode(w, r) {
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if req.BlockNumber == nil {
-		ti, err := s.b.Tx(id)
+		ti, err := s.read.Tx(id)
 		if err != nil || ti.Tx == nil {
 			if err != nil && toError(err, CodeUnknownTx).Status >= 500 {
 				s.writeErr(w, err, CodeUnknownTx)
@@ -118,7 +118,7 @@ func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, protoTxToJSON(ti.Tx))
 		return
 	}
-	b, err := s.b.BlockByNumber(*req.BlockNumber)
+	b, err := s.read.BlockByNumber(*req.BlockNumber)
 	if err != nil || b == nil {
 		if err != nil && toError(err, CodeUnknownBlock).Status >= 500 {
 			s.writeErr(w, err, CodeUnknownBlock)
@@ -137,12 +137,12 @@ func (s *Server) protoTx(w http.ResponseWriter, r *http.Request) {
 }
 
 // protoCount is GET /{addr}/blk/cnt/: the height as a bare integer.
-func (s *Server) protoCount(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) protoCount(w http.ResponseWriter, r *http.Request) {
 	if !s.ourNode(w, r) {
 		return
 	}
 	var n uint64
-	if h := s.b.Head(); h != nil {
+	if h := s.read.Head(); h != nil {
 		n = h.Header.Number
 	}
 	writeJSON(w, http.StatusOK, n)
@@ -150,7 +150,7 @@ func (s *Server) protoCount(w http.ResponseWriter, r *http.Request) {
 
 // protoBlock is GET /{addr}/blk/{n}/: the block in the prototype's shape with
 // one page of the account state at that block.
-func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
+func (s *readRoutes) protoBlock(w http.ResponseWriter, r *http.Request) {
 	if !s.ourNode(w, r) {
 		return
 	}
@@ -174,7 +174,7 @@ func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
 		}
 		after = &a
 	}
-	b, err := s.b.BlockByNumber(n)
+	b, err := s.read.BlockByNumber(n)
 	if err == nil && b == nil {
 		err = ErrNotFound
 	}
@@ -182,7 +182,7 @@ func (s *Server) protoBlock(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err, CodeUnknownBlock)
 		return
 	}
-	accounts, more, err := s.b.AccountsAt(n, after, int(limit))
+	accounts, more, err := s.read.AccountsAt(n, after, int(limit))
 	if err != nil {
 		s.writeErr(w, err, CodeUnknownBlock)
 		return

@@ -10,7 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes is the whole API in one table.
+// routes is the whole API in one table. Each handler group gets only its
+// part of the node (Deps): reads, submissions, the event stream.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.instrument)
@@ -20,13 +21,13 @@ func (s *Server) routes() http.Handler {
 	})
 
 	// Event streams live as long as the client; everything else is timed.
-	r.Get("/events", s.events)
+	r.Get("/events", s.stream.events)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.timeout)
 
-		r.Get("/healthz", s.healthz)
-		r.Get("/readyz", s.readyz)
+		r.Get("/healthz", healthz)
+		r.Get("/readyz", s.read.readyz)
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{
 			ErrorLog: s.log.StandardLogger(nil),
 		}))
@@ -35,27 +36,27 @@ func (s *Server) routes() http.Handler {
 			_, _ = w.Write(ccoin.OpenAPI)
 		})
 
-		r.Get("/status", s.status)
-		r.Get("/genesis", s.genesis)
-		r.Get("/blocks", s.blocks)
-		r.Get("/blocks/latest", s.blockLatest)
-		r.Get("/blocks/finalized", s.blockFinalized)
-		r.Get("/blocks/{ref}", s.block)
-		r.Get("/txs/{id}", s.tx)
-		r.Post("/txs", s.submitTxs)
-		r.Get("/accounts/{address}", s.account)
-		r.Get("/accounts/{address}/txs", s.accountTxs)
-		r.Get("/pool", s.pool)
-		r.Get("/peers", s.peers)
-		r.Get("/evidence", s.evidence)
-		r.Get("/finality", s.finality)
-		r.Get("/validators", s.validators)
+		r.Get("/status", s.read.status)
+		r.Get("/genesis", s.read.genesis)
+		r.Get("/blocks", s.read.blocks)
+		r.Get("/blocks/latest", s.read.blockLatest)
+		r.Get("/blocks/finalized", s.read.blockFinalized)
+		r.Get("/blocks/{ref}", s.read.block)
+		r.Get("/txs/{id}", s.read.tx)
+		r.Post("/txs", s.submit.submitTxs)
+		r.Get("/accounts/{address}", s.read.account)
+		r.Get("/accounts/{address}/txs", s.read.accountTxsRoute)
+		r.Get("/pool", s.read.pool)
+		r.Get("/peers", s.read.peers)
+		r.Get("/evidence", s.read.evidence)
+		r.Get("/finality", s.read.finality)
+		r.Get("/validators", s.read.validators)
 
 		// The prototype's routes, under the node's own address.
-		r.Post("/{node}/txn/", s.protoSend)
-		r.Post("/{node}/txn/{id}/", s.protoTx)
-		r.Get("/{node}/blk/cnt/", s.protoCount)
-		r.Get("/{node}/blk/{n}/", s.protoBlock)
+		r.Post("/{node}/txn/", s.submit.protoSend)
+		r.Post("/{node}/txn/{id}/", s.read.protoTx)
+		r.Get("/{node}/blk/cnt/", s.read.protoCount)
+		r.Get("/{node}/blk/{n}/", s.read.protoBlock)
 	})
 	return r
 }

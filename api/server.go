@@ -63,32 +63,74 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	cfg     Config
-	b       Backend
 	log     hclog.Logger
-	node    string
 	ln      net.Listener
 	handler http.Handler
 	latency *prometheus.HistogramVec
 	gather  prometheus.Gatherer
 
-	keys    *crypto.KeyCache // parsed public keys of submitted transactions
-	submits chan struct{}    // one slot per POST /txs in progress
-	verify  *budget          // signature checks per client
-	streams *counter         // /events streams per client
-
-	chainOnce sync.Once
-	chain     string
+	// The handlers by role, each holding only its part of the node (Deps).
+	read   *readRoutes
+	submit *submitRoutes
+	stream *streamRoutes
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown begins, so event streams end
 	runOnce  sync.Once
 }
 
-// New builds the server and, when cfg.Addr is set, binds its listener at once
-// so that Addr is known before Run (port 0 picks a free port).
-func New(cfg Config, b Backend) (*Server, error) {
-	if b == nil {
-		return nil, errors.New("api: nil backend")
+// base is what every handler group shares: the configuration, the logger
+// for failures that are not the client's doing, and the node's address
+// for the prototype's routes.
+type base struct {
+	cfg  *Config
+	log  hclog.Logger
+	node string // lowercase hex
+}
+
+// readRoutes serve every GET route but /events (handlers.go, proto.go,
+// finality.go, proof.go, account_txs.go).
+type readRoutes struct {
+	base
+	read       Reader
+	accountTxs AccountTxsReader // nil: no index by address
+}
+
+// submitRoutes serve POST /txs (submit.go) and POST /{node}/txn/
+// (proto.go), with what bounds what clients make the node spend.
+type submitRoutes struct {
+	base
+	sub    Submitter
+	status interface{ Status() Status } // the chain id, read once
+
+	keys    *crypto.KeyCache // parsed public keys of submitted transactions
+	submits chan struct{}    // one slot per POST /txs in progress
+	verify  *budget          // signature checks per client
+
+	chainOnce sync.Once
+	chain     string
+}
+
+// streamRoutes serve GET /events (events.go).
+type streamRoutes struct {
+	base
+	st       Stream
+	blocks   blockStanding   // to render an event's block
+	streams  *counter        // /events streams per client
+	stopping <-chan struct{} // the server's: closed when shutdown begins
+}
+
+// New builds the server on the node's parts and, when cfg.Addr is set, binds
+// its listener at once so that Addr is known before Run (port 0 picks a free
+// port). Reader, Submitter and Stream are required.
+func New(cfg Config, d Deps) (*Server, error) {
+	switch {
+	case d.Reader == nil:
+		return nil, errors.New("api: nil Deps.Reader")
+	case d.Submitter == nil:
+		return nil, errors.New("api: nil Deps.Submitter")
+	case d.Stream == nil:
+		return nil, errors.New("api: nil Deps.Stream")
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -110,13 +152,16 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, b: b, log: cfg.Logger, stopping: make(chan struct{}),
+	s := &Server{cfg: cfg, log: cfg.Logger, stopping: make(chan struct{})}
+	b := base{cfg: &s.cfg, log: s.log, node: cfg.NodeAddress.String()}
+	s.read = &readRoutes{base: b, read: d.Reader, accountTxs: d.AccountTxs}
+	s.submit = &submitRoutes{base: b, sub: d.Submitter, status: d.Reader,
 		keys:    crypto.NewKeyCache(4096),
 		submits: make(chan struct{}, cfg.MaxSubmits),
 		verify:  newBudget(cfg.VerifyRate, cfg.VerifyBurst, cfg.Now),
-		streams: newCounter(cfg.MaxStreamsPerIP),
 	}
-	s.node = cfg.NodeAddress.String()
+	s.stream = &streamRoutes{base: b, st: d.Stream, blocks: d.Reader,
+		streams: newCounter(cfg.MaxStreamsPerIP), stopping: s.stopping}
 	if err := s.initMetrics(); err != nil {
 		return nil, err
 	}

@@ -173,7 +173,7 @@ func TestRun(t *testing.T) {
 	srv, err := api.New(api.Config{
 		Addr: "127.0.0.1:0", NodeAddress: f.Keys.Node.Address(),
 		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
-	}, f)
+	}, f.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,9 @@ func TestTimeout(t *testing.T) {
 	}
 	b := slowBackend{Fake: f, release: make(chan struct{})}
 	defer close(b.release)
-	e := newEnvWith(t, f, b, func(c *api.Config) { c.RequestTimeout = 50 * time.Millisecond })
+	d := f.Deps()
+	d.Reader = b
+	e := newEnvWith(t, f, d, func(c *api.Config) { c.RequestTimeout = 50 * time.Millisecond })
 	st, p := e.get("/status")
 	if st != http.StatusRequestTimeout || errCode(t, p) != "timeout" {
 		t.Fatalf("%d %s", st, p)
@@ -264,14 +266,16 @@ func TestInternalErrors(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, path, log string
-		b               api.Backend
+		b               api.Reader
 	}{
 		{"panic", "/status", "panic serving request", panicBackend{f}},
 		{"backend error", "/blocks/2", "backend failure", failingBackend{f}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var logs syncBuffer
-			srv, err := api.New(api.Config{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})}, c.b)
+			d := f.Deps()
+			d.Reader = c.b
+			srv, err := api.New(api.Config{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})}, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +318,7 @@ func TestMetrics(t *testing.T) {
 	reg.MustRegister(nodeMetric)
 	e := newEnv(t, func(c *api.Config) { c.Registerer, c.Gatherer = reg, reg })
 	// A second server on the same registry shares the histogram.
-	if _, err := api.New(api.Config{Registerer: reg, Gatherer: reg}, e.f); err != nil {
+	if _, err := api.New(api.Config{Registerer: reg, Gatherer: reg}, e.f.Deps()); err != nil {
 		t.Fatal(err)
 	}
 	e.get("/blocks/2")
@@ -373,22 +377,29 @@ func TestWebFallback(t *testing.T) {
 }
 
 func TestNewRejects(t *testing.T) {
-	if _, err := api.New(api.Config{}, nil); err == nil {
-		t.Error("nil backend accepted")
-	}
 	f, err := apitest.NewFake()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name, d := range map[string]api.Deps{
+		"no parts":     {},
+		"no reader":    {Submitter: f, Stream: f},
+		"no submitter": {Reader: f, Stream: f},
+		"no stream":    {Reader: f, Submitter: f},
+	} {
+		if _, err := api.New(api.Config{}, d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if _, err := api.New(api.Config{Addr: ln.Addr().String()}, f); err == nil {
+	if _, err := api.New(api.Config{Addr: ln.Addr().String()}, f.Deps()); err == nil {
 		t.Error("busy port accepted")
 	}
-	srv, err := api.New(api.Config{}, f)
+	srv, err := api.New(api.Config{}, f.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

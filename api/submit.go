@@ -29,7 +29,7 @@ import (
 // items are counted while the body streams in, so an over-long batch is
 // refused before the rest is read; each client IP has a budget of signature
 // checks per second; and a request whose deadline passed stops its work.
-func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
+func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 	if e := requireJSON(r); e != nil {
 		writeError(w, e)
 		return
@@ -111,7 +111,7 @@ func (s *Server) submitTxs(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if len(txs) > 0 {
-		errs := s.b.SubmitVerifiedTxs(txs)
+		errs := s.sub.SubmitVerifiedTxs(txs)
 		for k, i := range slots {
 			var err error
 			if k < len(errs) {
@@ -304,7 +304,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // them counts. A copy of an earlier item (same id, key and signature) is
 // not checked again (skip, from copies): its verdict is the earlier one's,
 // and the pool answers it known. It also stops when ctx ends.
-func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction, skip []bool) (bad int, badErr error, checked int) {
+func (s *submitRoutes) verifyInOrder(ctx context.Context, txs []*types.Transaction, skip []bool) (bad int, badErr error, checked int) {
 	var (
 		next   atomic.Int64
 		first  atomic.Int64 // lowest bad index so far
@@ -346,8 +346,8 @@ func (s *Server) verifyInOrder(ctx context.Context, txs []*types.Transaction, sk
 }
 
 // chainID is the node's chain id, read once: it never changes.
-func (s *Server) chainID() string {
-	s.chainOnce.Do(func() { s.chain = s.b.Status().ChainID })
+func (s *submitRoutes) chainID() string {
+	s.chainOnce.Do(func() { s.chain = s.status.Status().ChainID })
 	return s.chain
 }
 

@@ -5,7 +5,7 @@ import (
 	"ccoin/ccoin/crypto"
 )
 
-// AccountTxs implements api.AccountTxsBackend by scanning the fake chain.
+// AccountTxs implements api.AccountTxsReader by scanning the fake chain.
 func (f *Fake) AccountTxs(a crypto.Address, before uint64, limit int) ([]api.TxInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -33,4 +33,4 @@ func (f *Fake) AccountTxs(a crypto.Address, before uint64, limit int) ([]api.TxI
 	return out, nil
 }
 
-var _ api.AccountTxsBackend = (*Fake)(nil)
+var _ api.AccountTxsReader = (*Fake)(nil)

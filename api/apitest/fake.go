@@ -11,6 +11,7 @@ import (
 
 	"ccoin/api"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/fanout"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -38,9 +39,10 @@ func TestKeys() (Keys, error) {
 	return keys, keysErr
 }
 
-// Fake is an in-memory api.Backend: a canonical chain of three blocks (two
-// of them holding Alice's transfers to Bob), a stored side block, one pooled
-// transaction, a peer and one piece of evidence. Blocks are really sealed
+// Fake is an in-memory node serving every part of api.Deps (see Deps): a
+// canonical chain of three blocks (two of them holding Alice's transfers to
+// Bob), a stored side block, one pooled transaction, a peer and one piece of
+// evidence. Blocks are really sealed
 // and transactions really signed, so clients can verify what they get.
 type Fake struct {
 	Keys    Keys
@@ -58,8 +60,7 @@ type Fake struct {
 	peers     []api.PeerInfo
 	evidence  []api.Evidence
 	ready     bool
-	subs      map[int]chan api.Event
-	nextSub   int
+	events    *fanout.Hub[api.Event]
 	signed    int                // transactions signed by SignAndSubmit
 	cert      *types.Certificate // of the final block, made on demand (finality.go)
 	noCert    bool
@@ -88,7 +89,7 @@ func NewFake() (*Fake, error) {
 		byID:   map[types.Hash]*types.Block{},
 		states: map[uint64]map[crypto.Address]types.Account{},
 		where:  map[types.Hash]txWhere{},
-		subs:   map[int]chan api.Event{},
+		events: fanout.New[api.Event](0),
 		ready:  true,
 	}
 	for i := 0; i < 5; i++ {
@@ -268,23 +269,10 @@ func (f *Fake) SetReady(r bool) {
 }
 
 // Publish sends ev to every subscriber, dropping it for the full ones.
-func (f *Fake) Publish(ev api.Event) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, ch := range f.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
-}
+func (f *Fake) Publish(ev api.Event) { f.events.Publish(ev) }
 
 // Subscribers is the number of open subscriptions.
-func (f *Fake) Subscribers() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.subs)
-}
+func (f *Fake) Subscribers() int { return f.events.Len() }
 
 // SideBlock is the stored, non-canonical block.
 func (f *Fake) SideBlock() *types.Block { return f.side }
@@ -306,7 +294,7 @@ func (f *Fake) PoolTxs() []*types.Transaction {
 	return slices.Clone(f.pool)
 }
 
-// --- api.Backend ---
+// --- api.Reader, api.Submitter, api.Stream ---
 
 func (f *Fake) Status() api.Status {
 	f.mu.Lock()
@@ -520,25 +508,10 @@ func (f *Fake) Evidence() []api.Evidence {
 	return slices.Clone(f.evidence)
 }
 
-// Subscribe hands out a channel of 16 events.
-func (f *Fake) Subscribe() (<-chan api.Event, func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := f.nextSub
-	f.nextSub++
-	ch := make(chan api.Event, 16)
-	f.subs[id] = ch
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.subs, id)
-			f.mu.Unlock()
-		})
-	}
-}
+// Subscribe hands out a channel of 16 events; cancel closes it.
+func (f *Fake) Subscribe() (<-chan api.Event, func()) { return f.events.Subscribe(16) }
 
-// GenesisFile implements api.Backend: a genesis.json naming the fake's
+// GenesisFile implements api.Reader: a genesis.json naming the fake's
 // miners and quorum rule. The fake's chain was not built from it (its
 // genesis block is a stand-in), so its hash is not the fake's chain id.
 func (f *Fake) GenesisFile() ([]byte, error) {
@@ -560,4 +533,13 @@ func (f *Fake) Ready() bool {
 	return f.ready
 }
 
-var _ api.Backend = (*Fake)(nil)
+var (
+	_ api.Reader    = (*Fake)(nil)
+	_ api.Submitter = (*Fake)(nil)
+	_ api.Stream    = (*Fake)(nil)
+)
+
+// Deps serves every part of the API from f.
+func (f *Fake) Deps() api.Deps {
+	return api.Deps{Reader: f, Submitter: f, Stream: f, AccountTxs: f}
+}

@@ -44,7 +44,7 @@ func (f *Fake) certLocked() *types.Certificate {
 	return c
 }
 
-// Finality implements api.FinalityBackend: the certificate of the final
+// Finality implements api.FinalityReader: the certificate of the final
 // block, and the head's checkpoint as justified above it when the head is
 // later. SetNoCertificate makes it ErrProofUnavailable.
 func (f *Fake) Finality() (api.FinalityInfo, error) {
@@ -68,7 +68,7 @@ func (f *Fake) SetNoCertificate(v bool) {
 	f.noCert = v
 }
 
-// VoteOffences implements api.FinalityBackend: one double vote by Bob.
+// VoteOffences implements api.FinalityReader: one double vote by Bob.
 func (f *Fake) VoteOffences() []api.VoteOffence {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -82,7 +82,7 @@ func (f *Fake) VoteOffences() []api.VoteOffence {
 	return []api.VoteOffence{*f.offence}
 }
 
-// Validators implements api.FinalityBackend: the node seals and votes,
+// Validators implements api.FinalityReader: the node seals and votes,
 // Bob has never sealed and missed every vote.
 func (f *Fake) Validators() api.ValidatorsInfo {
 	f.mu.Lock()

@@ -32,7 +32,7 @@ func setup(t *testing.T) (*apitest.Fake, *client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Config{NodeAddress: f.Keys.Node.Address()}, f)
+	srv, err := api.New(api.Config{NodeAddress: f.Keys.Node.Address()}, f.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,17 +5,88 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"ccoin/api"
 	"ccoin/ccoin/chain"
+	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
 
-// backend implements api.Backend over the node.
-type backend struct{ n *Node }
+// The API sees the node through three parts (api.Deps), built by apiDeps
+// from explicit dependencies rather than the whole node, so what each part
+// can reach is visible in its fields: apiReader reads the chain, pool,
+// peers and finality; apiSubmitter adds to the pool and signs with the
+// node's key; eventStream relays the chain's events.
 
-var _ api.Backend = backend{}
+// apiDeps builds the API's parts over the node's subsystems; the chain and
+// pool must be open.
+func (n *Node) apiDeps() api.Deps {
+	r := n.apiReader()
+	return api.Deps{
+		Reader: r,
+		Submitter: &apiSubmitter{txs: n.txSubmitter(), sign: nodeSigner{
+			mu: &n.signMu, key: n.opts.Key, chainID: n.g.ChainID, placeholder: n.g.File.Transaction.PlaceholderData.Fill,
+			nextNonce: n.pool.NextNonce, now: n.opts.Now,
+		}},
+		Stream:     eventStream{hub: n.hub, blocks: n.chain},
+		AccountTxs: r,
+	}
+}
+
+// apiReader builds the read part alone (also for tests).
+func (n *Node) apiReader() *apiReader {
+	db, sy := n.db, &n.sync
+	return &apiReader{
+		chain: n.chain, pool: n.pool, peers: n.net, ffg: n.ffg, g: n.g, sched: n.engine.Schedule(),
+		now: n.opts.Now, address: n.Address(), nodeType: n.opts.Type, activity: &n.activity, log: n.log,
+		// The syncer is built after the API: read it when asked.
+		syncState:   func() string { return (*sy).State() },
+		genesisFile: func() ([]byte, error) { return chain.StoredGenesis(db) },
+	}
+}
+
+// peerLister is the network as the API sees it.
+type peerLister interface{ Peers() []p2p.PeerInfo }
+
+// finalityView is the finality gadget as the API sees it.
+type finalityView interface {
+	Certificate() *types.Certificate
+	Final() types.Checkpoint
+	Justified() []types.Checkpoint
+	Offences() []consensus.Offence
+}
+
+// apiReader implements api.Reader and api.AccountTxsReader: read-only
+// views of the chain, the pool, the peers and the finality gadget.
+type apiReader struct {
+	chain       *chain.Chain
+	pool        *txpool.Pool
+	peers       peerLister
+	ffg         finalityView
+	g           *genesis.Genesis
+	sched       consensus.Schedule
+	now         func() time.Time
+	address     crypto.Address
+	nodeType    string
+	syncState   func() string
+	genesisFile func() ([]byte, error)
+	activity    *voteActivity // each miner's recent votes, for Validators
+	log         hclog.Logger
+}
+
+var (
+	_ api.Reader           = (*apiReader)(nil)
+	_ api.AccountTxsReader = (*apiReader)(nil)
+	_ api.Submitter        = (*apiSubmitter)(nil)
+	_ api.Stream           = eventStream{}
+)
 
 // notFound marks the chain's not-found errors as the API's, keeping the
 // chain's message ("not found: no block 9", not "not found: not found: ...").
@@ -32,51 +103,53 @@ func (e apiNotFound) Error() string        { return e.err.Error() }
 func (e apiNotFound) Unwrap() error        { return e.err }
 func (e apiNotFound) Is(target error) bool { return target == api.ErrNotFound }
 
-func (b backend) Status() api.Status {
-	n := b.n
-	head, headID := n.chain.Head()
-	final, finalID := n.chain.Finalized()
-	sched := n.engine.Schedule()
-	slot := sched.SlotAt(uint64(n.opts.Now().UnixMilli()))
-	st := n.pool.Stats()
+func (b *apiReader) Status() api.Status {
+	head, headID := b.chain.Head()
+	final, finalID := b.chain.Finalized()
+	slot := b.nowSlot()
+	st := b.pool.Stats()
 	return api.Status{
-		Address: n.Address().String(), Type: n.opts.Type, NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID.String(),
+		Address: b.address.String(), Type: b.nodeType, NetworkID: b.g.File.NetworkID, ChainID: b.g.ChainID.String(),
 		Height: head.Number, Head: headID.String(), FinalizedHeight: final.Number, Finalized: finalID.String(),
-		Sync: n.sync.State(), Peers: len(n.net.Peers()), Version: Version, Slot: slot,
-		Leader: sched.Leader(slot).String(), NextLeader: sched.Leader(slot + 1).String(),
-		PoolPending: st.Pending, PoolQueued: st.Queued, GenesisTime: n.g.TimeMs, IntervalMs: n.g.IntervalMs,
+		Sync: b.syncState(), Peers: len(b.peers.Peers()), Version: Version, Slot: slot,
+		Leader: b.sched.Leader(slot).String(), NextLeader: b.sched.Leader(slot + 1).String(),
+		PoolPending: st.Pending, PoolQueued: st.Queued, GenesisTime: b.g.TimeMs, IntervalMs: b.g.IntervalMs,
 	}
 }
 
-func (b backend) Head() *types.Block {
-	_, id := b.n.chain.Head()
-	blk, _ := b.n.chain.Block(id)
+// nowSlot is the slot of the present (the node's nowSlot, from the
+// reader's own clock and schedule).
+func (b *apiReader) nowSlot() uint64 { return b.sched.SlotAt(uint64(b.now().UnixMilli())) }
+
+func (b *apiReader) Head() *types.Block {
+	_, id := b.chain.Head()
+	blk, _ := b.chain.Block(id)
 	return blk
 }
 
-func (b backend) Finalized() *types.Block {
-	_, id := b.n.chain.Finalized()
-	blk, _ := b.n.chain.Block(id)
+func (b *apiReader) Finalized() *types.Block {
+	_, id := b.chain.Finalized()
+	blk, _ := b.chain.Block(id)
 	return blk
 }
 
-func (b backend) BlockByNumber(num uint64) (*types.Block, error) {
-	blk, err := b.n.chain.BlockByNumber(num)
+func (b *apiReader) BlockByNumber(num uint64) (*types.Block, error) {
+	blk, err := b.chain.BlockByNumber(num)
 	return blk, notFound(err)
 }
 
-func (b backend) BlockByID(id types.Hash) (*types.Block, error) {
-	blk, err := b.n.chain.Block(id)
+func (b *apiReader) BlockByID(id types.Hash) (*types.Block, error) {
+	blk, err := b.chain.Block(id)
 	return blk, notFound(err)
 }
 
-func (b backend) IsCanonical(id types.Hash) bool { return b.n.chain.IsCanonical(id) }
+func (b *apiReader) IsCanonical(id types.Hash) bool { return b.chain.IsCanonical(id) }
 
-func (b backend) Tx(id types.Hash) (api.TxInfo, error) {
-	c := b.n.chain
+func (b *apiReader) Tx(id types.Hash) (api.TxInfo, error) {
+	c := b.chain
 	bid, idx, err := c.TxLocation(id)
 	if err != nil {
-		if tx, ok := b.n.pool.Get(id); ok {
+		if tx, ok := b.pool.Get(id); ok {
 			return api.TxInfo{Tx: tx, Status: api.TxPending}, nil
 		}
 		return api.TxInfo{}, notFound(err)
@@ -95,24 +168,24 @@ func (b backend) Tx(id types.Hash) (api.TxInfo, error) {
 	return info, nil
 }
 
-func (b backend) Account(a crypto.Address) (api.AccountInfo, error) {
-	acc, err := b.n.chain.Account(a)
+func (b *apiReader) Account(a crypto.Address) (api.AccountInfo, error) {
+	acc, err := b.chain.Account(a)
 	if err != nil {
 		return api.AccountInfo{}, err
 	}
-	next, err := b.n.pool.NextNonce(a)
+	next, err := b.pool.NextNonce(a)
 	if err != nil {
 		next = acc.Nonce + 1
 	}
 	return api.AccountInfo{Address: a, Balance: acc.Balance, Nonce: acc.Nonce, NextNonce: next}, nil
 }
 
-func (b backend) AccountsAt(number uint64, after *crypto.Address, limit int) ([]api.AccountInfo, bool, error) {
-	blk, err := b.n.chain.BlockByNumber(number)
+func (b *apiReader) AccountsAt(number uint64, after *crypto.Address, limit int) ([]api.AccountInfo, bool, error) {
+	blk, err := b.chain.BlockByNumber(number)
 	if err != nil {
 		return nil, false, notFound(err)
 	}
-	addrs, accs, more, err := b.n.chain.AccountsAt(blk.Header.StateRoot, after, limit)
+	addrs, accs, more, err := b.chain.AccountsAt(blk.Header.StateRoot, after, limit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -123,69 +196,13 @@ func (b backend) AccountsAt(number uint64, after *crypto.Address, limit int) ([]
 	return out, more, nil
 }
 
-func (b backend) SubmitTxs(txs []*types.Transaction) []error {
-	return b.n.SubmitTxs(txs)
+func (b *apiReader) Pool(limit int) ([]*types.Transaction, int, int) {
+	st := b.pool.Stats()
+	return b.pool.Content(limit), st.Pending, st.Queued
 }
 
-// SubmitVerifiedTxs is SubmitTxs for transactions whose signatures the API
-// has already checked (it stops a batch at the first bad one and bounds
-// what each client may make the node verify), so the pool does not check
-// them again.
-func (b backend) SubmitVerifiedTxs(txs []*types.Transaction) []error {
-	return b.n.submitTxs(txs, b.n.pool.AddVerified)
-}
-
-// SubmitTxs adds client transactions to the pool and gossips the accepted ones.
-func (n *Node) SubmitTxs(txs []*types.Transaction) []error {
-	return n.submitTxs(txs, n.pool.Add)
-}
-
-func (n *Node) submitTxs(txs []*types.Transaction, add func([]*types.Transaction) []error) []error {
-	errs := add(txs)
-	var relay [][]byte
-	for i, err := range errs {
-		if err == nil {
-			relay = append(relay, txs[i].Encode(nil))
-		} else {
-			n.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
-		}
-	}
-	if len(relay) > 0 {
-		n.net.BroadcastTxs(relay)
-	}
-	return errs
-}
-
-func (b backend) SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error) {
-	n := b.n
-	n.signMu.Lock()
-	defer n.signMu.Unlock()
-	from := n.Address()
-	nonce, err := n.pool.NextNonce(from)
-	if err != nil {
-		return nil, err
-	}
-	if data == nil {
-		data = n.g.File.Transaction.PlaceholderData.Fill()
-	}
-	tx := &types.Transaction{ChainID: n.g.ChainID, Nonce: nonce, From: from, To: to, Amount: amount, Data: data,
-		Time: uint64(n.opts.Now().UnixMilli())}
-	if err := tx.Sign(n.opts.Key); err != nil {
-		return nil, err
-	}
-	if err := n.SubmitTxs([]*types.Transaction{tx})[0]; err != nil {
-		return nil, err
-	}
-	return tx, nil
-}
-
-func (b backend) Pool(limit int) ([]*types.Transaction, int, int) {
-	st := b.n.pool.Stats()
-	return b.n.pool.Content(limit), st.Pending, st.Queued
-}
-
-func (b backend) Peers() []api.PeerInfo {
-	ps := b.n.net.Peers()
+func (b *apiReader) Peers() []api.PeerInfo {
+	ps := b.peers.Peers()
 	out := make([]api.PeerInfo, len(ps))
 	for i, p := range ps {
 		out[i] = api.PeerInfo{ID: p.ID, Address: p.NodeAddress.String(), ListenAddr: p.ListenAddr, RemoteAddr: p.RemoteAddr,
@@ -194,10 +211,10 @@ func (b backend) Peers() []api.PeerInfo {
 	return out
 }
 
-func (b backend) Evidence() []api.Evidence {
-	pairs, err := b.n.chain.Evidence(1000)
+func (b *apiReader) Evidence() []api.Evidence {
+	pairs, err := b.chain.Evidence(1000)
 	if err != nil {
-		b.n.log.Error("read evidence", "error", err)
+		b.log.Error("read evidence", "error", err)
 	}
 	out := make([]api.Evidence, len(pairs))
 	for i, p := range pairs {
@@ -206,31 +223,11 @@ func (b backend) Evidence() []api.Evidence {
 	return out
 }
 
-func (b backend) Subscribe() (<-chan api.Event, func()) {
-	src, cancel := b.n.hub.subscribe(256)
-	out := make(chan api.Event, 256)
-	go func() {
-		defer close(out)
-		for ev := range src {
-			blk, err := b.n.chain.Block(ev.ID)
-			if err != nil {
-				continue
-			}
-			e := api.Event{Kind: ev.Kind, Block: blk, NewHead: ev.ID, OldHead: ev.OldHead, Depth: ev.Depth}
-			select {
-			case out <- e:
-			default:
-			}
-		}
-	}()
-	return out, cancel
-}
-
-func (b backend) Ready() bool { return b.n.sync.Ready() }
+func (b *apiReader) Ready() bool { return b.syncState() == StateReady }
 
 // GenesisFile is the genesis JSON initc stored, read on demand (with a
 // large alloc it is big, and rarely asked for).
-func (b backend) GenesisFile() ([]byte, error) { return chain.StoredGenesis(b.n.db) }
+func (b *apiReader) GenesisFile() ([]byte, error) { return b.genesisFile() }
 
 // startAPI builds the HTTP API and registers it to run with the node. The
 // API listens on 127.0.0.1 unless the config names another host.
@@ -264,7 +261,7 @@ func (n *Node) startAPI() error {
 		Addr: net.JoinHostPort(host, strconv.Itoa(port)), NodeAddress: n.Address(), Token: token,
 		MaxBody: cfg.HTTP.MaxBodyBytes, Gatherer: n.metrics.reg, Registerer: n.metrics.reg,
 		Web: n.opts.Web, Logger: n.log.Named("api"),
-	}, backend{n})
+	}, n.apiDeps())
 	if err != nil {
 		return err
 	}

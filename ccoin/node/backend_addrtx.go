@@ -8,12 +8,10 @@ import (
 	"ccoin/ccoin/types"
 )
 
-var _ api.AccountTxsBackend = backend{}
-
 // AccountTxs serves GET /accounts/{address}/txs from the chain's index by
 // address.
-func (b backend) AccountTxs(a crypto.Address, before uint64, limit int) ([]api.TxInfo, error) {
-	c := b.n.chain
+func (b *apiReader) AccountTxs(a crypto.Address, before uint64, limit int) ([]api.TxInfo, error) {
+	c := b.chain
 	refs, err := c.AddressTxs(a, before, limit)
 	if err != nil {
 		return nil, err

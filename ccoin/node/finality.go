@@ -8,6 +8,7 @@ import (
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/rulekind"
 	"ccoin/ccoin/types"
 )
 
@@ -51,7 +52,7 @@ func (h *handler) nowSlot() uint64 {
 func (h *handler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {
 	v, err := types.DecodeVote(raw)
 	if err != nil {
-		h.metrics.rejected.WithLabelValues("vote", "malformed").Inc()
+		h.metrics.rejected.WithLabelValues("vote", rulekind.Malformed).Inc()
 		return p2p.Rejected, err
 	}
 	ch, err := h.ffg.AddVote(v, h.nowSlot())
@@ -61,7 +62,7 @@ func (h *handler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error)
 		// Held until the blocks arrive; the sync fetches them from the sender.
 		return p2p.MissingParent, err
 	case errors.Is(err, consensus.ErrBadVote):
-		h.metrics.rejected.WithLabelValues("vote", "bad_vote").Inc()
+		h.metrics.rejected.WithLabelValues("vote", rulekind.BadVote).Inc()
 		return p2p.Rejected, err
 	default: // known, stale, far future: not the sender's fault
 		return p2p.Known, err

@@ -9,8 +9,8 @@ import (
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/rulekind"
 	"ccoin/ccoin/snapshot"
-	"ccoin/ccoin/state"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -43,7 +43,7 @@ func (h *handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Ver
 	for _, raw := range raws {
 		tx, err := types.DecodeTx(raw)
 		if err != nil {
-			h.metrics.rejected.WithLabelValues("tx", "malformed").Inc()
+			h.metrics.rejected.WithLabelValues("tx", rulekind.Malformed).Inc()
 			return nil, p2p.Rejected, err
 		}
 		txs = append(txs, tx)
@@ -59,11 +59,11 @@ func (h *handler) HandleTxs(from p2p.PeerInfo, raws [][]byte) ([][]byte, p2p.Ver
 		case errors.Is(err, txpool.ErrNotVerified):
 		case errors.Is(err, txpool.ErrBadSignature), errors.Is(err, txpool.ErrWrongChain), errors.Is(err, txpool.ErrDataTooLarge):
 			// A peer must validate before relaying: forwarding a forgery is an offence.
-			h.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			h.metrics.rejected.WithLabelValues("tx", rulekind.Of(err)).Inc()
 			return relay, p2p.Rejected, err
 		case errors.Is(err, txpool.ErrKnown):
 		default:
-			h.metrics.rejected.WithLabelValues("tx", reason(err)).Inc()
+			h.metrics.rejected.WithLabelValues("tx", rulekind.Of(err)).Inc()
 		}
 	}
 	if len(relay) == 0 {
@@ -76,7 +76,7 @@ func (h *handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error
 	now := uint64(h.now().UnixMilli())
 	b, err := types.DecodeBlock(raw)
 	if err != nil {
-		h.metrics.rejected.WithLabelValues("block", "malformed").Inc()
+		h.metrics.rejected.WithLabelValues("block", rulekind.Malformed).Inc()
 		return p2p.Rejected, err
 	}
 	if h.chain.HasBlock(b.ID()) {
@@ -116,7 +116,7 @@ func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
 		n.log.Error("database error while importing a block", "error", err)
 		return p2p.Known, err
 	default:
-		n.metrics.rejected.WithLabelValues("block", reason(err)).Inc()
+		n.metrics.rejected.WithLabelValues("block", rulekind.Of(err)).Inc()
 		n.log.Warn("rejected block", "number", b.Header.Number, "id", b.ID(), "sealer", b.Header.Sealer, "reason", err)
 		return p2p.Rejected, err
 	}
@@ -158,35 +158,7 @@ func (n *Node) onChainEvent(ev chain.Event) {
 	case "reorg":
 		n.log.Info("reorg", "depth", ev.Depth, "old-head", ev.OldHead, "new-head", ev.ID)
 	}
-	n.hub.publish(ev)
-}
-
-// reasons label rejection metrics. The set is fixed so that hostile input
-// cannot grow the number of series.
-var reasons = []struct {
-	err   error
-	label string
-}{
-	{txpool.ErrKnown, "known"}, {txpool.ErrWrongChain, "wrong_chain"}, {txpool.ErrBadSignature, "bad_signature"},
-	{txpool.ErrNonceTooLow, "nonce_too_low"}, {txpool.ErrNonceGap, "nonce_gap"}, {txpool.ErrNonceTaken, "nonce_taken"},
-	{txpool.ErrInsufficientFunds, "insufficient_funds"}, {txpool.ErrPoolFull, "pool_full"},
-	{txpool.ErrAccountFull, "account_full"}, {txpool.ErrQueueFull, "queue_full"}, {txpool.ErrDataTooLarge, "data_too_large"},
-	{consensus.ErrWrongChain, "wrong_chain"}, {consensus.ErrBadNumber, "bad_number"}, {consensus.ErrBadSlot, "bad_slot"},
-	{consensus.ErrBadTime, "bad_time"}, {consensus.ErrNotMiner, "not_miner"}, {consensus.ErrWrongLeader, "wrong_leader"},
-	{consensus.ErrBadParams, "bad_params"}, {consensus.ErrTooManyTxs, "too_many_txs"}, {consensus.ErrBadTxRoot, "bad_tx_root"},
-	{consensus.ErrBadSeal, "bad_seal"}, {chain.ErrBadStateRoot, "bad_state_root"},
-	{state.ErrBadSignature, "bad_signature"}, {state.ErrNonceTooLow, "nonce_too_low"}, {state.ErrNonceGap, "nonce_gap"},
-	{state.ErrInsufficientFunds, "insufficient_funds"}, {state.ErrOverflow, "overflow"}, {state.ErrWrongChain, "wrong_chain"},
-	{state.ErrDuplicateTx, "duplicate_tx"}, {types.ErrEncoding, "malformed"},
-}
-
-func reason(err error) string {
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.label
-		}
-	}
-	return "other"
+	n.hub.Publish(ev)
 }
 
 // chainView is what the network serves to peers: blocks, the leader

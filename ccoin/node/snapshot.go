@@ -10,12 +10,12 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// AccountProof implements api.Backend: the account at the final block with
+// AccountProof implements api.Reader: the account at the final block with
 // its state proof and that block's finality certificate (see package
 // snapshot), only while the gadget's certificate is of the chain's final
 // block.
-func (b backend) AccountProof(a crypto.Address) (api.AccountProof, error) {
-	p, err := snapshot.ProveAccount(b.n.chain, b.n.ffg.Certificate(), a)
+func (b *apiReader) AccountProof(a crypto.Address) (api.AccountProof, error) {
+	p, err := snapshot.ProveAccount(b.chain, b.ffg.Certificate(), a)
 	if errors.Is(err, snapshot.ErrUnavailable) {
 		return api.AccountProof{}, fmt.Errorf("%w: %v", api.ErrProofUnavailable, err)
 	}

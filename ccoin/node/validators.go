@@ -77,16 +77,16 @@ func (n *Node) noteVote(v *types.Vote) {
 	n.activity.note(v, n.nowSlot())
 }
 
-// Finality implements api.FinalityBackend: the gadget's newest certificate
+// Finality implements api.FinalityReader: the gadget's newest certificate
 // and the justified checkpoints above its final one.
-func (b backend) Finality() (api.FinalityInfo, error) {
-	cert := b.n.ffg.Certificate()
+func (b *apiReader) Finality() (api.FinalityInfo, error) {
+	cert := b.ffg.Certificate()
 	if cert == nil {
 		return api.FinalityInfo{}, api.ErrProofUnavailable
 	}
-	final := b.n.ffg.Final()
-	out := api.FinalityInfo{Cert: cert, Quorum: b.n.g.Quorum, Miners: len(b.n.g.Miners)}
-	for _, cp := range b.n.ffg.Justified() {
+	final := b.ffg.Final()
+	out := api.FinalityInfo{Cert: cert, Quorum: b.g.Quorum, Miners: len(b.g.Miners)}
+	for _, cp := range b.ffg.Justified() {
 		if cp.Epoch > final.Epoch {
 			out.Justified = append(out.Justified, cp)
 		}
@@ -94,9 +94,9 @@ func (b backend) Finality() (api.FinalityInfo, error) {
 	return out, nil
 }
 
-// VoteOffences implements api.FinalityBackend.
-func (b backend) VoteOffences() []api.VoteOffence {
-	os := b.n.ffg.Offences()
+// VoteOffences implements api.FinalityReader.
+func (b *apiReader) VoteOffences() []api.VoteOffence {
+	os := b.ffg.Offences()
 	out := make([]api.VoteOffence, len(os))
 	for i, o := range os {
 		out[i] = api.VoteOffence{Kind: o.Kind, Voter: o.Voter, A: o.A, B: o.B}
@@ -104,12 +104,11 @@ func (b backend) VoteOffences() []api.VoteOffence {
 	return out
 }
 
-// Validators implements api.FinalityBackend: per miner in schedule order,
+// Validators implements api.FinalityReader: per miner in schedule order,
 // its last sealed slot (canonical chain), last vote epoch, and missed slots
 // and votes in the last validatorWindow complete epochs.
-func (b backend) Validators() api.ValidatorsInfo {
-	n := b.n
-	now := n.nowSlot()
+func (b *apiReader) Validators() api.ValidatorsInfo {
+	now := b.nowSlot()
 	out := api.ValidatorsInfo{Slot: now}
 	if now > 0 {
 		out.WindowTo = now - 1 // the current epoch is still open
@@ -124,7 +123,7 @@ func (b backend) Validators() api.ValidatorsInfo {
 	// slot within sealScan blocks.
 	filled := map[uint64]bool{}
 	lastSealed := map[crypto.Address]uint64{}
-	h, _ := n.chain.Head()
+	h, _ := b.chain.Head()
 	for i := 0; h != nil && !h.IsGenesis() && i < sealScan; i++ {
 		if h.Slot >= out.WindowFrom && h.Slot <= out.WindowTo {
 			filled[h.Slot] = true
@@ -132,10 +131,10 @@ func (b backend) Validators() api.ValidatorsInfo {
 		if _, ok := lastSealed[h.Sealer]; !ok {
 			lastSealed[h.Sealer] = h.Slot
 		}
-		if h.Slot < out.WindowFrom && len(lastSealed) == len(n.g.Miners) {
+		if h.Slot < out.WindowFrom && len(lastSealed) == len(b.g.Miners) {
 			break
 		}
-		p, err := n.chain.Header(h.Parent)
+		p, err := b.chain.Header(h.Parent)
 		if err != nil {
 			break // a snapshot-seeded chain has no blocks below its base
 		}
@@ -143,22 +142,22 @@ func (b backend) Validators() api.ValidatorsInfo {
 	}
 
 	evidence := map[crypto.Address]int{}
-	if pairs, err := n.chain.Evidence(1000); err == nil {
+	if pairs, err := b.chain.Evidence(1000); err == nil {
 		for _, p := range pairs {
 			evidence[p[0].Sealer]++
 		}
 	}
-	for _, o := range n.ffg.Offences() {
+	for _, o := range b.ffg.Offences() {
 		evidence[o.Voter]++
 	}
 
-	sched := n.engine.Schedule()
-	a := &n.activity
+	sched := b.sched
+	a := b.activity
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.startLocked(now)
 	voteFrom := max(out.WindowFrom, a.since)
-	for _, m := range n.g.Miners {
+	for _, m := range b.g.Miners {
 		v := api.ValidatorInfo{Address: m, Evidence: evidence[m]}
 		if s, ok := lastSealed[m]; ok {
 			v.LastSealedSlot = &s

@@ -46,10 +46,10 @@ func TestValidatorsAndFinalityOnLiveNetwork(t *testing.T) {
 	}
 	waitPeers(t, all...)
 	waitFor(t, 30*time.Second, "a certificate of the final block on D", func() bool {
-		_, err := backend{basic.N()}.Finality()
+		_, err := basic.N().apiReader().Finality()
 		return err == nil && basic.finalized() >= 3
 	})
-	b := backend{basic.N()}
+	b := basic.N().apiReader()
 	waitFor(t, 20*time.Second, "D saw every miner seal and vote", func() bool {
 		for _, v := range b.Validators().Validators {
 			if v.LastSealedSlot == nil || v.LastVoteEpoch == nil {
