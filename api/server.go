@@ -58,6 +58,11 @@ type Config struct {
 	MaxConns        int     // open connections to Addr; more wait to be accepted
 
 	Now func() time.Time // the rate limits' clock; default time.Now
+
+	// Keys parses the keys of submitted transactions and remembers the
+	// signatures it verified; a node passes the cache its pool and chain
+	// share, so a transaction is verified once per node. Nil: a private one.
+	Keys *crypto.KeyCache
 }
 
 // Server serves the API.
@@ -152,11 +157,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Keys == nil {
+		cfg.Keys = crypto.NewKeyCache(4096)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, stopping: make(chan struct{})}
 	b := base{cfg: &s.cfg, log: s.log, node: cfg.NodeAddress.String()}
 	s.read = &readRoutes{base: b, read: d.Reader, accountTxs: d.AccountTxs}
 	s.submit = &submitRoutes{base: b, sub: d.Submitter, status: d.Reader,
-		keys:    crypto.NewKeyCache(4096),
+		keys:    cfg.Keys,
 		submits: make(chan struct{}, cfg.MaxSubmits),
 		verify:  newBudget(cfg.VerifyRate, cfg.VerifyBurst, cfg.Now),
 	}

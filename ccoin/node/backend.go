@@ -260,7 +260,7 @@ func (n *Node) startAPI() error {
 	srv, err := api.New(api.Config{
 		Addr: net.JoinHostPort(host, strconv.Itoa(port)), NodeAddress: n.Address(), Token: token,
 		MaxBody: cfg.HTTP.MaxBodyBytes, Gatherer: n.metrics.reg, Registerer: n.metrics.reg,
-		Web: n.opts.Web, Logger: n.log.Named("api"),
+		Web: n.opts.Web, Logger: n.log.Named("api"), Keys: n.keys,
 	}, n.apiDeps())
 	if err != nil {
 		return err
