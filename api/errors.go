@@ -32,7 +32,7 @@ const (
 	CodeBodyTooLarge      = "body_too_large"
 	CodeUnauthorized      = "unauthorized"
 	CodeTimeout           = "timeout"
-	CodeUnsupportedMedia  = "unsupported_media_type" // 415: POST /txs wants Content-Type: application/json
+	CodeUnsupportedMedia  = "unsupported_media_type" // 415: POST /txs wants Content-Type: application/json or application/x-msgpack
 	CodeBusy              = "busy"                   // 503 + Retry-After: too many submissions in progress
 	CodeRateLimited       = "rate_limited"           // 429 + Retry-After: this client's signature-check budget is spent
 	CodeTooManyStreams    = "too_many_streams"       // 429 + Retry-After: this client has too many /events streams open

@@ -45,7 +45,8 @@ func post(t testing.TB, e *env, ctype string, body io.Reader) (*http.Response, [
 	return resp, p
 }
 
-// TestSubmitContentType: POST /txs takes only a body declared JSON. A web
+// TestSubmitContentType: POST /txs takes only a body declared JSON (or
+// MessagePack, which no form can send either). A web
 // page of any origin can POST text/plain (or a form) to the node without a
 // CORS preflight; it cannot send application/json that way.
 func TestSubmitContentType(t *testing.T) {
@@ -65,6 +66,8 @@ func TestSubmitContentType(t *testing.T) {
 		{"multipart/form-data; boundary=x", 415},
 		{"application/jsonp", 415},
 		{"application/json garbage", 415},
+		{"application/x-msgpack", 400}, // accepted type; the JSON body is not MessagePack
+		{"application/msgpack", 400},
 	} {
 		resp, p := post(t, e, c.ctype, strings.NewReader(body))
 		if resp.StatusCode != c.status {

@@ -29,8 +29,15 @@ import (
 // items are counted while the body streams in, so an over-long batch is
 // refused before the rest is read; each client IP has a budget of signature
 // checks per second; and a request whose deadline passed stops its work.
+//
+// The body is JSON, or (Content-Type application/x-msgpack) a MessagePack
+// array of bin values, each the canonical encoding of one signed
+// transaction (DESIGN's strict encoding, so the bytes the node gossips and
+// stores are the bytes it was sent), with no JSON or hex on the way (see
+// decodeMsgpackBatch).
 func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
-	if e := requireJSON(r); e != nil {
+	decode, e := submitDecoder(r)
+	if e != nil {
 		writeError(w, e)
 		return
 	}
@@ -54,8 +61,7 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 		slots   []int // result index of each tx still in the running
 	)
 	chainID := s.chainID()
-	e := decodeBatch(ctx, http.MaxBytesReader(w, r.Body, limit), limit, func(raw json.RawMessage) {
-		t, res := parseItem(raw)
+	e = decode(ctx, http.MaxBytesReader(w, r.Body, limit), limit, func(t *types.Transaction, res SubmitResultJSON) {
 		if t != nil && t.ChainID.String() != chainID {
 			// Cheap, and a wrong chain id also makes the signature fail:
 			// say what is really wrong, with no RSA work.
@@ -132,14 +138,116 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 
 // requireJSON refuses a body not declared application/json (parameters such
 // as charset are allowed).
-func requireJSON(r *http.Request) *Error {
+// batchDecoder reads a POST /txs body and hands each item over, decoded
+// (t) or refused (t nil, res saying why).
+type batchDecoder func(ctx context.Context, body io.Reader, limit int64, item func(t *types.Transaction, res SubmitResultJSON)) *Error
+
+// submitDecoder picks the body's decoder from its declared type.
+func submitDecoder(r *http.Request) (batchDecoder, *Error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
-		return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
-			"Content-Type must be application/json, got %q", truncate(ct, 80))
+	switch {
+	case err != nil:
+	case mt == "application/json":
+		return decodeJSONBatch, nil
+	case mt == "application/x-msgpack" || mt == "application/msgpack":
+		return decodeMsgpackBatch, nil
+	}
+	return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
+		"Content-Type must be application/json or application/x-msgpack, got %q", truncate(ct, 80))
+}
+
+// decodeJSONBatch is decodeBatch with each item parsed into a transaction.
+func decodeJSONBatch(ctx context.Context, body io.Reader, limit int64, item func(*types.Transaction, SubmitResultJSON)) *Error {
+	return decodeBatch(ctx, body, limit, func(raw json.RawMessage) { item(parseItem(raw)) })
+}
+
+// decodeMsgpackBatch reads a MessagePack array (fixarray, array 16 or
+// array 32) of bin values (bin 8, 16 or 32), each one canonical signed
+// transaction. The count is refused above MaxBatchTxs before any item is
+// read and each item above maxItemBytes before it is read, so a client
+// cannot make the node allocate more than it sends. An item that is not a
+// canonical transaction is refused alone, like a bad JSON item.
+func decodeMsgpackBatch(ctx context.Context, body io.Reader, limit int64, item func(*types.Transaction, SubmitResultJSON)) *Error {
+	br := bufio.NewReader(ctxReader{ctx, body})
+	n, err := msgpackLen(br, 0x90, 0xdc, 0xdd)
+	if err != nil {
+		return msgpackError(ctx, err, limit, "want a MessagePack array of bin values")
+	}
+	if n > MaxBatchTxs {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "more than %d transactions in one batch", MaxBatchTxs)
+	}
+	for i := range n {
+		size, err := msgpackLen(br, 0, 0xc4, 0xc5, 0xc6)
+		if err != nil {
+			return msgpackError(ctx, err, limit, fmt.Sprintf("item %d: want a bin value", i))
+		}
+		if size > maxItemBytes {
+			return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "an item of the body is over %d bytes", maxItemBytes)
+		}
+		raw := make([]byte, size)
+		if _, err := io.ReadFull(br, raw); err != nil {
+			return msgpackError(ctx, err, limit, fmt.Sprintf("item %d: body ends inside it", i))
+		}
+		t, err := types.DecodeTx(raw)
+		if err != nil {
+			e := toError(err, CodeBadRequest)
+			item(nil, SubmitResultJSON{Error: &ErrorBody{Code: e.Code, Message: e.Message}})
+			continue
+		}
+		item(t, SubmitResultJSON{ID: t.ID().String(), Accepted: true})
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		if err != nil {
+			return msgpackError(ctx, err, limit, "after the array")
+		}
+		return errorf(http.StatusBadRequest, CodeBadRequest, "body must hold exactly one MessagePack array")
 	}
 	return nil
+}
+
+// errMsgpackType: a header byte of another MessagePack type than wanted.
+var errMsgpackType = errors.New("unexpected MessagePack type")
+
+// msgpackLen reads a MessagePack array or bin header and returns its
+// length. fix is the fixarray base (0 when there is no fix form); lens are
+// the type bytes followed by a 1-, 2- and 4-byte length (bin 8, 16, 32), or
+// by a 2- and 4-byte one (array 16, 32).
+func msgpackLen(br *bufio.Reader, fix byte, lens ...byte) (int, error) {
+	b, err := br.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	if fix != 0 && b&0xf0 == fix {
+		return int(b & 0x0f), nil
+	}
+	width := 0
+	for i, t := range lens {
+		if b == t {
+			width = 1 << (i + 3 - len(lens)) // the last type has a 4-byte length
+		}
+	}
+	if width == 0 {
+		return 0, fmt.Errorf("%w 0x%02x", errMsgpackType, b)
+	}
+	var buf [4]byte
+	if _, err := io.ReadFull(br, buf[4-width:]); err != nil {
+		return 0, err
+	}
+	return int(uint32(buf[0])<<24 | uint32(buf[1])<<16 | uint32(buf[2])<<8 | uint32(buf[3])), nil
+}
+
+func msgpackError(ctx context.Context, err error, limit int64, what string) *Error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body exceeds %d bytes", limit)
+	case ctx.Err() != nil:
+		return errorf(http.StatusRequestTimeout, CodeTimeout, "request ended before the body was read")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, CodeBadRequest, "MessagePack body: %s: it ends early", what)
+	}
+	return errorf(http.StatusBadRequest, CodeBadRequest, "MessagePack body: %s: %v", what, err)
 }
 
 // parseItem turns one batch item into a transaction, or into the result
