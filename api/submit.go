@@ -150,7 +150,7 @@ func submitDecoder(r *http.Request) (batchDecoder, *Error) {
 	case err != nil:
 	case mt == "application/json":
 		return decodeJSONBatch, nil
-	case mt == "application/x-msgpack" || mt == "application/msgpack":
+	case mt == ContentTypeMsgpack || mt == "application/msgpack":
 		return decodeMsgpackBatch, nil
 	}
 	return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia,
@@ -204,6 +204,25 @@ func decodeMsgpackBatch(ctx context.Context, body io.Reader, limit int64, item f
 		return errorf(http.StatusBadRequest, CodeBadRequest, "body must hold exactly one MessagePack array")
 	}
 	return nil
+}
+
+// ContentTypeMsgpack declares a POST /txs body of canonical transactions.
+const ContentTypeMsgpack = "application/x-msgpack"
+
+// EncodeTxBatch frames canonical signed transactions (types.Transaction
+// Encode) as the MessagePack body POST /txs takes: an array of bin values.
+func EncodeTxBatch(raws [][]byte) []byte {
+	n := 5
+	for _, r := range raws {
+		n += 5 + len(r)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, 0xdd, byte(len(raws)>>24), byte(len(raws)>>16), byte(len(raws)>>8), byte(len(raws)))
+	for _, r := range raws {
+		b = append(b, 0xc6, byte(len(r)>>24), byte(len(r)>>16), byte(len(r)>>8), byte(len(r)))
+		b = append(b, r...)
+	}
+	return b
 }
 
 // errMsgpackType: a header byte of another MessagePack type than wanted.

@@ -103,3 +103,18 @@ func TestSubmitMsgpack(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeTxBatch: what clients send (array 32 of bin 32) is what the
+// node reads, item for item.
+func TestEncodeTxBatch(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	a := f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")
+	b := f.MustSign(f.Keys.Alice, 6, f.Keys.Bob.Address(), 2, "")
+	resp, p := post(t, e, api.ContentTypeMsgpack, bytes.NewReader(api.EncodeTxBatch([][]byte{a.Encode(nil), b.Encode(nil)})))
+	var out api.SubmitResponseJSON
+	if err := json.Unmarshal(p, &out); err != nil || resp.StatusCode != 200 || len(out.Results) != 2 ||
+		out.Results[0].ID != a.ID().String() || out.Results[1].ID != b.ID().String() || !out.Results[0].Accepted || !out.Results[1].Accepted {
+		t.Fatalf("%d %s", resp.StatusCode, p)
+	}
+}

@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -205,15 +203,11 @@ func (r *runner) fund(ctx context.Context) error {
 	// behind a gap.
 	for lo := 0; lo < len(txs); lo += r.cfg.Batch {
 		hi := min(lo+r.cfg.Batch, len(txs))
-		objs := make([][]byte, 0, hi-lo)
+		raws := make([][]byte, 0, hi-lo)
 		for _, t := range txs[lo:hi] {
-			p, err := json.Marshal(api.TxToJSON(t))
-			if err != nil {
-				return err
-			}
-			objs = append(objs, p)
+			raws = append(raws, t.Encode(nil))
 		}
-		resp, err := r.clients[0].submit(ctx, joinArray(objs))
+		resp, err := r.clients[0].submit(ctx, api.EncodeTxBatch(raws))
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrFunding, err)
 		}
@@ -249,17 +243,6 @@ func (r *runner) fund(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-}
-
-func joinArray(objs [][]byte) []byte {
-	n := 2
-	for _, o := range objs {
-		n += len(o) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	b = append(b, bytes.Join(objs, []byte{','})...)
-	return append(b, ']')
 }
 
 // lane is one submitter's share of one node's transfers. Every transfer of
@@ -308,12 +291,8 @@ func (r *runner) presign(ctx context.Context) error {
 			}
 			signed.Add(1)
 		}
-		p, err := json.Marshal(api.TxToJSON(t))
-		if err != nil {
-			return err
-		}
 		r.recs[i] = &txRec{id: t.ID(), node: s % len(r.clients)}
-		objs[i], txs[i] = p, t
+		objs[i], txs[i] = t.Encode(nil), t
 		return nil
 	})
 	if err == nil && r.cfg.Workload != "" {
@@ -343,7 +322,7 @@ func (r *runner) presign(ctx context.Context) error {
 		if cur[l] == nil {
 			return
 		}
-		cur[l].body = joinArray(curObjs[l])
+		cur[l].body = api.EncodeTxBatch(curObjs[l])
 		r.lanes[l].batches = append(r.lanes[l].batches, cur[l])
 		cur[l], curObjs[l] = nil, nil
 	}

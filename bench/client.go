@@ -51,6 +51,11 @@ type blockTxs struct {
 }
 
 func (c *nodeClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return c.doType(ctx, method, path, "application/json", body, out)
+}
+
+// doType is do with a body of type ctype.
+func (c *nodeClient) doType(ctx context.Context, method, path, ctype string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var rd io.Reader
@@ -62,7 +67,7 @@ func (c *nodeClient) do(ctx context.Context, method, path string, body []byte, o
 		return fmt.Errorf("%w: %v", ErrNode, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
@@ -106,10 +111,11 @@ func (c *nodeClient) block(ctx context.Context, n uint64) (*blockTxs, error) {
 	return &b, c.do(ctx, http.MethodGet, fmt.Sprintf("/blocks/%d", n), nil, &b)
 }
 
-// submit posts a JSON array already rendered.
+// submit posts a batch already framed by api.EncodeTxBatch: canonical
+// transactions in MessagePack, which the node decodes once, with no JSON.
 func (c *nodeClient) submit(ctx context.Context, body []byte) (*api.SubmitResponseJSON, error) {
 	var r api.SubmitResponseJSON
-	return &r, c.do(ctx, http.MethodPost, "/txs", body, &r)
+	return &r, c.doType(ctx, http.MethodPost, "/txs", api.ContentTypeMsgpack, body, &r)
 }
 
 // sseEvent is one server-sent event.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"ccoin/api"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
@@ -76,9 +78,23 @@ func (f *fakeChain) server(name string) *httptest.Server {
 	})
 	mux.HandleFunc("POST /txs", func(w http.ResponseWriter, r *http.Request) {
 		var in []api.TxJSON
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			writeJSONT(w, 400, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeBadJSON, Message: err.Error()}})
+		if r.Header.Get("Content-Type") != api.ContentTypeMsgpack {
+			// The bench sends canonical transactions, never JSON.
+			writeJSONT(w, 415, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeUnsupportedMedia, Message: "want msgpack"}})
 			return
+		}
+		var raws [][]byte
+		if err := msgpack.NewDecoder(r.Body).Decode(&raws); err != nil {
+			writeJSONT(w, 400, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeBadRequest, Message: err.Error()}})
+			return
+		}
+		for _, raw := range raws {
+			t, err := types.DecodeTx(raw)
+			if err != nil {
+				writeJSONT(w, 400, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeBadRequest, Message: err.Error()}})
+				return
+			}
+			in = append(in, api.TxToJSON(t))
 		}
 		out := api.SubmitResponseJSON{Results: make([]api.SubmitResultJSON, len(in))}
 		for i, j := range in {
