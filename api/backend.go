@@ -59,6 +59,10 @@ type Submitter interface {
 	// SignAndSubmit signs a transfer from the node's account and submits
 	// it (POST /{node}/txn/).
 	SignAndSubmit(to crypto.Address, amount uint64, data []byte) (*types.Transaction, error)
+	// Overloaded reports whether the pool refuses new transactions for
+	// now (txpool.ErrOverloaded) and when to try again: POST /txs then
+	// answers 503 overloaded before spending any verification on a batch.
+	Overloaded() (retry time.Duration, overloaded bool)
 }
 
 // Stream is what GET /events needs besides rendering blocks (Reader).

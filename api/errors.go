@@ -34,6 +34,7 @@ const (
 	CodeTimeout           = "timeout"
 	CodeUnsupportedMedia  = "unsupported_media_type" // 415: POST /txs wants Content-Type: application/json or application/x-msgpack
 	CodeBusy              = "busy"                   // 503 + Retry-After: too many submissions in progress
+	CodeOverloaded        = "overloaded"             // 503 + Retry-After: more transactions wait than the next blocks can include
 	CodeRateLimited       = "rate_limited"           // 429 + Retry-After: this client's signature-check budget is spent
 	CodeTooManyStreams    = "too_many_streams"       // 429 + Retry-After: this client has too many /events streams open
 	CodeSkipped           = "skipped"                // a batch item after the first bad signature, not checked
@@ -71,6 +72,7 @@ var kindErrors = map[string]struct {
 	rulekind.PoolFull:          {http.StatusTooManyRequests, CodePoolFull},
 	rulekind.QueueFull:         {http.StatusTooManyRequests, CodePoolFull}, // the future-nonce queue is part of the pool
 	rulekind.AccountFull:       {http.StatusTooManyRequests, CodeAccountFull},
+	rulekind.Overloaded:        {http.StatusServiceUnavailable, CodeOverloaded},
 	rulekind.DataTooLarge:      {http.StatusBadRequest, CodeDataTooLarge},
 	rulekind.BadAddress:        {http.StatusBadRequest, CodeBadAddress},
 	rulekind.Malformed:         {http.StatusBadRequest, CodeBadRequest},

@@ -49,6 +49,14 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusServiceUnavailable, CodeBusy, "%d transaction submissions are in progress; retry shortly", s.cfg.MaxSubmits))
 		return
 	}
+	// Overload is refused before the body is read: what the client sends
+	// would only join a backlog the next blocks cannot clear.
+	if wait, over := s.sub.Overloaded(); over {
+		retryAfter(w, wait)
+		writeError(w, errorf(http.StatusServiceUnavailable, CodeOverloaded,
+			"more transactions wait than the next blocks can include; retry after %ss", w.Header().Get("Retry-After")))
+		return
+	}
 	ctx := r.Context()
 	limit := int64(MaxBatchBody)
 	if s.cfg.MaxBody > limit {

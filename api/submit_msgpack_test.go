@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"ccoin/api"
 )
@@ -116,5 +117,24 @@ func TestEncodeTxBatch(t *testing.T) {
 	if err := json.Unmarshal(p, &out); err != nil || resp.StatusCode != 200 || len(out.Results) != 2 ||
 		out.Results[0].ID != a.ID().String() || out.Results[1].ID != b.ID().String() || !out.Results[0].Accepted || !out.Results[1].Accepted {
 		t.Fatalf("%d %s", resp.StatusCode, p)
+	}
+}
+
+// TestSubmitOverloaded: while the pool is at its backlog bound, POST /txs
+// answers 503 overloaded with Retry-After before reading the body, and
+// accepts again once there is room.
+func TestSubmitOverloaded(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	tx := f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")
+	body := api.EncodeTxBatch([][]byte{tx.Encode(nil)})
+	f.SetOverloaded(2 * time.Second)
+	resp, p := post(t, e, api.ContentTypeMsgpack, bytes.NewReader(body))
+	if resp.StatusCode != 503 || errCode(t, p) != "overloaded" || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("overloaded: %d %s Retry-After %q", resp.StatusCode, p, resp.Header.Get("Retry-After"))
+	}
+	f.SetOverloaded(0)
+	if resp, p := post(t, e, api.ContentTypeMsgpack, bytes.NewReader(body)); resp.StatusCode != 200 {
+		t.Fatalf("after overload: %d %s", resp.StatusCode, p)
 	}
 }

@@ -49,22 +49,23 @@ type Fake struct {
 	ChainID types.Hash
 	Extra   []crypto.Address // extra genesis accounts, for state paging
 
-	mu        sync.Mutex
-	chain     []*types.Block // canonical; chain[i] is block i+1
-	side      *types.Block
-	byID      map[types.Hash]*types.Block
-	finalized uint64
-	states    map[uint64]map[crypto.Address]types.Account // state after each canonical block
-	where     map[types.Hash]txWhere
-	pool      []*types.Transaction
-	peers     []api.PeerInfo
-	evidence  []api.Evidence
-	ready     bool
-	events    *fanout.Hub[api.Event]
-	signed    int                // transactions signed by SignAndSubmit
-	cert      *types.Certificate // of the final block, made on demand (finality.go)
-	noCert    bool
-	offence   *api.VoteOffence
+	mu            sync.Mutex
+	overloadedFor time.Duration  // SetOverloaded
+	chain         []*types.Block // canonical; chain[i] is block i+1
+	side          *types.Block
+	byID          map[types.Hash]*types.Block
+	finalized     uint64
+	states        map[uint64]map[crypto.Address]types.Account // state after each canonical block
+	where         map[types.Hash]txWhere
+	pool          []*types.Transaction
+	peers         []api.PeerInfo
+	evidence      []api.Evidence
+	ready         bool
+	events        *fanout.Hub[api.Event]
+	signed        int                // transactions signed by SignAndSubmit
+	cert          *types.Certificate // of the final block, made on demand (finality.go)
+	noCert        bool
+	offence       *api.VoteOffence
 }
 
 type txWhere struct {
@@ -531,6 +532,21 @@ func (f *Fake) Ready() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.ready
+}
+
+// Overloaded implements api.Submitter: SetOverloaded decides.
+func (f *Fake) Overloaded() (time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.overloadedFor, f.overloadedFor > 0
+}
+
+// SetOverloaded makes the node refuse submissions for now, asking clients
+// to retry after d (0: accept again).
+func (f *Fake) SetOverloaded(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.overloadedFor = d
 }
 
 var (

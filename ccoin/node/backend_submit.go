@@ -21,10 +21,19 @@ type txSubmitter struct {
 	pool     *txpool.Pool
 	relay    txRelay
 	rejected *prometheus.CounterVec // ccoin_rejected_total{kind, reason}
+	slot     time.Duration          // when an overloaded pool has room again
 }
 
 func (n *Node) txSubmitter() txSubmitter {
-	return txSubmitter{pool: n.pool, relay: n.net, rejected: n.metrics.rejected}
+	return txSubmitter{pool: n.pool, relay: n.net, rejected: n.metrics.rejected,
+		slot: time.Duration(n.g.IntervalMs) * time.Millisecond}
+}
+
+// Overloaded implements api.Submitter: the pool holds its MaxPending
+// executable transactions; the next block frees room, so a client retries
+// after a slot.
+func (s *apiSubmitter) Overloaded() (time.Duration, bool) {
+	return s.txs.slot, s.txs.pool.Overloaded()
 }
 
 // SubmitTxs adds client transactions to the pool and gossips the accepted ones.

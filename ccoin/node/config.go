@@ -61,7 +61,31 @@ type Config struct {
 		MaxTotal      int `json:"max_total,omitempty"`
 		MaxPerAccount int `json:"max_per_account,omitempty"`
 		TTLSeconds    int `json:"ttl_seconds,omitempty"`
+		// BacklogSlots: the pool refuses new transactions (503
+		// overloaded) once it holds this many blocks' worth of executable
+		// ones; default DefaultBacklogSlots.
+		BacklogSlots int `json:"backlog_slots,omitempty"`
 	} `json:"pool"`
+}
+
+// DefaultBacklogSlots is how many blocks' worth of executable transactions
+// a pool takes before it answers overloaded: enough to keep every sealer's
+// next blocks full, few enough that what it accepts is included within the
+// latency targets instead of waiting behind a backlog.
+const DefaultBacklogSlots = 4
+
+// transferBytes is about the encoding of a plain transfer (an RSA-2048 key
+// and signature dominate it), to turn max_block_bytes into transactions.
+const transferBytes = 600
+
+// maxPending is the pool's MaxPending for this genesis and config.
+func maxPending(c *Config, maxBound, maxBlockBytes uint64) int {
+	slots := c.Pool.BacklogSlots
+	if slots <= 0 {
+		slots = DefaultBacklogSlots
+	}
+	perBlock := min(maxBound, maxBlockBytes/transferBytes)
+	return slots * int(max(perBlock, 1))
 }
 
 // DefaultConfig is what a missing file means.

@@ -127,7 +127,7 @@ func (n *Node) afterImport(res *chain.Result) {
 	if res.Reorg != nil {
 		n.metrics.reorgs.Inc()
 		if len(res.Reorg.Abandoned) > 0 {
-			n.pool.AddVerified(res.Reorg.Abandoned)
+			n.pool.Readmit(res.Reorg.Abandoned)
 		}
 	}
 	n.retryVotes()

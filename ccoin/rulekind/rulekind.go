@@ -25,6 +25,7 @@ const (
 	PoolFull          = "pool_full"
 	QueueFull         = "queue_full" // the pool's future-nonce queue; the API answers it as pool_full
 	AccountFull       = "account_full"
+	Overloaded        = "overloaded" // the pool holds a few blocks' worth of executable transactions
 	DataTooLarge      = "data_too_large"
 	BadNumber         = "bad_number"
 	BadSlot           = "bad_slot"
@@ -62,6 +63,7 @@ var table = []struct {
 	{txpool.ErrPoolFull, PoolFull},
 	{txpool.ErrQueueFull, QueueFull},
 	{txpool.ErrAccountFull, AccountFull},
+	{txpool.ErrOverloaded, Overloaded},
 	{txpool.ErrDataTooLarge, DataTooLarge},
 
 	{consensus.ErrWrongChain, WrongChain},

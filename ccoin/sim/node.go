@@ -262,7 +262,7 @@ func (n *node) afterImport(res *chain.Result, prevFinal, oldHead uint64) {
 			n.s.fail(n, "reorganised to height %d, below its final height %d", ancestor, prevFinal)
 		}
 		if len(res.Reorg.Abandoned) > 0 {
-			n.pool.AddVerified(res.Reorg.Abandoned)
+			n.pool.Readmit(res.Reorg.Abandoned)
 		}
 	}
 	if res.Finalized != nil {

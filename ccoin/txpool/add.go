@@ -17,7 +17,7 @@ import (
 // when txs[i] was accepted, or an error wrapping one of the Err kinds.
 // Signatures are checked in parallel, outside the pool lock.
 func (p *Pool) Add(txs []*types.Transaction) []error {
-	return p.add(txs, true, false)
+	return p.add(txs, true, false, true)
 }
 
 // AddFromPeer is Add for a batch a peer relayed. A peer must check
@@ -27,20 +27,48 @@ func (p *Pool) Add(txs []*types.Transaction) []error {
 // of the batch is inserted. That transaction's error is ErrBadSignature;
 // the others then carry ErrNotVerified.
 func (p *Pool) AddFromPeer(txs []*types.Transaction) []error {
-	return p.add(txs, true, true)
+	return p.add(txs, true, true, true)
 }
 
-// AddVerified inserts transactions whose signatures were already verified,
-// such as those of blocks abandoned by a reorg. It skips only the signature
-// check, and re-reads the head state of their senders first, so it is correct
-// whether it runs before or after the Reset for the new head.
+// AddVerified inserts transactions whose signatures were already verified
+// (the API checks them itself). It skips only the signature check, and
+// re-reads the head state of their senders first.
 func (p *Pool) AddVerified(txs []*types.Transaction) []error {
-	return p.add(txs, false, false)
+	return p.add(txs, false, false, true)
 }
 
-func (p *Pool) add(txs []*types.Transaction, verify, strict bool) []error {
+// Readmit returns to the pool the transactions of blocks a reorg
+// abandoned. Like AddVerified it skips the signature check and is correct
+// before or after the Reset for the new head; unlike it, it ignores
+// MaxPending: those transactions were accepted once and must not be lost.
+func (p *Pool) Readmit(txs []*types.Transaction) []error {
+	return p.add(txs, false, false, false)
+}
+
+// Overloaded reports whether the pool holds MaxPending executable
+// transactions: new ones are refused (ErrOverloaded) until blocks take
+// some. Callers use it to refuse a batch before spending work on it.
+func (p *Pool) Overloaded() bool {
+	if p.cfg.MaxPending <= 0 {
+		return false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.pendingN >= p.cfg.MaxPending
+}
+
+// add checks and inserts txs: verify their signatures (strict: stop the
+// batch at the first bad one), admit: subject to MaxPending.
+func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error {
 	errs := make([]error, len(txs))
 	if len(txs) == 0 {
+		return errs
+	}
+	if admit && p.Overloaded() {
+		// Refused before any signature work, so overload costs nothing.
+		for i := range errs {
+			errs[i] = fmt.Errorf("%w: %d transactions wait for blocks", ErrOverloaded, p.cfg.MaxPending)
+		}
 		return errs
 	}
 
@@ -121,6 +149,10 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict bool) []error {
 	now := p.now()
 	accepted := 0
 	for _, i := range order {
+		if admit && p.cfg.MaxPending > 0 && p.pendingN >= p.cfg.MaxPending {
+			errs[i] = fmt.Errorf("%w: %d transactions wait for blocks", ErrOverloaded, p.pendingN)
+			continue
+		}
 		if errs[i] = p.insertLocked(txs[i], now); errs[i] == nil {
 			accepted++
 		}

@@ -15,6 +15,11 @@ var (
 	ErrPoolFull          = errors.New("transaction pool is full")
 	ErrAccountFull       = errors.New("sender has too many pooled transactions")
 	ErrQueueFull         = errors.New("future-nonce queue is full")
-	ErrDataTooLarge      = errors.New("transaction data too large")
-	ErrNotVerified       = errors.New("transaction not verified")
+	// ErrOverloaded: the pool holds as many executable transactions as
+	// the chain includes in a few slots (Config.MaxPending); the client
+	// should retry after a slot rather than join a backlog it would wait
+	// behind.
+	ErrOverloaded   = errors.New("node overloaded: more transactions wait than the next blocks can include")
+	ErrDataTooLarge = errors.New("transaction data too large")
+	ErrNotVerified  = errors.New("transaction not verified")
 )

@@ -25,13 +25,19 @@ type State interface {
 // Config sets the pool's identity and bounds. Zero fields take the defaults.
 type Config struct {
 	ChainID       types.Hash
-	MaxTotal      int           // default 200,000 transactions
-	MaxPerAccount int           // default 4,096 (pending + queued)
-	MaxFutureGap  uint64        // default 64: nonce at most NextNonce + gap, else ErrNonceGap
-	MaxQueued     int           // default 20,000 future transactions in total
-	TTL           time.Duration // default 10 min: queued transactions older than this expire
-	Logger        hclog.Logger
-	Now           func() time.Time
+	MaxTotal      int    // default 200,000 transactions
+	MaxPerAccount int    // default 4,096 (pending + queued)
+	MaxFutureGap  uint64 // default 64: nonce at most NextNonce + gap, else ErrNonceGap
+	MaxQueued     int    // default 20,000 future transactions in total
+	// MaxPending bounds the executable transactions: at this many, Add,
+	// AddFromPeer and AddVerified refuse new ones with ErrOverloaded (the
+	// node sets it to a few blocks' worth, so a client learns at once that
+	// it must slow down instead of waiting behind a growing backlog).
+	// 0: no bound besides MaxTotal.
+	MaxPending int
+	TTL        time.Duration // default 10 min: queued transactions older than this expire
+	Logger     hclog.Logger
+	Now        func() time.Time
 	// Keys parses keys and remembers verified signatures; the node shares
 	// one with its chain and API so a transaction is verified once. Nil:
 	// the pool keeps its own.

@@ -507,3 +507,44 @@ func TestConcurrentAdd(t *testing.T) {
 	}
 	checkIndex(t, p)
 }
+
+// TestOverloaded: at MaxPending executable transactions new ones are
+// refused with ErrOverloaded (before any signature work), queued ones and
+// a reorg's returned transactions still get in, and room comes back as
+// blocks include transactions.
+func TestOverloaded(t *testing.T) {
+	a, b := addr(1), addr(2)
+	st := newState()
+	st.set(a, 100, 0)
+	st.set(b, 100, 0)
+	p := New(Config{ChainID: testChain, MaxPending: 3}, st)
+	mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 1, 1), utx(a, 2, 1)}))
+	if p.Overloaded() {
+		t.Fatal("overloaded at 2 of 3")
+	}
+	// A batch of two with room for one: the first in nonce order gets it.
+	errs := p.AddVerified([]*types.Transaction{utx(b, 2, 1), utx(b, 1, 1)})
+	if errs[1] != nil || !errors.Is(errs[0], ErrOverloaded) {
+		t.Fatalf("batch at the bound: %v", errs)
+	}
+	if !p.Overloaded() {
+		t.Fatal("not overloaded at 3 of 3")
+	}
+	// Every path a client or peer uses is refused, forged or not: no
+	// signature is checked while overloaded.
+	for name, add := range map[string]func([]*types.Transaction) []error{"Add": p.Add, "AddFromPeer": p.AddFromPeer, "AddVerified": p.AddVerified} {
+		if err := add([]*types.Transaction{utx(b, 2, 1)})[0]; !errors.Is(err, ErrOverloaded) {
+			t.Fatalf("%s while overloaded: %v", name, err)
+		}
+	}
+	// A reorg's abandoned transactions come back regardless.
+	mustAccept(t, p.Readmit([]*types.Transaction{utx(b, 2, 1)}))
+	// A block takes a's two: room again.
+	st.set(a, 98, 2)
+	p.Reset([]crypto.Address{a})
+	if p.Overloaded() {
+		t.Fatalf("still overloaded after a block: %+v", p.Stats())
+	}
+	mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 3, 1)}))
+	checkIndex(t, p)
+}
