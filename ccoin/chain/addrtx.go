@@ -4,10 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -35,15 +33,14 @@ type AddressTx struct {
 // existed nor a snapshot's base.
 func (c *Chain) AddressTxs(a crypto.Address, before uint64, limit int) ([]AddressTx, error) {
 	limit = max(0, min(limit, MaxAddressTxs))
-	prefix := addrTxPrefix(a)
-	rng := util.BytesPrefix(prefix)
+	var below []byte // the key suffix to stop before: number(8) ‖ index(4)
 	if before > 0 {
-		rng.Limit = addrTxKey(a, before, 0)
+		below = addrTxKey(a, before, 0)[len(addrTxPrefix(a)):]
 	}
-	it := c.db.NewIterator(rng, nil)
+	it := kv.ReverseIterator(c.db, addrTxPrefix(a), below)
 	defer it.Release()
 	var out []AddressTx
-	for ok := it.Last(); ok && len(out) < limit; ok = it.Prev() {
+	for len(out) < limit && it.Next() {
 		k, v := it.Key(), it.Value()
 		if len(k) != 33 || len(v) != 32 {
 			return nil, c.corrupt("read address index", fmt.Errorf("entry of %d+%d bytes", len(k), len(v)))
@@ -63,7 +60,7 @@ func (c *Chain) AddressTxs(a crypto.Address, before uint64, limit int) ([]Addres
 // best effort: a block it cannot read (below a snapshot's base) has none.
 // A reorg does not bring back what an abandoned branch pruned, so after one
 // the window's oldest few blocks may lack entries.
-func (c *Chain) pruneAddrTx(batch *leveldb.Batch, number uint64) {
+func (c *Chain) pruneAddrTx(batch kv.Batch, number uint64) {
 	w := c.cfg.AddressIndexBlocks
 	if number <= w {
 		return

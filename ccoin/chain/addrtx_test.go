@@ -120,7 +120,7 @@ func TestAddressTxsWindow(t *testing.T) {
 		}
 	}
 	// Nothing else is left in the table.
-	it := e.db.NewIterator(&ldbRange{Start: []byte{tAddrTx}, Limit: []byte{tAddrTx + 1}}, nil)
+	it := e.db.NewIterator([]byte{tAddrTx}, nil)
 	n := 0
 	for it.Next() {
 		n++

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/types"
 )
@@ -65,7 +62,7 @@ func (c *Chain) children(id types.Hash, extra *pendingBlock) ([]types.Hash, erro
 	prefix := make([]byte, 33)
 	prefix[0] = tChild
 	copy(prefix[1:], id[:])
-	it := c.db.NewIterator(util.BytesPrefix(prefix), nil)
+	it := c.db.NewIterator(prefix, nil)
 	for it.Next() {
 		var kid types.Hash
 		copy(kid[:], it.Key()[33:])
@@ -193,7 +190,7 @@ func (c *Chain) walk(final *types.Header, finalID types.Hash, extra *pendingBloc
 // moveHead switches the head to best (reorganising if needed) and the
 // final block to root, in batch. b/changes are the block being committed
 // (nil for Refresh).
-func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.Header, headID types.Hash,
+func (c *Chain) moveHead(batch kv.Batch, best, root choice, head *types.Header, headID types.Hash,
 	final *types.Header, finalID types.Hash, b *types.Block, changes []state.Change, res *Result) error {
 	if best.id != headID {
 		res.Head = true
@@ -253,11 +250,11 @@ func (c *Chain) Refresh() (*Result, error) {
 		return nil, nil
 	}
 	res := &Result{ID: best.id, Header: best.h}
-	batch := new(leveldb.Batch)
+	batch := c.db.NewBatch()
 	if err := c.moveHead(batch, best, root, head, headID, final, finalID, nil, nil, res); err != nil {
 		return nil, err
 	}
-	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := c.db.Write(batch, true); err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit fork choice: %w", err)
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
@@ -92,7 +90,7 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
 	changes := o.Changes()
-	batch := new(leveldb.Batch)
+	batch := c.db.NewBatch()
 	root, err := c.tree.Update(parent.StateRoot, state.Updates(changes), smt.BatchWriter{Batch: batch, Prefix: prefixNode})
 	if err != nil {
 		return nil, c.corrupt("update state tree", err)
@@ -111,7 +109,7 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 // evidence was recorded; failures only cost the evidence.
 func (c *Chain) recordRefused(b *types.Block, id types.Hash) bool {
 	h := &b.Header
-	first, err := c.db.Get(slotKey(tSlot, h.Slot, h.Sealer), nil)
+	first, err := c.db.Get(slotKey(tSlot, h.Slot, h.Sealer))
 	if err != nil || len(first) != len(id) || bytes.Equal(first, id[:]) {
 		return false
 	}
@@ -123,7 +121,7 @@ func (c *Chain) recordRefused(b *types.Block, id types.Hash) bool {
 	if err != nil {
 		return false
 	}
-	if err := c.db.Put(slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h), &opt.WriteOptions{Sync: true}); err != nil {
+	if err := kv.PutSync(c.db, slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h)); err != nil {
 		c.log.Error("recording equivocation failed", "error", err)
 		return false
 	}
@@ -234,7 +232,7 @@ func (c *Chain) ImportOwn(b *types.Block) (*Result, error) {
 	if err := c.checkExtendsFinal(b.Header.Parent, parent); err != nil {
 		return nil, err
 	}
-	batch := new(leveldb.Batch)
+	batch := c.db.NewBatch()
 	w := smt.BatchWriter{Batch: batch, Prefix: prefixNode}
 	bl.nodes.Range(func(h smt.Hash, enc []byte) bool { w.PutNode(h, enc); return true })
 	return c.commit(b, id, nil, bl.changes, batch)
@@ -242,7 +240,7 @@ func (c *Chain) ImportOwn(b *types.Block) (*Result, error) {
 
 // commit writes a validated block and, if it wins fork choice, moves the
 // head (extending or reorganising) and finality, all in one synced batch.
-func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []state.Change, batch *leveldb.Batch) (*Result, error) {
+func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []state.Change, batch kv.Batch) (*Result, error) {
 	if raw == nil {
 		raw = b.Encode(nil)
 	}
@@ -254,7 +252,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 
 	// One sealer, one slot: a second block is evidence; both stay valid.
 	sk := slotKey(tSlot, h.Slot, h.Sealer)
-	switch first, err := c.db.Get(sk, nil); {
+	switch first, err := c.db.Get(sk); {
 	case err == nil && !bytes.Equal(first, id[:]):
 		var fid types.Hash
 		copy(fid[:], first)
@@ -263,7 +261,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 			res.Equivocation = true
 			c.log.Warn("equivocation: two blocks by one sealer for one slot", "sealer", h.Sealer, "slot", h.Slot, "first", fid, "second", id)
 		}
-	case errors.Is(err, leveldb.ErrNotFound):
+	case errors.Is(err, kv.ErrNotFound):
 		batch.Put(sk, id[:])
 	case err != nil:
 		return nil, c.corrupt("read slot index", err)
@@ -282,7 +280,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 		return nil, err
 	}
 	newHead, newHeadID, newFinal, newFinalID := best.h, best.id, root.h, root.id
-	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := c.db.Write(batch, true); err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
 	}
@@ -300,7 +298,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 }
 
 // applyForward moves the head state forward by one block's changes.
-func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block, changes []state.Change, res *Result) {
+func (c *Chain) applyForward(batch kv.Batch, id types.Hash, b *types.Block, changes []state.Change, res *Result) {
 	for _, ch := range changes {
 		putAccount(batch, ch.Addr, ch.After)
 		res.Touched = append(res.Touched, ch.Addr)
@@ -316,19 +314,19 @@ func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block
 }
 
 // putAddrTx indexes a canonical transaction under its sender and recipient.
-func putAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
+func putAddrTx(batch kv.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
 	batch.Put(addrTxKey(tx.From, number, i), txid[:])
 	if tx.To != tx.From {
 		batch.Put(addrTxKey(tx.To, number, i), txid[:])
 	}
 }
 
-func deleteAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction) {
+func deleteAddrTx(batch kv.Batch, number uint64, i int, tx *types.Transaction) {
 	batch.Delete(addrTxKey(tx.From, number, i))
 	batch.Delete(addrTxKey(tx.To, number, i))
 }
 
-func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
+func putAccount(batch kv.Batch, a crypto.Address, acc types.Account) {
 	if acc == (types.Account{}) {
 		batch.Delete(accountKey(a))
 		return
@@ -338,7 +336,7 @@ func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
 
 // reorg undoes canonical blocks back to the common ancestor and applies
 // the new branch, in the same batch.
-func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, changes []state.Change,
+func (c *Chain) reorg(batch kv.Batch, b *types.Block, id types.Hash, changes []state.Change,
 	head *types.Header, headID types.Hash, res *Result) error {
 	// The new branch from the tip back to the first canonical ancestor.
 	type step struct {

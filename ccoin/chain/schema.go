@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -56,10 +55,10 @@ const (
 )
 
 // checkSchema refuses a database written with another layout.
-func checkSchema(db *leveldb.DB) error {
-	v, err := db.Get(keySchema, nil)
+func checkSchema(db kv.Store) error {
+	v, err := db.Get(keySchema)
 	switch {
-	case errors.Is(err, leveldb.ErrNotFound):
+	case errors.Is(err, kv.ErrNotFound):
 		return fmt.Errorf("%w: it has schema 1 (from before finality by votes), this ccoin needs %d", ErrSchema, SchemaVersion)
 	case err != nil:
 		return fmt.Errorf("%w: read schema version: %v", ErrCorrupt, err)

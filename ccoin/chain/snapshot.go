@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
@@ -42,7 +41,7 @@ type AccountSource func(fn func(a crypto.Address, acc types.Account) error) erro
 //
 // Tree nodes are written as they are built; if the import fails they stay
 // as unreferenced nodes, harmless to a later Init or import.
-func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, sealed []byte, accounts AccountSource, progress func(n uint64)) (*types.Header, error) {
+func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed []byte, accounts AccountSource, progress func(n uint64)) (*types.Header, error) {
 	sb, err := types.DecodeBlock(sealed)
 	if err != nil || len(sb.Txs) != 0 {
 		return nil, fmt.Errorf("%w: snapshot base: not a sealed header (%v)", ErrInvalidBlock, err)
@@ -55,7 +54,7 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 	if _, err := Init(db, g, rawGenesis); err != nil {
 		return nil, err
 	}
-	headID, err := db.Get(keyHead, nil)
+	headID, err := db.Get(keyHead)
 	if err != nil {
 		return nil, fmt.Errorf("read head: %w", err)
 	}
@@ -63,7 +62,7 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil, fmt.Errorf("%w: head is %x", ErrNotEmpty, headID)
 	}
 
-	tree := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
+	tree := smt.New(smt.KVStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
 	type row struct {
 		addr crypto.Address
 		enc  []byte // the account's encoding, also the tree leaf
@@ -79,12 +78,12 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		if len(ups) == 0 {
 			return nil
 		}
-		b := new(leveldb.Batch)
+		b := db.NewBatch()
 		r, err := tree.Update(root, ups, smt.BatchWriter{Batch: b, Prefix: prefixNode})
 		if err != nil {
 			return err
 		}
-		if err := db.Write(b, nil); err != nil {
+		if err := db.Write(b, false); err != nil {
 			return fmt.Errorf("write state nodes: %w", err)
 		}
 		root, ups = r, ups[:0]
@@ -119,14 +118,14 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil, fmt.Errorf("%w: snapshot rebuilds %s, block %d has %s", ErrBadStateRoot, types.Hash(root), base.Number, base.StateRoot)
 	}
 
-	final, err := openBulk(db)
+	final, err := kv.NewBulk(db)
 	if err != nil {
 		return nil, err
 	}
 	defer final.Discard()
 	// The flat table is replaced as a whole: genesis accounts the snapshot
 	// lacks must not survive.
-	it := db.NewIterator(&ldbRange{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
+	it := db.NewIterator([]byte{tAccount}, nil)
 	for it.Next() {
 		final.Delete(bytes.Clone(it.Key()))
 	}
@@ -157,7 +156,7 @@ func (c *Chain) Base() (types.Hash, bool) { return c.baseID, c.hasBase }
 // block and for the snapshot base, whose transactions the chain never had.
 func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 	if c.hasBase && id == c.baseID {
-		v, err := c.db.Get(keyBase, nil)
+		v, err := c.db.Get(keyBase)
 		if err != nil {
 			return nil, c.corrupt("read snapshot base", err)
 		}
@@ -173,8 +172,8 @@ func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 
 // loadBase reads the snapshot base pointer, if any.
 func (c *Chain) loadBase() error {
-	v, err := c.db.Get(keyBase, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := c.db.Get(keyBase)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

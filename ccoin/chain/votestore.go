@@ -1,15 +1,13 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -17,48 +15,47 @@ import (
 // and this validator's last vote in the chain's database, under the keys
 // in schema.go. It implements consensus.VoteDB and consensus.VoteRecord.
 type VoteStore struct {
-	db     *leveldb.DB
+	db     kv.Store
 	pruned uint64 // epochs below this were pruned since open: skip their tombstones
 }
 
 // NewVoteStore returns the vote store of db.
-func NewVoteStore(db *leveldb.DB) *VoteStore { return &VoteStore{db: db} }
+func NewVoteStore(db kv.Store) *VoteStore { return &VoteStore{db: db} }
 
 var (
 	_ consensus.VoteDB     = (*VoteStore)(nil)
 	_ consensus.VoteRecord = (*VoteStore)(nil)
 )
 
-var synced = &opt.WriteOptions{Sync: true}
-
 // PutVote stores a valid vote above the final epoch. Not synced: a lost
 // vote costs only liveness, and peers serve it again.
 func (s *VoteStore) PutVote(v *types.Vote) error {
-	return s.db.Put(epochKey(tVote, v.Target.Epoch, v.ID()), v.Encode(nil), nil)
+	return s.db.Put(epochKey(tVote, v.Target.Epoch, v.ID()), v.Encode(nil))
 }
 
 // PutJustified records a justified checkpoint with its quorum votes, synced:
 // justification is durable (DESIGN section 5).
 func (s *VoteStore) PutJustified(cp types.Checkpoint, votes []*types.Vote) error {
-	return s.db.Put(epochKey(tJustify, cp.Epoch, cp.ID), types.EncodeVotes(nil, votes), synced)
+	return kv.PutSync(s.db, epochKey(tJustify, cp.Epoch, cp.ID), types.EncodeVotes(nil, votes))
 }
 
 // PutCertificate replaces the newest certificate, synced.
 func (s *VoteStore) PutCertificate(c *types.Certificate) error {
-	return s.db.Put(keyCert, c.Encode(nil), synced)
+	return kv.PutSync(s.db, keyCert, c.Encode(nil))
 }
 
 // PutOffence stores evidence: both votes.
 func (s *VoteStore) PutOffence(o consensus.Offence) error {
-	return s.db.Put(epochKey(tOffence, o.B.Target.Epoch, o.B.ID()), types.EncodeVotes(nil, []*types.Vote{o.A, o.B}), nil)
+	return s.db.Put(epochKey(tOffence, o.B.Target.Epoch, o.B.ID()), types.EncodeVotes(nil, []*types.Vote{o.A, o.B}))
 }
 
 // PruneVotes drops votes and justifications at or below the final epoch.
 func (s *VoteStore) PruneVotes(finalEpoch uint64) error {
-	batch := new(leveldb.Batch)
+	batch := s.db.NewBatch()
 	for _, t := range []byte{tVote, tJustify} {
-		it := s.db.NewIterator(&util.Range{Start: epochKey(t, s.pruned, types.Hash{}), Limit: epochKey(t, finalEpoch+1, types.Hash{})}, nil)
-		for it.Next() {
+		start, limit := epochKey(t, s.pruned, types.Hash{}), epochKey(t, finalEpoch+1, types.Hash{})
+		it := s.db.NewIterator([]byte{t}, start[1:])
+		for it.Next() && bytes.Compare(it.Key(), limit) < 0 {
 			batch.Delete(append([]byte(nil), it.Key()...))
 		}
 		it.Release()
@@ -66,7 +63,7 @@ func (s *VoteStore) PruneVotes(finalEpoch uint64) error {
 			return err
 		}
 	}
-	if err := s.db.Write(batch, nil); err != nil {
+	if err := s.db.Write(batch, false); err != nil {
 		return err
 	}
 	s.pruned = finalEpoch + 1
@@ -76,13 +73,13 @@ func (s *VoteStore) PruneVotes(finalEpoch uint64) error {
 // Load returns everything stored.
 func (s *VoteStore) Load() (consensus.StoredFinality, error) {
 	var st consensus.StoredFinality
-	raw, err := s.db.Get(keyCert, nil)
+	raw, err := s.db.Get(keyCert)
 	switch {
 	case err == nil:
 		if st.Cert, err = types.DecodeCertificate(raw); err != nil {
 			return st, fmt.Errorf("%w: certificate: %w", ErrCorrupt, err)
 		}
-	case !errors.Is(err, leveldb.ErrNotFound):
+	case !errors.Is(err, kv.ErrNotFound):
 		return st, err
 	}
 	st.Justified = make(map[types.Checkpoint][]*types.Vote)
@@ -125,7 +122,7 @@ func (s *VoteStore) Load() (consensus.StoredFinality, error) {
 }
 
 func (s *VoteStore) scan(t byte, fn func(k, v []byte) error) error {
-	it := s.db.NewIterator(util.BytesPrefix([]byte{t}), nil)
+	it := s.db.NewIterator([]byte{t}, nil)
 	defer it.Release()
 	for it.Next() {
 		if len(it.Key()) != 41 {
@@ -140,8 +137,8 @@ func (s *VoteStore) scan(t byte, fn func(k, v []byte) error) error {
 
 // LastVote returns this validator's last signed vote.
 func (s *VoteStore) LastVote() (*types.Vote, error) {
-	raw, err := s.db.Get(keyLastVote, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	raw, err := s.db.Get(keyLastVote)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -156,5 +153,5 @@ func (s *VoteStore) LastVote() (*types.Vote, error) {
 
 // SaveVote records this validator's vote, synced, before it is sent.
 func (s *VoteStore) SaveVote(v *types.Vote) error {
-	return s.db.Put(keyLastVote, v.Encode(nil), synced)
+	return kv.PutSync(s.db, keyLastVote, v.Encode(nil))
 }

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/syndtr/goleveldb/leveldb"
 
 	"ccoin/api"
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
@@ -73,7 +73,7 @@ type Options struct {
 type Node struct {
 	opts    Options
 	log     hclog.Logger
-	db      *leveldb.DB
+	db      kv.Store
 	g       *genesis.Genesis
 	chain   *chain.Chain
 	pool    *txpool.Pool
