@@ -1,11 +1,9 @@
 package chain
 
 import (
-	"encoding/binary"
-	"fmt"
-
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/types"
 )
 
@@ -33,23 +31,15 @@ type AddressTx struct {
 // existed nor a snapshot's base.
 func (c *Chain) AddressTxs(a crypto.Address, before uint64, limit int) ([]AddressTx, error) {
 	limit = max(0, min(limit, MaxAddressTxs))
-	var below []byte // the key suffix to stop before: number(8) ‖ index(4)
-	if before > 0 {
-		below = addrTxKey(a, before, 0)[len(addrTxPrefix(a)):]
-	}
-	it := kv.ReverseIterator(c.db, addrTxPrefix(a), below)
-	defer it.Release()
 	var out []AddressTx
-	for len(out) < limit && it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != 33 || len(v) != 32 {
-			return nil, c.corrupt("read address index", fmt.Errorf("entry of %d+%d bytes", len(k), len(v)))
-		}
-		t := AddressTx{Number: binary.BigEndian.Uint64(k[21:]), Index: int(binary.BigEndian.Uint32(k[29:]))}
-		copy(t.TxID[:], v)
-		out = append(out, t)
+	if limit == 0 {
+		return out, nil
 	}
-	if err := it.Error(); err != nil {
+	err := rawdb.ReadAddressTxs(c.db, a, before, func(number uint64, index int, txid types.Hash) bool {
+		out = append(out, AddressTx{Number: number, Index: index, TxID: txid})
+		return len(out) < limit
+	})
+	if err != nil {
 		return nil, c.corrupt("read address index", err)
 	}
 	return out, nil

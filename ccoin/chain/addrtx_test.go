@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/types"
 )
 
@@ -120,7 +121,7 @@ func TestAddressTxsWindow(t *testing.T) {
 		}
 	}
 	// Nothing else is left in the table.
-	it := e.db.NewIterator([]byte{tAddrTx}, nil)
+	it := rawdb.NewAddressTxIterator(e.db)
 	n := 0
 	for it.Next() {
 		n++

@@ -15,6 +15,7 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/kv"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
@@ -264,7 +265,7 @@ func BenchmarkStateRoot1000of1M(b *testing.B) {
 		ups[i] = smt.Update{Key: benchAddr(uint64(i)), Value: types.Account{Balance: uint64(i) + 1}.Encode(nil)}
 	}
 	w := &flushWriter{db: db, batch: db.NewBatch()}
-	root, err := smt.New(smt.KVStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, ups, w)
+	root, err := smt.New(state.NodeStore(db), 0).Update(smt.Hash{}, ups, w)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -293,7 +294,7 @@ func BenchmarkStateRoot1000of1M(b *testing.B) {
 }
 
 func benchRootUpdate(b *testing.B, db kv.Store, root smt.Hash, accounts uint64, cache int) {
-	store := &countingStore{r: smt.KVStore{DB: db, Prefix: prefixNode}}
+	store := &countingStore{r: state.NodeStore(db)}
 	tree := smt.New(store, cache)
 	rng := rand.New(rand.NewPCG(1, 2))
 	ups := make([]smt.Update, 1000)
@@ -302,7 +303,7 @@ func benchRootUpdate(b *testing.B, db kv.Store, root smt.Hash, accounts uint64, 
 			n := rng.Uint64N(accounts)
 			ups[i] = smt.Update{Key: benchAddr(n), Value: types.Account{Balance: n + 2, Nonce: 1}.Encode(nil)}
 		}
-		if _, err := tree.Update(root, ups, smt.BatchWriter{Batch: db.NewBatch(), Prefix: prefixNode}); err != nil {
+		if _, err := tree.Update(root, ups, state.NodeWriter(db.NewBatch())); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -332,7 +333,7 @@ type flushWriter struct {
 }
 
 func (w *flushWriter) PutNode(h smt.Hash, enc []byte) {
-	smt.BatchWriter{Batch: w.batch, Prefix: prefixNode}.PutNode(h, enc)
+	state.NodeWriter(w.batch).PutNode(h, enc)
 	if w.batch.Len() >= 50_000 {
 		w.flush()
 	}

@@ -2,7 +2,6 @@ package chain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/kv"
 	kvleveldb "ccoin/ccoin/kv/leveldb"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
@@ -141,10 +141,10 @@ func inUse(path string) error {
 // the same genesis already present it does nothing and reports false; with
 // another it refuses and changes nothing.
 func Init(db kv.Store, g *genesis.Genesis, raw []byte) (bool, error) {
-	_, err := db.Get(keyHead)
+	_, err := rawdb.ReadHeadID(db)
 	switch {
-	case err == nil:
-		have, err := db.Get(numKey(1))
+	case err == nil || errors.Is(err, rawdb.ErrMalformed):
+		have, err := rawdb.ReadCanonicalIDRaw(db, 1)
 		if err != nil {
 			return false, fmt.Errorf("%w: head without genesis: %v", ErrCorrupt, err)
 		}
@@ -164,8 +164,7 @@ func Init(db kv.Store, g *genesis.Genesis, raw []byte) (bool, error) {
 	}
 	defer b.Discard()
 	gid := g.ChainID
-	root, err := smt.New(smt.KVStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, g.AllocUpdates(),
-		smt.BatchWriter{Batch: b, Prefix: prefixNode})
+	root, err := smt.New(state.NodeStore(db), 0).Update(smt.Hash{}, g.AllocUpdates(), state.NodeWriter(b))
 	if err != nil {
 		return false, err
 	}
@@ -173,15 +172,15 @@ func Init(db kv.Store, g *genesis.Genesis, raw []byte) (bool, error) {
 		return false, fmt.Errorf("genesis state root mismatch")
 	}
 	for addr, acc := range g.Alloc {
-		b.Put(accountKey(addr), acc.Encode(nil))
+		state.WriteAccountRaw(b, addr, acc.Encode(nil))
 	}
-	b.Put(idKey(tBlock, gid), g.Block.Encode(nil))
-	b.Put(idKey(tHeader, gid), g.Block.Header.Encode(nil))
-	b.Put(numKey(1), gid[:])
-	b.Put(keyHead, gid[:])
-	b.Put(keyFinalized, gid[:])
-	b.Put(keyGenesis, raw)
-	b.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	rawdb.WriteBlock(b, gid, g.Block.Encode(nil))
+	rawdb.WriteHeader(b, gid, &g.Block.Header)
+	rawdb.WriteCanonicalID(b, 1, gid)
+	rawdb.WriteHeadID(b, gid)
+	rawdb.WriteFinalizedID(b, gid)
+	rawdb.WriteGenesisJSON(b, raw)
+	rawdb.WriteSchemaVersion(b)
 	if err := b.Commit(); err != nil {
 		return false, fmt.Errorf("write genesis: %w", err)
 	}
@@ -190,7 +189,7 @@ func Init(db kv.Store, g *genesis.Genesis, raw []byte) (bool, error) {
 
 // StoredGenesis returns the genesis JSON that initc stored.
 func StoredGenesis(db kv.Store) ([]byte, error) {
-	raw, err := db.Get(keyGenesis)
+	raw, err := rawdb.ReadGenesisJSON(db)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
@@ -202,7 +201,7 @@ func StoredGenesis(db kv.Store) ([]byte, error) {
 
 // StoredGenesisBlock returns block 1 as initc wrote it.
 func StoredGenesisBlock(db kv.Store) (*types.Block, error) {
-	id, err := db.Get(numKey(1))
+	id, err := rawdb.ReadCanonicalIDRaw(db, 1)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
@@ -212,7 +211,7 @@ func StoredGenesisBlock(db kv.Store) (*types.Block, error) {
 	if len(id) != 32 {
 		return nil, fmt.Errorf("%w: genesis id of %d bytes", ErrCorrupt, len(id))
 	}
-	raw, err := db.Get(idKey(tBlock, types.Hash(id)))
+	raw, err := rawdb.ReadBlock(db, types.Hash(id))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read genesis block: %v", ErrCorrupt, err)
 	}
@@ -244,13 +243,13 @@ func Open(db kv.Store, cfg Config) (*Chain, error) {
 	c := &Chain{
 		cfg:     cfg,
 		db:      db,
-		tree:    smt.New(smt.KVStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes),
+		tree:    smt.New(state.NodeStore(db), smt.DefaultCacheNodes),
 		log:     cfg.Logger,
 		headers: newLRU[types.Hash, *types.Header](1 << 16),
 		blocks:  newLRU[types.Hash, *types.Block](8), // full blocks can be megabytes each
 		built:   make(map[types.Hash]*built),
 	}
-	gid, err := db.Get(numKey(1))
+	gid, err := rawdb.ReadCanonicalIDRaw(db, 1)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
@@ -263,10 +262,10 @@ func Open(db kv.Store, cfg Config) (*Chain, error) {
 	if !bytes.Equal(gid, cfg.Genesis.ChainID[:]) {
 		return nil, fmt.Errorf("%w: database chain id %x, genesis %s", ErrGenesisMismatch, gid, cfg.Genesis.ChainID)
 	}
-	if c.headID, c.head, err = c.loadPointer(keyHead); err != nil {
+	if c.headID, c.head, err = c.loadPointer("m/head", rawdb.ReadHeadID); err != nil {
 		return nil, err
 	}
-	if c.finalID, c.final, err = c.loadPointer(keyFinalized); err != nil {
+	if c.finalID, c.final, err = c.loadPointer("m/finalized", rawdb.ReadFinalizedID); err != nil {
 		return nil, err
 	}
 	if err := c.loadBase(); err != nil {
@@ -283,19 +282,14 @@ func (c *Chain) corrupt(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
 }
 
-func (c *Chain) loadPointer(key []byte) (types.Hash, *types.Header, error) {
-	v, err := c.db.Get(key)
+func (c *Chain) loadPointer(name string, read func(kv.Reader) (types.Hash, error)) (types.Hash, *types.Header, error) {
+	id, err := read(c.db)
 	if err != nil {
-		return types.Hash{}, nil, c.corrupt("read "+string(key), err)
+		return types.Hash{}, nil, c.corrupt("read "+name, err)
 	}
-	var id types.Hash
-	if len(v) != len(id) {
-		return id, nil, c.corrupt("read "+string(key), fmt.Errorf("%d bytes", len(v)))
-	}
-	copy(id[:], v)
 	h, err := c.Header(id)
 	if err != nil {
-		return id, nil, c.corrupt("load "+string(key)+" header", err)
+		return id, nil, c.corrupt("load "+name+" header", err)
 	}
 	return id, h, nil
 }
@@ -360,7 +354,7 @@ func (c *Chain) Header(id types.Hash) (*types.Header, error) {
 	if h, ok := c.headers.get(id); ok {
 		return h, nil
 	}
-	v, err := c.db.Get(idKey(tHeader, id))
+	v, err := rawdb.ReadHeader(c.db, id)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: header %s", ErrNotFound, id)
 	}
@@ -380,7 +374,7 @@ func (c *Chain) HasBlock(id types.Hash) bool {
 	if _, ok := c.headers.get(id); ok {
 		return true
 	}
-	ok, _ := c.db.Has(idKey(tHeader, id))
+	ok, _ := rawdb.HasHeader(c.db, id)
 	return ok
 }
 
@@ -389,7 +383,7 @@ func (c *Chain) Block(id types.Hash) (*types.Block, error) {
 	if b, ok := c.blocks.get(id); ok {
 		return b, nil
 	}
-	v, err := c.db.Get(idKey(tBlock, id))
+	v, err := rawdb.ReadBlock(c.db, id)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
 	}
@@ -407,7 +401,7 @@ func (c *Chain) Block(id types.Hash) (*types.Block, error) {
 // RawBlock returns the stored encoding of a block, for serving peers
 // without re-encoding.
 func (c *Chain) RawBlock(id types.Hash) ([]byte, error) {
-	v, err := c.db.Get(idKey(tBlock, id))
+	v, err := rawdb.ReadBlock(c.db, id)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
 	}
@@ -416,15 +410,13 @@ func (c *Chain) RawBlock(id types.Hash) ([]byte, error) {
 
 // CanonicalID returns the id of the canonical block at number.
 func (c *Chain) CanonicalID(n uint64) (types.Hash, error) {
-	var id types.Hash
-	v, err := c.db.Get(numKey(n))
+	id, err := rawdb.ReadCanonicalID(c.db, n)
 	if errors.Is(err, kv.ErrNotFound) {
 		return id, fmt.Errorf("%w: no block %d", ErrNotFound, n)
 	}
 	if err != nil {
 		return id, c.corrupt("read canonical index", err)
 	}
-	copy(id[:], v)
 	return id, nil
 }
 
@@ -449,23 +441,19 @@ func (c *Chain) IsCanonical(id types.Hash) bool {
 
 // TxLocation finds a transaction on the canonical chain.
 func (c *Chain) TxLocation(id types.Hash) (block types.Hash, index int, err error) {
-	v, err := c.db.Get(idKey(tTx, id))
+	block, index, err = rawdb.ReadTxLocation(c.db, id)
 	if errors.Is(err, kv.ErrNotFound) {
 		return block, 0, fmt.Errorf("%w: tx %s", ErrNotFound, id)
 	}
 	if err != nil {
 		return block, 0, c.corrupt("read tx index", err)
 	}
-	if len(v) != 36 {
-		return block, 0, c.corrupt("read tx index", fmt.Errorf("entry of %d bytes", len(v)))
-	}
-	copy(block[:], v)
-	return block, int(binary.BigEndian.Uint32(v[32:])), nil
+	return block, index, nil
 }
 
 // Account reads an account at the head; unknown accounts are zero.
 func (c *Chain) Account(a crypto.Address) (types.Account, error) {
-	v, err := c.db.Get(accountKey(a))
+	v, err := state.ReadAccountRaw(c.db, a)
 	if errors.Is(err, kv.ErrNotFound) {
 		return types.Account{}, nil
 	}
@@ -522,18 +510,14 @@ func (c *Chain) AccountsAt(root types.Hash, after *crypto.Address, limit int) ([
 }
 
 func (c *Chain) undo(id types.Hash) ([]state.Change, error) {
-	v, err := c.db.Get(idKey(tUndo, id))
-	if err != nil {
-		return nil, err
-	}
-	return state.DecodeChanges(v)
+	return state.ReadUndo(c.db, id)
 }
 
 // Evidence lists recorded equivocations: pairs of headers one sealer
 // signed for one slot. At most limit are returned.
 func (c *Chain) Evidence(limit int) ([][2]*types.Header, error) {
 	var out [][2]*types.Header
-	it := c.db.NewIterator([]byte{tEvidence}, nil)
+	it := rawdb.NewEvidenceIterator(c.db)
 	defer it.Release()
 	for it.Next() && len(out) < limit {
 		pair, err := decodeEvidence(it.Value())

@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/types"
 )
@@ -58,18 +59,8 @@ type pendingBlock struct {
 
 // children lists the stored children of id, plus the pending block.
 func (c *Chain) children(id types.Hash, extra *pendingBlock) ([]types.Hash, error) {
-	var out []types.Hash
-	prefix := make([]byte, 33)
-	prefix[0] = tChild
-	copy(prefix[1:], id[:])
-	it := c.db.NewIterator(prefix, nil)
-	for it.Next() {
-		var kid types.Hash
-		copy(kid[:], it.Key()[33:])
-		out = append(out, kid)
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
+	out, err := rawdb.ReadChildren(c.db, id)
+	if err != nil {
 		return nil, c.corrupt("read block tree", err)
 	}
 	if extra != nil && extra.h.Parent == id {
@@ -212,7 +203,7 @@ func (c *Chain) moveHead(batch kv.Batch, best, root choice, head *types.Header, 
 				return err
 			}
 		}
-		batch.Put(keyHead, best.id[:])
+		rawdb.WriteHeadID(batch, best.id)
 	}
 	if root.id != finalID {
 		// Undo records at or below the new final block are never needed:
@@ -224,9 +215,9 @@ func (c *Chain) moveHead(batch kv.Batch, best, root choice, head *types.Header, 
 			if h, err = c.Header(id); err != nil {
 				return err
 			}
-			batch.Delete(idKey(tUndo, id))
+			state.DeleteUndo(batch, id)
 		}
-		batch.Put(keyFinalized, root.id[:])
+		rawdb.WriteFinalizedID(batch, root.id)
 		res.Finalized, res.FinalizedID = root.h, root.id
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/kv"
 	kvleveldb "ccoin/ccoin/kv/leveldb"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/types"
 )
 
@@ -122,7 +123,7 @@ func checkHeadState(c *Chain, db kv.Store) error {
 		}
 	}
 	// No stale entries in the flat table either.
-	it := db.NewIterator([]byte{tAccount}, nil)
+	it := state.NewAccountIterator(db)
 	defer it.Release()
 	n := 0
 	for it.Next() {

@@ -8,17 +8,18 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
 
 // A chain started from a snapshot has no blocks between genesis and the
 // snapshot block: it holds the genesis block, the snapshot block's header
-// (not its transactions) and that header's seal under keyBase, so the node
-// can still prove the base's finality. Readers of the missing blocks get
-// ErrNotFound; the base is finalized, so no reorg or undo ever reaches
+// (not its transactions) and that header's seal (rawdb.WriteBase), so the
+// node can still prove the base's finality. Readers of the missing blocks
+// get ErrNotFound; the base is finalized, so no reorg or undo ever reaches
 // below it.
-var keyBase = []byte("m/base") // sealed header (block encoding without txs) of the snapshot block
 
 // ErrNotEmpty: a snapshot can only seed a chain that holds nothing past genesis.
 var ErrNotEmpty = errors.New("chain already holds blocks past genesis")
@@ -54,15 +55,15 @@ func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed [
 	if _, err := Init(db, g, rawGenesis); err != nil {
 		return nil, err
 	}
-	headID, err := db.Get(keyHead)
+	headID, err := rawdb.ReadHeadID(db)
 	if err != nil {
 		return nil, fmt.Errorf("read head: %w", err)
 	}
-	if !bytes.Equal(headID, g.ChainID[:]) {
+	if headID != g.ChainID {
 		return nil, fmt.Errorf("%w: head is %x", ErrNotEmpty, headID)
 	}
 
-	tree := smt.New(smt.KVStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
+	tree := smt.New(state.NodeStore(db), smt.DefaultCacheNodes)
 	type row struct {
 		addr crypto.Address
 		enc  []byte // the account's encoding, also the tree leaf
@@ -79,7 +80,7 @@ func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed [
 			return nil
 		}
 		b := db.NewBatch()
-		r, err := tree.Update(root, ups, smt.BatchWriter{Batch: b, Prefix: prefixNode})
+		r, err := tree.Update(root, ups, state.NodeWriter(b))
 		if err != nil {
 			return err
 		}
@@ -125,7 +126,7 @@ func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed [
 	defer final.Discard()
 	// The flat table is replaced as a whole: genesis accounts the snapshot
 	// lacks must not survive.
-	it := db.NewIterator([]byte{tAccount}, nil)
+	it := state.NewAccountIterator(db)
 	for it.Next() {
 		final.Delete(bytes.Clone(it.Key()))
 	}
@@ -134,13 +135,13 @@ func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed [
 		return nil, fmt.Errorf("read account table: %w", err)
 	}
 	for _, r := range rows {
-		final.Put(accountKey(r.addr), r.enc)
+		state.WriteAccountRaw(final, r.addr, r.enc)
 	}
-	final.Put(idKey(tHeader, id), base.Encode(nil))
-	final.Put(numKey(base.Number), id[:])
-	final.Put(keyBase, sealed)
-	final.Put(keyHead, id[:])
-	final.Put(keyFinalized, id[:])
+	rawdb.WriteHeader(final, id, base)
+	rawdb.WriteCanonicalID(final, base.Number, id)
+	rawdb.WriteBase(final, sealed)
+	rawdb.WriteHeadID(final, id)
+	rawdb.WriteFinalizedID(final, id)
 	if err := final.Commit(); err != nil {
 		return nil, fmt.Errorf("write snapshot: %w", err)
 	}
@@ -156,7 +157,7 @@ func (c *Chain) Base() (types.Hash, bool) { return c.baseID, c.hasBase }
 // block and for the snapshot base, whose transactions the chain never had.
 func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 	if c.hasBase && id == c.baseID {
-		v, err := c.db.Get(keyBase)
+		v, err := rawdb.ReadBase(c.db)
 		if err != nil {
 			return nil, c.corrupt("read snapshot base", err)
 		}
@@ -172,7 +173,7 @@ func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 
 // loadBase reads the snapshot base pointer, if any.
 func (c *Chain) loadBase() error {
-	v, err := c.db.Get(keyBase)
+	v, err := rawdb.ReadBase(c.db)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil
 	}
