@@ -1,13 +1,9 @@
 package chain
 
 import (
-	"encoding/binary"
-	"fmt"
-
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/types"
 )
 
@@ -35,24 +31,15 @@ type AddressTx struct {
 // existed nor a snapshot's base.
 func (c *Chain) AddressTxs(a crypto.Address, before uint64, limit int) ([]AddressTx, error) {
 	limit = max(0, min(limit, MaxAddressTxs))
-	prefix := addrTxPrefix(a)
-	rng := util.BytesPrefix(prefix)
-	if before > 0 {
-		rng.Limit = addrTxKey(a, before, 0)
-	}
-	it := c.db.NewIterator(rng, nil)
-	defer it.Release()
 	var out []AddressTx
-	for ok := it.Last(); ok && len(out) < limit; ok = it.Prev() {
-		k, v := it.Key(), it.Value()
-		if len(k) != 33 || len(v) != 32 {
-			return nil, c.corrupt("read address index", fmt.Errorf("entry of %d+%d bytes", len(k), len(v)))
-		}
-		t := AddressTx{Number: binary.BigEndian.Uint64(k[21:]), Index: int(binary.BigEndian.Uint32(k[29:]))}
-		copy(t.TxID[:], v)
-		out = append(out, t)
+	if limit == 0 {
+		return out, nil
 	}
-	if err := it.Error(); err != nil {
+	err := rawdb.ReadAddressTxs(c.db, a, before, func(number uint64, index int, txid types.Hash) bool {
+		out = append(out, AddressTx{Number: number, Index: index, TxID: txid})
+		return len(out) < limit
+	})
+	if err != nil {
 		return nil, c.corrupt("read address index", err)
 	}
 	return out, nil
@@ -63,7 +50,7 @@ func (c *Chain) AddressTxs(a crypto.Address, before uint64, limit int) ([]Addres
 // best effort: a block it cannot read (below a snapshot's base) has none.
 // A reorg does not bring back what an abandoned branch pruned, so after one
 // the window's oldest few blocks may lack entries.
-func (c *Chain) pruneAddrTx(batch *leveldb.Batch, number uint64) {
+func (c *Chain) pruneAddrTx(batch kv.Batch, number uint64) {
 	w := c.cfg.AddressIndexBlocks
 	if number <= w {
 		return

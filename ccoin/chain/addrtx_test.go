@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/types"
 )
 
@@ -120,7 +121,7 @@ func TestAddressTxsWindow(t *testing.T) {
 		}
 	}
 	// Nothing else is left in the table.
-	it := e.db.NewIterator(&ldbRange{Start: []byte{tAddrTx}, Limit: []byte{tAddrTx + 1}}, nil)
+	it := rawdb.NewAddressTxIterator(e.db)
 	n := 0
 	for it.Next() {
 		n++

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
@@ -143,7 +142,7 @@ func benchTxList(b *testing.B, g *genesis.Genesis) []*types.Transaction {
 }
 
 // benchChain opens a fresh on-disk chain at genesis.
-func benchChain(b *testing.B, pool TxSource, keyCache *crypto.KeyCache) (*leveldb.DB, *Chain) {
+func benchChain(b *testing.B, pool TxSource, keyCache *crypto.KeyCache) (kv.Store, *Chain) {
 	dir := b.TempDir()
 	db, err := OpenDB(dir)
 	if err != nil {
@@ -265,8 +264,8 @@ func BenchmarkStateRoot1000of1M(b *testing.B) {
 	for i := range ups {
 		ups[i] = smt.Update{Key: benchAddr(uint64(i)), Value: types.Account{Balance: uint64(i) + 1}.Encode(nil)}
 	}
-	w := &flushWriter{db: db, batch: new(leveldb.Batch)}
-	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, ups, w)
+	w := &flushWriter{db: db, batch: db.NewBatch()}
+	root, err := smt.New(state.NodeStore(db), 0).Update(smt.Hash{}, ups, w)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -276,7 +275,7 @@ func BenchmarkStateRoot1000of1M(b *testing.B) {
 	}
 	built := time.Since(start)
 	// A node that has run for a while has a compacted store.
-	if err := db.CompactRange(util.Range{}); err != nil {
+	if err := db.(kv.Compacter).Compact(nil, nil); err != nil {
 		b.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -294,8 +293,8 @@ func BenchmarkStateRoot1000of1M(b *testing.B) {
 	}
 }
 
-func benchRootUpdate(b *testing.B, db *leveldb.DB, root smt.Hash, accounts uint64, cache int) {
-	store := &countingStore{r: smt.LevelStore{DB: db, Prefix: prefixNode}}
+func benchRootUpdate(b *testing.B, db kv.Store, root smt.Hash, accounts uint64, cache int) {
+	store := &countingStore{r: state.NodeStore(db)}
 	tree := smt.New(store, cache)
 	rng := rand.New(rand.NewPCG(1, 2))
 	ups := make([]smt.Update, 1000)
@@ -304,7 +303,7 @@ func benchRootUpdate(b *testing.B, db *leveldb.DB, root smt.Hash, accounts uint6
 			n := rng.Uint64N(accounts)
 			ups[i] = smt.Update{Key: benchAddr(n), Value: types.Account{Balance: n + 2, Nonce: 1}.Encode(nil)}
 		}
-		if _, err := tree.Update(root, ups, smt.BatchWriter{Batch: new(leveldb.Batch), Prefix: prefixNode}); err != nil {
+		if _, err := tree.Update(root, ups, state.NodeWriter(db.NewBatch())); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -328,13 +327,13 @@ func benchRootUpdate(b *testing.B, db *leveldb.DB, root smt.Hash, accounts uint6
 
 // flushWriter writes tree nodes to LevelDB in batches of bounded size.
 type flushWriter struct {
-	db    *leveldb.DB
-	batch *leveldb.Batch
+	db    kv.Store
+	batch kv.Batch
 	err   error
 }
 
 func (w *flushWriter) PutNode(h smt.Hash, enc []byte) {
-	smt.BatchWriter{Batch: w.batch, Prefix: prefixNode}.PutNode(h, enc)
+	state.NodeWriter(w.batch).PutNode(h, enc)
 	if w.batch.Len() >= 50_000 {
 		w.flush()
 	}
@@ -342,7 +341,7 @@ func (w *flushWriter) PutNode(h smt.Hash, enc []byte) {
 
 func (w *flushWriter) flush() {
 	if w.err == nil {
-		w.err = w.db.Write(w.batch, nil)
+		w.err = w.db.Write(w.batch, false)
 	}
 	w.batch.Reset()
 }

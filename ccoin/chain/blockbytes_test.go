@@ -6,13 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
-
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv/memorydb"
 	"ccoin/ccoin/types"
 )
 
@@ -52,10 +49,7 @@ func TestBlockBytesCap(t *testing.T) {
 	_, builder := memChain(t, g, nil)
 	far := time.UnixMilli(int64(g.TimeMs) + 1<<40)
 	checker := func() *Chain {
-		db, err := leveldb.Open(storage.NewMemStorage(), &opt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := memorydb.New()
 		t.Cleanup(func() { db.Close() })
 		if _, err := Init(db, g, []byte("{}")); err != nil {
 			t.Fatal(err)

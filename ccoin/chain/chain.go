@@ -2,7 +2,6 @@ package chain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -13,13 +12,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/syndtr/goleveldb/leveldb"
-	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
-	"github.com/syndtr/goleveldb/leveldb/filter"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
+	kvleveldb "ccoin/ccoin/kv/leveldb"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
@@ -73,7 +71,7 @@ type Event struct {
 // Chain is the block store and fork choice.
 type Chain struct {
 	cfg  Config
-	db   *leveldb.DB
+	db   kv.Store
 	tree *smt.Tree
 	log  hclog.Logger
 
@@ -101,20 +99,13 @@ type built struct {
 
 // OpenDB opens (or creates) the LevelDB at path with checksums verified on
 // every read, so a damaged file is reported instead of served.
-func OpenDB(path string) (*leveldb.DB, error) {
-	db, err := leveldb.OpenFile(path, &opt.Options{
-		Strict:             opt.DefaultStrict | opt.StrictReader,
-		BlockCacheCapacity: 64 << 20,
-		WriteBuffer:        16 << 20,
-		// State tree nodes are keyed by random hashes: without a filter a
-		// miss costs a disk read per table.
-		Filter: filter.NewBloomFilter(10),
-	})
+func OpenDB(path string) (kv.Store, error) {
+	db, err := kvleveldb.Open(path)
 	if err != nil {
-		if lerrors.IsCorrupted(err) {
+		if errors.Is(err, kv.ErrCorrupt) {
 			return nil, fmt.Errorf("%w: %s: %v (restore a backup, or delete the directory and resync)", ErrCorrupt, path, err)
 		}
-		if isLocked(err) {
+		if errors.Is(err, kv.ErrLocked) {
 			return nil, inUse(path)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -149,11 +140,11 @@ func inUse(path string) error {
 // Init writes the genesis block and state into an empty database. With
 // the same genesis already present it does nothing and reports false; with
 // another it refuses and changes nothing.
-func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
-	_, err := db.Get(keyHead, nil)
+func Init(db kv.Store, g *genesis.Genesis, raw []byte) (bool, error) {
+	_, err := rawdb.ReadHeadID(db)
 	switch {
-	case err == nil:
-		have, err := db.Get(numKey(1), nil)
+	case err == nil || errors.Is(err, rawdb.ErrMalformed):
+		have, err := rawdb.ReadCanonicalIDRaw(db, 1)
 		if err != nil {
 			return false, fmt.Errorf("%w: head without genesis: %v", ErrCorrupt, err)
 		}
@@ -164,17 +155,16 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 			return false, fmt.Errorf("%w: it has chain id %x, this genesis is %s", ErrGenesisMismatch, have, g.ChainID)
 		}
 		return false, nil
-	case !errors.Is(err, leveldb.ErrNotFound):
+	case !errors.Is(err, kv.ErrNotFound):
 		return false, fmt.Errorf("read head: %w", err)
 	}
-	b, err := openBulk(db)
+	b, err := kv.NewBulk(db)
 	if err != nil {
 		return false, err
 	}
 	defer b.Discard()
 	gid := g.ChainID
-	root, err := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, 0).Update(smt.Hash{}, g.AllocUpdates(),
-		smt.BatchWriter{Batch: b, Prefix: prefixNode})
+	root, err := smt.New(state.NodeStore(db), 0).Update(smt.Hash{}, g.AllocUpdates(), state.NodeWriter(b))
 	if err != nil {
 		return false, err
 	}
@@ -182,15 +172,15 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 		return false, fmt.Errorf("genesis state root mismatch")
 	}
 	for addr, acc := range g.Alloc {
-		b.Put(accountKey(addr), acc.Encode(nil))
+		state.WriteAccountRaw(b, addr, acc.Encode(nil))
 	}
-	b.Put(idKey(tBlock, gid), g.Block.Encode(nil))
-	b.Put(idKey(tHeader, gid), g.Block.Header.Encode(nil))
-	b.Put(numKey(1), gid[:])
-	b.Put(keyHead, gid[:])
-	b.Put(keyFinalized, gid[:])
-	b.Put(keyGenesis, raw)
-	b.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	rawdb.WriteBlock(b, gid, g.Block.Encode(nil))
+	rawdb.WriteHeader(b, gid, &g.Block.Header)
+	rawdb.WriteCanonicalID(b, 1, gid)
+	rawdb.WriteHeadID(b, gid)
+	rawdb.WriteFinalizedID(b, gid)
+	rawdb.WriteGenesisJSON(b, raw)
+	rawdb.WriteSchemaVersion(b)
 	if err := b.Commit(); err != nil {
 		return false, fmt.Errorf("write genesis: %w", err)
 	}
@@ -198,9 +188,9 @@ func Init(db *leveldb.DB, g *genesis.Genesis, raw []byte) (bool, error) {
 }
 
 // StoredGenesis returns the genesis JSON that initc stored.
-func StoredGenesis(db *leveldb.DB) ([]byte, error) {
-	raw, err := db.Get(keyGenesis, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+func StoredGenesis(db kv.Store) ([]byte, error) {
+	raw, err := rawdb.ReadGenesisJSON(db)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
 	if err != nil {
@@ -210,9 +200,9 @@ func StoredGenesis(db *leveldb.DB) ([]byte, error) {
 }
 
 // StoredGenesisBlock returns block 1 as initc wrote it.
-func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
-	id, err := db.Get(numKey(1), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+func StoredGenesisBlock(db kv.Store) (*types.Block, error) {
+	id, err := rawdb.ReadCanonicalIDRaw(db, 1)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
 	if err != nil {
@@ -221,7 +211,7 @@ func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
 	if len(id) != 32 {
 		return nil, fmt.Errorf("%w: genesis id of %d bytes", ErrCorrupt, len(id))
 	}
-	raw, err := db.Get(idKey(tBlock, types.Hash(id)), nil)
+	raw, err := rawdb.ReadBlock(db, types.Hash(id))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read genesis block: %v", ErrCorrupt, err)
 	}
@@ -234,7 +224,7 @@ func StoredGenesisBlock(db *leveldb.DB) (*types.Block, error) {
 
 // Open loads the chain from an initialised database and checks that the
 // head, the finalized block and the head state are present and agree.
-func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
+func Open(db kv.Store, cfg Config) (*Chain, error) {
 	if cfg.Finality == nil {
 		return nil, ErrNoFinality
 	}
@@ -253,14 +243,14 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	c := &Chain{
 		cfg:     cfg,
 		db:      db,
-		tree:    smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes),
+		tree:    smt.New(state.NodeStore(db), smt.DefaultCacheNodes),
 		log:     cfg.Logger,
 		headers: newLRU[types.Hash, *types.Header](1 << 16),
 		blocks:  newLRU[types.Hash, *types.Block](8), // full blocks can be megabytes each
 		built:   make(map[types.Hash]*built),
 	}
-	gid, err := db.Get(numKey(1), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	gid, err := rawdb.ReadCanonicalIDRaw(db, 1)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, ErrNotInitialized
 	}
 	if err != nil {
@@ -272,10 +262,10 @@ func Open(db *leveldb.DB, cfg Config) (*Chain, error) {
 	if !bytes.Equal(gid, cfg.Genesis.ChainID[:]) {
 		return nil, fmt.Errorf("%w: database chain id %x, genesis %s", ErrGenesisMismatch, gid, cfg.Genesis.ChainID)
 	}
-	if c.headID, c.head, err = c.loadPointer(keyHead); err != nil {
+	if c.headID, c.head, err = c.loadPointer("m/head", rawdb.ReadHeadID); err != nil {
 		return nil, err
 	}
-	if c.finalID, c.final, err = c.loadPointer(keyFinalized); err != nil {
+	if c.finalID, c.final, err = c.loadPointer("m/finalized", rawdb.ReadFinalizedID); err != nil {
 		return nil, err
 	}
 	if err := c.loadBase(); err != nil {
@@ -292,19 +282,14 @@ func (c *Chain) corrupt(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
 }
 
-func (c *Chain) loadPointer(key []byte) (types.Hash, *types.Header, error) {
-	v, err := c.db.Get(key, nil)
+func (c *Chain) loadPointer(name string, read func(kv.Reader) (types.Hash, error)) (types.Hash, *types.Header, error) {
+	id, err := read(c.db)
 	if err != nil {
-		return types.Hash{}, nil, c.corrupt("read "+string(key), err)
+		return types.Hash{}, nil, c.corrupt("read "+name, err)
 	}
-	var id types.Hash
-	if len(v) != len(id) {
-		return id, nil, c.corrupt("read "+string(key), fmt.Errorf("%d bytes", len(v)))
-	}
-	copy(id[:], v)
 	h, err := c.Header(id)
 	if err != nil {
-		return id, nil, c.corrupt("load "+string(key)+" header", err)
+		return id, nil, c.corrupt("load "+name+" header", err)
 	}
 	return id, h, nil
 }
@@ -369,8 +354,8 @@ func (c *Chain) Header(id types.Hash) (*types.Header, error) {
 	if h, ok := c.headers.get(id); ok {
 		return h, nil
 	}
-	v, err := c.db.Get(idKey(tHeader, id), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := rawdb.ReadHeader(c.db, id)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: header %s", ErrNotFound, id)
 	}
 	if err != nil {
@@ -389,7 +374,7 @@ func (c *Chain) HasBlock(id types.Hash) bool {
 	if _, ok := c.headers.get(id); ok {
 		return true
 	}
-	ok, _ := c.db.Has(idKey(tHeader, id), nil)
+	ok, _ := rawdb.HasHeader(c.db, id)
 	return ok
 }
 
@@ -398,8 +383,8 @@ func (c *Chain) Block(id types.Hash) (*types.Block, error) {
 	if b, ok := c.blocks.get(id); ok {
 		return b, nil
 	}
-	v, err := c.db.Get(idKey(tBlock, id), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := rawdb.ReadBlock(c.db, id)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
 	}
 	if err != nil {
@@ -416,8 +401,8 @@ func (c *Chain) Block(id types.Hash) (*types.Block, error) {
 // RawBlock returns the stored encoding of a block, for serving peers
 // without re-encoding.
 func (c *Chain) RawBlock(id types.Hash) ([]byte, error) {
-	v, err := c.db.Get(idKey(tBlock, id), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := rawdb.ReadBlock(c.db, id)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, id)
 	}
 	return v, err
@@ -425,15 +410,13 @@ func (c *Chain) RawBlock(id types.Hash) ([]byte, error) {
 
 // CanonicalID returns the id of the canonical block at number.
 func (c *Chain) CanonicalID(n uint64) (types.Hash, error) {
-	var id types.Hash
-	v, err := c.db.Get(numKey(n), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	id, err := rawdb.ReadCanonicalID(c.db, n)
+	if errors.Is(err, kv.ErrNotFound) {
 		return id, fmt.Errorf("%w: no block %d", ErrNotFound, n)
 	}
 	if err != nil {
 		return id, c.corrupt("read canonical index", err)
 	}
-	copy(id[:], v)
 	return id, nil
 }
 
@@ -458,24 +441,20 @@ func (c *Chain) IsCanonical(id types.Hash) bool {
 
 // TxLocation finds a transaction on the canonical chain.
 func (c *Chain) TxLocation(id types.Hash) (block types.Hash, index int, err error) {
-	v, err := c.db.Get(idKey(tTx, id), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	block, index, err = rawdb.ReadTxLocation(c.db, id)
+	if errors.Is(err, kv.ErrNotFound) {
 		return block, 0, fmt.Errorf("%w: tx %s", ErrNotFound, id)
 	}
 	if err != nil {
 		return block, 0, c.corrupt("read tx index", err)
 	}
-	if len(v) != 36 {
-		return block, 0, c.corrupt("read tx index", fmt.Errorf("entry of %d bytes", len(v)))
-	}
-	copy(block[:], v)
-	return block, int(binary.BigEndian.Uint32(v[32:])), nil
+	return block, index, nil
 }
 
 // Account reads an account at the head; unknown accounts are zero.
 func (c *Chain) Account(a crypto.Address) (types.Account, error) {
-	v, err := c.db.Get(accountKey(a), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := state.ReadAccountRaw(c.db, a)
+	if errors.Is(err, kv.ErrNotFound) {
 		return types.Account{}, nil
 	}
 	if err != nil {
@@ -531,18 +510,14 @@ func (c *Chain) AccountsAt(root types.Hash, after *crypto.Address, limit int) ([
 }
 
 func (c *Chain) undo(id types.Hash) ([]state.Change, error) {
-	v, err := c.db.Get(idKey(tUndo, id), nil)
-	if err != nil {
-		return nil, err
-	}
-	return state.DecodeChanges(v)
+	return state.ReadUndo(c.db, id)
 }
 
 // Evidence lists recorded equivocations: pairs of headers one sealer
 // signed for one slot. At most limit are returned.
 func (c *Chain) Evidence(limit int) ([][2]*types.Header, error) {
 	var out [][2]*types.Header
-	it := c.db.NewIterator(&ldbRange{Start: []byte{tEvidence}, Limit: []byte{tEvidence + 1}}, nil)
+	it := rawdb.NewEvidenceIterator(c.db)
 	defer it.Release()
 	for it.Next() && len(out) < limit {
 		pair, err := decodeEvidence(it.Value())

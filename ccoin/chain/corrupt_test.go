@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -62,7 +61,7 @@ func (f *corruptFixture) copyDir(t *testing.T) string {
 }
 
 // open is what a node does at start: OpenDB then Open.
-func (f *corruptFixture) open(dir string) (*leveldb.DB, *Chain, error) {
+func (f *corruptFixture) open(dir string) (kv.Store, *Chain, error) {
 	db, err := OpenDB(dir)
 	if err != nil {
 		return nil, nil, err
@@ -77,7 +76,7 @@ func (f *corruptFixture) open(dir string) (*leveldb.DB, *Chain, error) {
 
 // edit applies a key-level change through LevelDB itself, like lost or
 // overwritten records would look.
-func edit(t *testing.T, dir string, fn func(db *leveldb.DB) error) {
+func edit(t *testing.T, dir string, fn func(db kv.Store) error) {
 	db, err := OpenDB(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -170,36 +169,36 @@ func TestCorruptionDetected(t *testing.T) {
 			}
 		}},
 		{"head header lost", flushed, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Delete(idKey(tHeader, f.headID), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Delete(idKey(tHeader, f.headID)) })
 		}},
 		{"head block lost", flushed, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Delete(idKey(tBlock, f.headID), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Delete(idKey(tBlock, f.headID)) })
 		}},
 		{"head canonical index lost", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Delete(numKey(f.head.Number), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Delete(numKey(f.head.Number)) })
 		}},
 		{"head undo record lost", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Delete(idKey(tUndo, f.headID), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Delete(idKey(tUndo, f.headID)) })
 		}},
 		{"head state root node lost", flushed, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error {
-				return db.Delete(append(slices.Clone(prefixNode), f.head.StateRoot[:]...), nil)
+			edit(t, dir, func(db kv.Store) error {
+				return db.Delete(append(slices.Clone(prefixNode), f.head.StateRoot[:]...))
 			})
 		}},
 		{"head pointer garbled", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Put(keyHead, []byte("short"), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Put(keyHead, []byte("short")) })
 		}},
 		{"finalized pointer to an unknown block", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Put(keyFinalized, make([]byte, 32), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Put(keyFinalized, make([]byte, 32)) })
 		}},
 		{"account touched by the head overwritten", flushed, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Put(accountKey(f.touched), encAcc, nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Put(accountKey(f.touched), encAcc) })
 		}},
 		{"account touched by the head deleted", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Delete(accountKey(f.touched), nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Delete(accountKey(f.touched)) })
 		}},
 		{"account touched by the head undecodable", journal, func(t *testing.T, f *corruptFixture, dir string) {
-			edit(t, dir, func(db *leveldb.DB) error { return db.Put(accountKey(f.touched), []byte{0xff}, nil) })
+			edit(t, dir, func(db kv.Store) error { return db.Put(accountKey(f.touched), []byte{0xff}) })
 		}},
 	}
 	for _, row := range rows {
@@ -241,8 +240,8 @@ func TestCorruptionKnownGaps(t *testing.T) {
 		{"account the head did not touch overwritten", flushed, false,
 			"Open compares table and tree only for the accounts the head block changed; other flat-table entries are served unchecked",
 			func(t *testing.T, f *corruptFixture, dir string) {
-				edit(t, dir, func(db *leveldb.DB) error {
-					return db.Put(accountKey(f.untouched), types.Account{Balance: 5, Nonce: 5}.Encode(nil), nil)
+				edit(t, dir, func(db kv.Store) error {
+					return db.Put(accountKey(f.untouched), types.Account{Balance: 5, Nonce: 5}.Encode(nil))
 				})
 			}},
 	}

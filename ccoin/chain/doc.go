@@ -1,7 +1,9 @@
-// Package chain stores blocks and state in LevelDB and decides which chain
-// is canonical.
+// Package chain stores blocks and state in a kv.Store (LevelDB in a node)
+// and decides which chain is canonical. It reads and writes records only
+// through the accessors of package rawdb (blocks, indexes, pointers, votes)
+// and package state (accounts, undo records, tree nodes).
 //
-// Every block is committed in one synced LevelDB batch together with its
+// Every block is committed in one synced batch together with its
 // state tree nodes, its undo/redo record and, when it moves the head, the
 // flat account table, the canonical, transaction and address indexes and
 // the head and finalized pointers. A kill -9 at any moment therefore leaves either
@@ -14,8 +16,9 @@
 // local final block count; then the highest justified epoch on a branch,
 // then greater height, then lower head slot, then lower block id.
 //
-// The data directory's layout carries a schema version (schema.go): a
-// directory written by an older layout is refused, never misread.
+// The data directory's layout (rawdb) carries a schema version, checked in
+// schema.go: a directory written by an older layout is refused, never
+// misread.
 //
 // The address index (AddressTxs, schema table x) keeps, for every address,
 // the canonical transactions it sent or received in the newest

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/types"
 )
@@ -61,18 +59,8 @@ type pendingBlock struct {
 
 // children lists the stored children of id, plus the pending block.
 func (c *Chain) children(id types.Hash, extra *pendingBlock) ([]types.Hash, error) {
-	var out []types.Hash
-	prefix := make([]byte, 33)
-	prefix[0] = tChild
-	copy(prefix[1:], id[:])
-	it := c.db.NewIterator(util.BytesPrefix(prefix), nil)
-	for it.Next() {
-		var kid types.Hash
-		copy(kid[:], it.Key()[33:])
-		out = append(out, kid)
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
+	out, err := rawdb.ReadChildren(c.db, id)
+	if err != nil {
 		return nil, c.corrupt("read block tree", err)
 	}
 	if extra != nil && extra.h.Parent == id {
@@ -193,7 +181,7 @@ func (c *Chain) walk(final *types.Header, finalID types.Hash, extra *pendingBloc
 // moveHead switches the head to best (reorganising if needed) and the
 // final block to root, in batch. b/changes are the block being committed
 // (nil for Refresh).
-func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.Header, headID types.Hash,
+func (c *Chain) moveHead(batch kv.Batch, best, root choice, head *types.Header, headID types.Hash,
 	final *types.Header, finalID types.Hash, b *types.Block, changes []state.Change, res *Result) error {
 	if best.id != headID {
 		res.Head = true
@@ -215,7 +203,7 @@ func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.He
 				return err
 			}
 		}
-		batch.Put(keyHead, best.id[:])
+		rawdb.WriteHeadID(batch, best.id)
 	}
 	if root.id != finalID {
 		// Undo records at or below the new final block are never needed:
@@ -227,9 +215,9 @@ func (c *Chain) moveHead(batch *leveldb.Batch, best, root choice, head *types.He
 			if h, err = c.Header(id); err != nil {
 				return err
 			}
-			batch.Delete(idKey(tUndo, id))
+			state.DeleteUndo(batch, id)
 		}
-		batch.Put(keyFinalized, root.id[:])
+		rawdb.WriteFinalizedID(batch, root.id)
 		res.Finalized, res.FinalizedID = root.h, root.id
 	}
 	return nil
@@ -253,11 +241,11 @@ func (c *Chain) Refresh() (*Result, error) {
 		return nil, nil
 	}
 	res := &Result{ID: best.id, Header: best.h}
-	batch := new(leveldb.Batch)
+	batch := c.db.NewBatch()
 	if err := c.moveHead(batch, best, root, head, headID, final, finalID, nil, nil, res); err != nil {
 		return nil, err
 	}
-	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := c.db.Write(batch, true); err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit fork choice: %w", err)
 	}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
-	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
+	kvleveldb "ccoin/ccoin/kv/leveldb"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/types"
 )
 
@@ -24,9 +24,9 @@ type failer interface {
 
 // memChain opens a chain on an in-memory LevelDB: replays and property
 // runs need no disk and no fsync.
-func memChain(t failer, g *genesis.Genesis, pool TxSource) (*leveldb.DB, *Chain) {
+func memChain(t failer, g *genesis.Genesis, pool TxSource) (kv.Store, *Chain) {
 	t.Helper()
-	db, err := leveldb.Open(storage.NewMemStorage(), &opt.Options{Strict: opt.DefaultStrict | opt.StrictReader})
+	db, err := kvleveldb.OpenStorage(storage.NewMemStorage())
 	if err != nil {
 		t.Fatalf("open memory db: %v", err)
 	}
@@ -73,7 +73,7 @@ func signTx(t failer, g *genesis.Genesis, from *crypto.PrivateKey, to crypto.Add
 // the flat table holds exactly the accounts of the head state tree, with
 // equal values, and the total supply is the genesis allocation plus one
 // reward per block after genesis, without any overflow.
-func checkHeadState(c *Chain, db *leveldb.DB) error {
+func checkHeadState(c *Chain, db kv.Store) error {
 	head, _ := c.Head()
 	g := c.Genesis()
 	tree := map[crypto.Address]types.Account{}
@@ -123,7 +123,7 @@ func checkHeadState(c *Chain, db *leveldb.DB) error {
 		}
 	}
 	// No stale entries in the flat table either.
-	it := db.NewIterator(&util.Range{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
+	it := state.NewAccountIterator(db)
 	defer it.Release()
 	n := 0
 	for it.Next() {

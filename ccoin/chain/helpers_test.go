@@ -4,11 +4,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -31,7 +30,7 @@ func (linkVerifier) VerifyAuthor(b *types.Block) error { return b.VerifySeal(nil
 type env struct {
 	t      testing.TB
 	g      *genesis.Genesis
-	db     *leveldb.DB
+	db     kv.Store
 	c      *Chain
 	miners []*crypto.PrivateKey
 	users  []*crypto.PrivateKey

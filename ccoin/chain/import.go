@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
@@ -92,8 +91,8 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
 	changes := o.Changes()
-	batch := new(leveldb.Batch)
-	root, err := c.tree.Update(parent.StateRoot, state.Updates(changes), smt.BatchWriter{Batch: batch, Prefix: prefixNode})
+	batch := c.db.NewBatch()
+	root, err := c.tree.Update(parent.StateRoot, state.Updates(changes), state.NodeWriter(batch))
 	if err != nil {
 		return nil, c.corrupt("update state tree", err)
 	}
@@ -111,7 +110,7 @@ func (c *Chain) ImportBlock(b *types.Block, raw []byte) (*Result, error) {
 // evidence was recorded; failures only cost the evidence.
 func (c *Chain) recordRefused(b *types.Block, id types.Hash) bool {
 	h := &b.Header
-	first, err := c.db.Get(slotKey(tSlot, h.Slot, h.Sealer), nil)
+	first, err := rawdb.ReadSlotFirst(c.db, h.Slot, h.Sealer)
 	if err != nil || len(first) != len(id) || bytes.Equal(first, id[:]) {
 		return false
 	}
@@ -123,7 +122,9 @@ func (c *Chain) recordRefused(b *types.Block, id types.Hash) bool {
 	if err != nil {
 		return false
 	}
-	if err := c.db.Put(slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h), &opt.WriteOptions{Sync: true}); err != nil {
+	ev := c.db.NewBatch()
+	rawdb.WriteEvidence(ev, h.Slot, h.Sealer, encodeEvidence(fh, h))
+	if err := c.db.Write(ev, true); err != nil {
 		c.log.Error("recording equivocation failed", "error", err)
 		return false
 	}
@@ -234,42 +235,41 @@ func (c *Chain) ImportOwn(b *types.Block) (*Result, error) {
 	if err := c.checkExtendsFinal(b.Header.Parent, parent); err != nil {
 		return nil, err
 	}
-	batch := new(leveldb.Batch)
-	w := smt.BatchWriter{Batch: batch, Prefix: prefixNode}
+	batch := c.db.NewBatch()
+	w := state.NodeWriter(batch)
 	bl.nodes.Range(func(h smt.Hash, enc []byte) bool { w.PutNode(h, enc); return true })
 	return c.commit(b, id, nil, bl.changes, batch)
 }
 
 // commit writes a validated block and, if it wins fork choice, moves the
 // head (extending or reorganising) and finality, all in one synced batch.
-func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []state.Change, batch *leveldb.Batch) (*Result, error) {
+func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []state.Change, batch kv.Batch) (*Result, error) {
 	if raw == nil {
 		raw = b.Encode(nil)
 	}
 	h := &b.Header
-	batch.Put(idKey(tBlock, id), raw)
-	batch.Put(idKey(tHeader, id), h.Encode(nil))
-	batch.Put(idKey(tUndo, id), state.EncodeChanges(changes))
+	rawdb.WriteBlock(batch, id, raw)
+	rawdb.WriteHeader(batch, id, h)
+	state.WriteUndo(batch, id, changes)
 	res := &Result{ID: id, Header: h}
 
 	// One sealer, one slot: a second block is evidence; both stay valid.
-	sk := slotKey(tSlot, h.Slot, h.Sealer)
-	switch first, err := c.db.Get(sk, nil); {
+	switch first, err := rawdb.ReadSlotFirst(c.db, h.Slot, h.Sealer); {
 	case err == nil && !bytes.Equal(first, id[:]):
 		var fid types.Hash
 		copy(fid[:], first)
 		if fh, err := c.Header(fid); err == nil {
-			batch.Put(slotKey(tEvidence, h.Slot, h.Sealer), encodeEvidence(fh, h))
+			rawdb.WriteEvidence(batch, h.Slot, h.Sealer, encodeEvidence(fh, h))
 			res.Equivocation = true
 			c.log.Warn("equivocation: two blocks by one sealer for one slot", "sealer", h.Sealer, "slot", h.Slot, "first", fid, "second", id)
 		}
-	case errors.Is(err, leveldb.ErrNotFound):
-		batch.Put(sk, id[:])
+	case errors.Is(err, kv.ErrNotFound):
+		rawdb.WriteSlotFirst(batch, h.Slot, h.Sealer, id)
 	case err != nil:
 		return nil, c.corrupt("read slot index", err)
 	}
 
-	batch.Put(childKey(h.Parent, id), nil)
+	rawdb.WriteChild(batch, h.Parent, id)
 
 	c.mu.RLock()
 	head, headID, final, finalID := c.head, c.headID, c.final, c.finalID
@@ -282,7 +282,7 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 		return nil, err
 	}
 	newHead, newHeadID, newFinal, newFinalID := best.h, best.id, root.h, root.id
-	if err := c.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := c.db.Write(batch, true); err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
 	}
@@ -300,15 +300,15 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 }
 
 // applyForward moves the head state forward by one block's changes.
-func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block, changes []state.Change, res *Result) {
+func (c *Chain) applyForward(batch kv.Batch, id types.Hash, b *types.Block, changes []state.Change, res *Result) {
 	for _, ch := range changes {
-		putAccount(batch, ch.Addr, ch.After)
+		state.WriteAccount(batch, ch.Addr, ch.After)
 		res.Touched = append(res.Touched, ch.Addr)
 	}
-	batch.Put(numKey(b.Header.Number), id[:])
+	rawdb.WriteCanonicalID(batch, b.Header.Number, id)
 	for i, tx := range b.Txs {
 		txid := tx.ID()
-		batch.Put(idKey(tTx, txid), txLoc(id, i))
+		rawdb.WriteTxLocation(batch, txid, id, i)
 		putAddrTx(batch, b.Header.Number, i, tx, txid)
 	}
 	c.pruneAddrTx(batch, b.Header.Number)
@@ -316,29 +316,21 @@ func (c *Chain) applyForward(batch *leveldb.Batch, id types.Hash, b *types.Block
 }
 
 // putAddrTx indexes a canonical transaction under its sender and recipient.
-func putAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
-	batch.Put(addrTxKey(tx.From, number, i), txid[:])
+func putAddrTx(batch kv.Batch, number uint64, i int, tx *types.Transaction, txid types.Hash) {
+	rawdb.WriteAddressTx(batch, tx.From, number, i, txid)
 	if tx.To != tx.From {
-		batch.Put(addrTxKey(tx.To, number, i), txid[:])
+		rawdb.WriteAddressTx(batch, tx.To, number, i, txid)
 	}
 }
 
-func deleteAddrTx(batch *leveldb.Batch, number uint64, i int, tx *types.Transaction) {
-	batch.Delete(addrTxKey(tx.From, number, i))
-	batch.Delete(addrTxKey(tx.To, number, i))
-}
-
-func putAccount(batch *leveldb.Batch, a crypto.Address, acc types.Account) {
-	if acc == (types.Account{}) {
-		batch.Delete(accountKey(a))
-		return
-	}
-	batch.Put(accountKey(a), acc.Encode(nil))
+func deleteAddrTx(batch kv.Batch, number uint64, i int, tx *types.Transaction) {
+	rawdb.DeleteAddressTx(batch, tx.From, number, i)
+	rawdb.DeleteAddressTx(batch, tx.To, number, i)
 }
 
 // reorg undoes canonical blocks back to the common ancestor and applies
 // the new branch, in the same batch.
-func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, changes []state.Change,
+func (c *Chain) reorg(batch kv.Batch, b *types.Block, id types.Hash, changes []state.Change,
 	head *types.Header, headID types.Hash, res *Result) error {
 	// The new branch from the tip back to the first canonical ancestor.
 	type step struct {
@@ -376,7 +368,7 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 			return c.corrupt("read undo record", err)
 		}
 		for _, ch := range rec {
-			putAccount(batch, ch.Addr, ch.Before)
+			state.WriteAccount(batch, ch.Addr, ch.Before)
 			touched[ch.Addr] = struct{}{}
 		}
 		ob, err := c.Block(oid)
@@ -384,11 +376,11 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 			return err
 		}
 		for i, tx := range ob.Txs {
-			batch.Delete(idKey(tTx, tx.ID()))
+			rawdb.DeleteTxLocation(batch, tx.ID())
 			deleteAddrTx(batch, n, i, tx)
 		}
 		abandoned = append(abandoned, ob.Txs...)
-		batch.Delete(numKey(n))
+		rawdb.DeleteCanonicalID(batch, n)
 	}
 	// Redo the new branch, oldest first.
 	for i := len(branch) - 1; i >= 0; i-- {
@@ -409,13 +401,13 @@ func (c *Chain) reorg(batch *leveldb.Batch, b *types.Block, id types.Hash, chang
 			}
 		}
 		for _, ch := range rec {
-			putAccount(batch, ch.Addr, ch.After)
+			state.WriteAccount(batch, ch.Addr, ch.After)
 			touched[ch.Addr] = struct{}{}
 		}
-		batch.Put(numKey(s.h.Number), s.id[:])
+		rawdb.WriteCanonicalID(batch, s.h.Number, s.id)
 		for j, tx := range blk.Txs {
 			txid := tx.ID()
-			batch.Put(idKey(tTx, txid), txLoc(s.id, j))
+			rawdb.WriteTxLocation(batch, txid, s.id, j)
 			putAddrTx(batch, s.h.Number, j, tx, txid)
 			inNew[txid] = struct{}{}
 		}

@@ -3,11 +3,7 @@ package chain
 import (
 	"container/list"
 	"sync"
-
-	"github.com/syndtr/goleveldb/leveldb/util"
 )
-
-type ldbRange = util.Range
 
 // lru is a small bounded cache; the chain keeps recent headers and blocks
 // in it so fork choice and the API rarely touch the disk.

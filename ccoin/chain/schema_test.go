@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
+	"ccoin/ccoin/kv"
 )
 
 // TestSchemaVersion: Init stores the schema version and Open checks it; a
@@ -16,16 +16,16 @@ import (
 func TestSchemaVersion(t *testing.T) {
 	rows := []struct {
 		name string
-		edit func(db *leveldb.DB) error
+		edit func(db kv.Store) error
 	}{
-		{"no version: a first-version directory", func(db *leveldb.DB) error { return db.Delete(keySchema, nil) }},
-		{"a newer version", func(db *leveldb.DB) error { return db.Put(keySchema, []byte("3"), nil) }},
-		{"an older version", func(db *leveldb.DB) error { return db.Put(keySchema, []byte("1"), nil) }},
+		{"no version: a first-version directory", func(db kv.Store) error { return db.Delete(keySchema) }},
+		{"a newer version", func(db kv.Store) error { return db.Put(keySchema, []byte("3")) }},
+		{"an older version", func(db kv.Store) error { return db.Put(keySchema, []byte("1")) }},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			e := newEnv(t, 1, 1)
-			if v, err := e.db.Get(keySchema, nil); err != nil || string(v) != "2" || SchemaVersion != 2 {
+			if v, err := e.db.Get(keySchema); err != nil || string(v) != "2" || SchemaVersion != 2 {
 				t.Fatalf("Init stored schema %q (%v), want 2", v, err)
 			}
 			if err := row.edit(e.db); err != nil {
@@ -47,7 +47,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	// A corrupt version is corruption, not another version.
 	e := newEnv(t, 1, 1)
-	if err := e.db.Put(keySchema, []byte("two"), nil); err != nil {
+	if err := e.db.Put(keySchema, []byte("two")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(e.db, Config{Genesis: e.g, Verifier: linkVerifier{}, Finality: e.fin}); !errors.Is(err, ErrCorrupt) {

@@ -5,21 +5,21 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
+	"ccoin/ccoin/state"
 	"ccoin/ccoin/state/smt"
 	"ccoin/ccoin/types"
 )
 
 // A chain started from a snapshot has no blocks between genesis and the
 // snapshot block: it holds the genesis block, the snapshot block's header
-// (not its transactions) and that header's seal under keyBase, so the node
-// can still prove the base's finality. Readers of the missing blocks get
-// ErrNotFound; the base is finalized, so no reorg or undo ever reaches
+// (not its transactions) and that header's seal (rawdb.WriteBase), so the
+// node can still prove the base's finality. Readers of the missing blocks
+// get ErrNotFound; the base is finalized, so no reorg or undo ever reaches
 // below it.
-var keyBase = []byte("m/base") // sealed header (block encoding without txs) of the snapshot block
 
 // ErrNotEmpty: a snapshot can only seed a chain that holds nothing past genesis.
 var ErrNotEmpty = errors.New("chain already holds blocks past genesis")
@@ -42,7 +42,7 @@ type AccountSource func(fn func(a crypto.Address, acc types.Account) error) erro
 //
 // Tree nodes are written as they are built; if the import fails they stay
 // as unreferenced nodes, harmless to a later Init or import.
-func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, sealed []byte, accounts AccountSource, progress func(n uint64)) (*types.Header, error) {
+func ImportSnapshot(db kv.Store, g *genesis.Genesis, rawGenesis []byte, sealed []byte, accounts AccountSource, progress func(n uint64)) (*types.Header, error) {
 	sb, err := types.DecodeBlock(sealed)
 	if err != nil || len(sb.Txs) != 0 {
 		return nil, fmt.Errorf("%w: snapshot base: not a sealed header (%v)", ErrInvalidBlock, err)
@@ -55,15 +55,15 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 	if _, err := Init(db, g, rawGenesis); err != nil {
 		return nil, err
 	}
-	headID, err := db.Get(keyHead, nil)
+	headID, err := rawdb.ReadHeadID(db)
 	if err != nil {
 		return nil, fmt.Errorf("read head: %w", err)
 	}
-	if !bytes.Equal(headID, g.ChainID[:]) {
+	if headID != g.ChainID {
 		return nil, fmt.Errorf("%w: head is %x", ErrNotEmpty, headID)
 	}
 
-	tree := smt.New(smt.LevelStore{DB: db, Prefix: prefixNode}, smt.DefaultCacheNodes)
+	tree := smt.New(state.NodeStore(db), smt.DefaultCacheNodes)
 	type row struct {
 		addr crypto.Address
 		enc  []byte // the account's encoding, also the tree leaf
@@ -79,12 +79,12 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		if len(ups) == 0 {
 			return nil
 		}
-		b := new(leveldb.Batch)
-		r, err := tree.Update(root, ups, smt.BatchWriter{Batch: b, Prefix: prefixNode})
+		b := db.NewBatch()
+		r, err := tree.Update(root, ups, state.NodeWriter(b))
 		if err != nil {
 			return err
 		}
-		if err := db.Write(b, nil); err != nil {
+		if err := db.Write(b, false); err != nil {
 			return fmt.Errorf("write state nodes: %w", err)
 		}
 		root, ups = r, ups[:0]
@@ -119,14 +119,14 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil, fmt.Errorf("%w: snapshot rebuilds %s, block %d has %s", ErrBadStateRoot, types.Hash(root), base.Number, base.StateRoot)
 	}
 
-	final, err := openBulk(db)
+	final, err := kv.NewBulk(db)
 	if err != nil {
 		return nil, err
 	}
 	defer final.Discard()
 	// The flat table is replaced as a whole: genesis accounts the snapshot
 	// lacks must not survive.
-	it := db.NewIterator(&ldbRange{Start: []byte{tAccount}, Limit: []byte{tAccount + 1}}, nil)
+	it := state.NewAccountIterator(db)
 	for it.Next() {
 		final.Delete(bytes.Clone(it.Key()))
 	}
@@ -135,13 +135,13 @@ func ImportSnapshot(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, seale
 		return nil, fmt.Errorf("read account table: %w", err)
 	}
 	for _, r := range rows {
-		final.Put(accountKey(r.addr), r.enc)
+		state.WriteAccountRaw(final, r.addr, r.enc)
 	}
-	final.Put(idKey(tHeader, id), base.Encode(nil))
-	final.Put(numKey(base.Number), id[:])
-	final.Put(keyBase, sealed)
-	final.Put(keyHead, id[:])
-	final.Put(keyFinalized, id[:])
+	rawdb.WriteHeader(final, id, base)
+	rawdb.WriteCanonicalID(final, base.Number, id)
+	rawdb.WriteBase(final, sealed)
+	rawdb.WriteHeadID(final, id)
+	rawdb.WriteFinalizedID(final, id)
 	if err := final.Commit(); err != nil {
 		return nil, fmt.Errorf("write snapshot: %w", err)
 	}
@@ -157,7 +157,7 @@ func (c *Chain) Base() (types.Hash, bool) { return c.baseID, c.hasBase }
 // block and for the snapshot base, whose transactions the chain never had.
 func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 	if c.hasBase && id == c.baseID {
-		v, err := c.db.Get(keyBase, nil)
+		v, err := rawdb.ReadBase(c.db)
 		if err != nil {
 			return nil, c.corrupt("read snapshot base", err)
 		}
@@ -173,8 +173,8 @@ func (c *Chain) SealedHeader(id types.Hash) ([]byte, error) {
 
 // loadBase reads the snapshot base pointer, if any.
 func (c *Chain) loadBase() error {
-	v, err := c.db.Get(keyBase, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	v, err := rawdb.ReadBase(c.db)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

@@ -1,147 +1,146 @@
 package chain
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"ccoin/ccoin/consensus"
+	"ccoin/ccoin/kv"
+	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/types"
 )
 
 // VoteStore keeps finality's votes, justifications, certificate, evidence
-// and this validator's last vote in the chain's database, under the keys
-// in schema.go. It implements consensus.VoteDB and consensus.VoteRecord.
+// and this validator's last vote in the chain's database, through the
+// accessors of package rawdb. It implements consensus.VoteDB and
+// consensus.VoteRecord.
 type VoteStore struct {
-	db     *leveldb.DB
+	db     kv.Store
 	pruned uint64 // epochs below this were pruned since open: skip their tombstones
 }
 
 // NewVoteStore returns the vote store of db.
-func NewVoteStore(db *leveldb.DB) *VoteStore { return &VoteStore{db: db} }
+func NewVoteStore(db kv.Store) *VoteStore { return &VoteStore{db: db} }
 
 var (
 	_ consensus.VoteDB     = (*VoteStore)(nil)
 	_ consensus.VoteRecord = (*VoteStore)(nil)
 )
 
-var synced = &opt.WriteOptions{Sync: true}
+// write commits one record written by fn, synced or not.
+func (s *VoteStore) write(sync bool, fn func(w rawdb.Writer)) error {
+	b := s.db.NewBatch()
+	fn(b)
+	return s.db.Write(b, sync)
+}
 
 // PutVote stores a valid vote above the final epoch. Not synced: a lost
 // vote costs only liveness, and peers serve it again.
 func (s *VoteStore) PutVote(v *types.Vote) error {
-	return s.db.Put(epochKey(tVote, v.Target.Epoch, v.ID()), v.Encode(nil), nil)
+	return s.write(false, func(w rawdb.Writer) { rawdb.WriteVote(w, v) })
 }
 
 // PutJustified records a justified checkpoint with its quorum votes, synced:
 // justification is durable (DESIGN section 5).
 func (s *VoteStore) PutJustified(cp types.Checkpoint, votes []*types.Vote) error {
-	return s.db.Put(epochKey(tJustify, cp.Epoch, cp.ID), types.EncodeVotes(nil, votes), synced)
+	return s.write(true, func(w rawdb.Writer) { rawdb.WriteJustified(w, cp, votes) })
 }
 
 // PutCertificate replaces the newest certificate, synced.
 func (s *VoteStore) PutCertificate(c *types.Certificate) error {
-	return s.db.Put(keyCert, c.Encode(nil), synced)
+	return s.write(true, func(w rawdb.Writer) { rawdb.WriteCertificate(w, c) })
 }
 
 // PutOffence stores evidence: both votes.
 func (s *VoteStore) PutOffence(o consensus.Offence) error {
-	return s.db.Put(epochKey(tOffence, o.B.Target.Epoch, o.B.ID()), types.EncodeVotes(nil, []*types.Vote{o.A, o.B}), nil)
+	return s.write(false, func(w rawdb.Writer) { rawdb.WriteOffence(w, o.A, o.B) })
 }
 
 // PruneVotes drops votes and justifications at or below the final epoch.
 func (s *VoteStore) PruneVotes(finalEpoch uint64) error {
-	batch := new(leveldb.Batch)
-	for _, t := range []byte{tVote, tJustify} {
-		it := s.db.NewIterator(&util.Range{Start: epochKey(t, s.pruned, types.Hash{}), Limit: epochKey(t, finalEpoch+1, types.Hash{})}, nil)
-		for it.Next() {
-			batch.Delete(append([]byte(nil), it.Key()...))
-		}
-		it.Release()
-		if err := it.Error(); err != nil {
-			return err
-		}
+	batch := s.db.NewBatch()
+	if err := rawdb.DeleteVotesBelow(s.db, batch, s.pruned, finalEpoch+1); err != nil {
+		return err
 	}
-	if err := s.db.Write(batch, nil); err != nil {
+	if err := s.db.Write(batch, false); err != nil {
 		return err
 	}
 	s.pruned = finalEpoch + 1
 	return nil
 }
 
+// errDecode marks a callback's decoding failure while scanning, so Load
+// reports it as corruption and a read error as it is.
+type errDecode struct{ err error }
+
+func (e errDecode) Error() string { return e.err.Error() }
+func (e errDecode) Unwrap() error { return e.err }
+
+// corruptOnDecode wraps a decoding failure found by a scan in ErrCorrupt.
+func corruptOnDecode(err error) error {
+	var d errDecode
+	if errors.As(err, &d) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, d.err)
+	}
+	return err
+}
+
 // Load returns everything stored.
 func (s *VoteStore) Load() (consensus.StoredFinality, error) {
 	var st consensus.StoredFinality
-	raw, err := s.db.Get(keyCert, nil)
+	raw, err := rawdb.ReadCertificate(s.db)
 	switch {
 	case err == nil:
 		if st.Cert, err = types.DecodeCertificate(raw); err != nil {
 			return st, fmt.Errorf("%w: certificate: %w", ErrCorrupt, err)
 		}
-	case !errors.Is(err, leveldb.ErrNotFound):
+	case !errors.Is(err, kv.ErrNotFound):
 		return st, err
 	}
 	st.Justified = make(map[types.Checkpoint][]*types.Vote)
-	err = s.scan(tJustify, func(k, v []byte) error {
+	err = rawdb.ReadJustified(s.db, func(cp types.Checkpoint, v []byte) error {
 		votes, err := types.DecodeVotes(v)
 		if err != nil {
-			return err
+			return errDecode{err}
 		}
-		var cp types.Checkpoint
-		cp.Epoch = binary.BigEndian.Uint64(k[1:9])
-		copy(cp.ID[:], k[9:])
 		st.Justified[cp] = votes
 		return nil
 	})
 	if err != nil {
-		return st, err
+		return st, corruptOnDecode(err)
 	}
-	err = s.scan(tVote, func(_, v []byte) error {
+	err = rawdb.ReadVotes(s.db, func(v []byte) error {
 		vote, err := types.DecodeVote(v)
-		if err == nil {
-			st.Votes = append(st.Votes, vote)
+		if err != nil {
+			return errDecode{err}
 		}
-		return err
+		st.Votes = append(st.Votes, vote)
+		return nil
 	})
 	if err != nil {
-		return st, err
+		return st, corruptOnDecode(err)
 	}
-	err = s.scan(tOffence, func(_, v []byte) error {
+	err = rawdb.ReadOffences(s.db, func(v []byte) error {
 		votes, err := types.DecodeVotes(v)
-		if err == nil && len(votes) == 2 {
+		if err != nil {
+			return errDecode{err}
+		}
+		if len(votes) == 2 {
 			kind := "double_vote"
 			if votes[0].Target.Epoch != votes[1].Target.Epoch {
 				kind = "surround_vote"
 			}
 			st.Offences = append(st.Offences, consensus.Offence{Kind: kind, Voter: votes[1].Voter, A: votes[0], B: votes[1]})
 		}
-		return err
+		return nil
 	})
-	return st, err
-}
-
-func (s *VoteStore) scan(t byte, fn func(k, v []byte) error) error {
-	it := s.db.NewIterator(util.BytesPrefix([]byte{t}), nil)
-	defer it.Release()
-	for it.Next() {
-		if len(it.Key()) != 41 {
-			continue
-		}
-		if err := fn(it.Key(), it.Value()); err != nil {
-			return fmt.Errorf("%w: %w", ErrCorrupt, err)
-		}
-	}
-	return it.Error()
+	return st, corruptOnDecode(err)
 }
 
 // LastVote returns this validator's last signed vote.
 func (s *VoteStore) LastVote() (*types.Vote, error) {
-	raw, err := s.db.Get(keyLastVote, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
+	raw, err := rawdb.ReadLastVote(s.db)
+	if errors.Is(err, kv.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -156,5 +155,5 @@ func (s *VoteStore) LastVote() (*types.Vote, error) {
 
 // SaveVote records this validator's vote, synced, before it is sent.
 func (s *VoteStore) SaveVote(v *types.Vote) error {
-	return s.db.Put(keyLastVote, v.Encode(nil), synced)
+	return s.write(true, func(w rawdb.Writer) { rawdb.WriteLastVote(w, v) })
 }

@@ -3,12 +3,11 @@ package node
 import (
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -28,7 +27,7 @@ func signedVote(t testing.TB, g *genesis.Genesis, k *crypto.PrivateKey, src, tgt
 // slot) with a finality gadget and has every miner vote so that the head's
 // parent is final: (0, genesis) -> parent, then parent -> head. It returns
 // the chain and the gadget, whose certificate is of the final block.
-func certifiedChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis, miners []*crypto.PrivateKey) (*chain.Chain, *consensus.Finality) {
+func certifiedChain(t testing.TB, db kv.Store, g *genesis.Genesis, miners []*crypto.PrivateKey) (*chain.Chain, *consensus.Finality) {
 	t.Helper()
 	var c *chain.Chain
 	ffg, err := consensus.NewFinality(consensus.FinalityConfig{Genesis: g, Auth: consensus.RSAVotes{}, Headers: lateChainHeaders{&c}})

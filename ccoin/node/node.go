@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/syndtr/goleveldb/leveldb"
 
 	"ccoin/api"
 	"ccoin/ccoin/chain"
@@ -20,6 +19,7 @@ import (
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/syncer"
@@ -81,7 +81,7 @@ type Options struct {
 type Node struct {
 	opts    Options
 	log     hclog.Logger
-	db      *leveldb.DB
+	db      kv.Store
 	g       *genesis.Genesis
 	chain   *chain.Chain
 	pool    *txpool.Pool

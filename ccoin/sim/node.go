@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/kv"
+	kvleveldb "ccoin/ccoin/kv/leveldb"
 	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
@@ -48,7 +48,7 @@ type node struct {
 	// killAfterVote, when set, crashes the node right after its next vote
 	// and restarts it this many ms later.
 	killAfterVote int64
-	db            *leveldb.DB
+	db            kv.Store
 	chain         *chain.Chain
 	pool          *txpool.Pool
 	guard         *consensus.SlotGuard
@@ -76,7 +76,7 @@ func (n *node) nowMs() uint64 { return uint64(n.now().UnixMilli()) }
 
 // start opens the node on its stored database, as a process start does.
 func (n *node) start() error {
-	db, err := leveldb.Open(n.store, &opt.Options{Strict: opt.DefaultStrict | opt.StrictReader})
+	db, err := kvleveldb.OpenStorage(n.store)
 	if err != nil {
 		return fmt.Errorf("%s: open db: %w", n.name, err)
 	}

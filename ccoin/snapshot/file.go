@@ -8,11 +8,10 @@ import (
 	"io"
 	"os"
 
-	"github.com/syndtr/goleveldb/leveldb"
-
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
 	"ccoin/ccoin/types"
 )
 
@@ -244,7 +243,7 @@ func accountsOf(chunks func(fn func(c *Chunk) error) error) chain.AccountSource 
 // under the genesis miners, every chunk against the manifest, the rebuilt state
 // root against the block's header) and seeds db with it (see
 // chain.ImportSnapshot). progress, when set, gets the accounts imported so far.
-func Import(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, path string, progress func(done, total uint64)) (*Manifest, error) {
+func Import(db kv.Store, g *genesis.Genesis, rawGenesis []byte, path string, progress func(done, total uint64)) (*Manifest, error) {
 	f, err := Open(path)
 	if err != nil {
 		return nil, err
@@ -261,7 +260,7 @@ func Import(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, path string, 
 // of its chunks, each verified with VerifyChunk (as File.Chunks does), and
 // stores the manifest's certificate as the node's newest, so that the
 // seeded node serves proofs and snapshots of its own.
-func ImportVerified(db *leveldb.DB, g *genesis.Genesis, rawGenesis []byte, m *Manifest, chunks func(fn func(c *Chunk) error) error, progress func(done, total uint64)) error {
+func ImportVerified(db kv.Store, g *genesis.Genesis, rawGenesis []byte, m *Manifest, chunks func(fn func(c *Chunk) error) error, progress func(done, total uint64)) error {
 	var p func(uint64)
 	if progress != nil {
 		p = func(n uint64) { progress(n, m.Accounts) }

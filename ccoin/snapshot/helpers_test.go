@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 
 	"ccoin/ccoin/chain"
@@ -15,6 +13,8 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
+	"ccoin/ccoin/kv"
+	kvleveldb "ccoin/ccoin/kv/leveldb"
 	"ccoin/ccoin/types"
 )
 
@@ -55,7 +55,7 @@ func testGenesis(t testing.TB, network uint64, extra int) *genesis.Genesis {
 type testChain struct {
 	t     testing.TB
 	g     *genesis.Genesis
-	db    *leveldb.DB
+	db    kv.Store
 	c     *chain.Chain
 	ffg   *consensus.Finality
 	eng   *consensus.Engine
@@ -64,8 +64,8 @@ type testChain struct {
 	just  types.Checkpoint // the highest checkpoint finalize justified
 }
 
-func memDB(t testing.TB) *leveldb.DB {
-	db, err := leveldb.Open(storage.NewMemStorage(), &opt.Options{Strict: opt.DefaultStrict | opt.StrictReader})
+func memDB(t testing.TB) kv.Store {
+	db, err := kvleveldb.OpenStorage(storage.NewMemStorage())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func (l lateHeaders) Header(id types.Hash) (*types.Header, error) { return (*l.c
 
 // openChain opens db's chain with the vote-based finality gadget on db's
 // vote store, as a node does.
-func openChain(t testing.TB, db *leveldb.DB, g *genesis.Genesis) (*chain.Chain, *consensus.Finality) {
+func openChain(t testing.TB, db kv.Store, g *genesis.Genesis) (*chain.Chain, *consensus.Finality) {
 	eng := consensus.NewEngine(g, nil)
 	far := time.UnixMilli(int64(g.TimeMs) + 1<<40)
 	var c *chain.Chain

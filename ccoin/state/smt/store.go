@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/syndtr/goleveldb/leveldb"
+	"ccoin/ccoin/kv"
 )
 
 // NodeReader reads a node encoding by hash. It returns ErrNotFound (wrapped
@@ -72,18 +72,18 @@ func (m *MemStore) Range(fn func(h Hash, enc []byte) bool) {
 	}
 }
 
-// LevelStore reads nodes from goleveldb under key Prefix ‖ hash.
-type LevelStore struct {
-	DB     *leveldb.DB
+// KVStore reads nodes from a key-value store under key Prefix ‖ hash.
+type KVStore struct {
+	DB     kv.Reader
 	Prefix []byte
 }
 
 // GetNode implements NodeReader.
-func (s LevelStore) GetNode(h Hash) ([]byte, error) {
+func (s KVStore) GetNode(h Hash) ([]byte, error) {
 	var buf [64]byte
-	enc, err := s.DB.Get(nodeKey(buf[:0], s.Prefix, &h), nil)
+	enc, err := s.DB.Get(nodeKey(buf[:0], s.Prefix, &h))
 	if err != nil {
-		if errors.Is(err, leveldb.ErrNotFound) {
+		if errors.Is(err, kv.ErrNotFound) {
 			return nil, notFound(h)
 		}
 		return nil, readErr(h, err)
@@ -91,8 +91,8 @@ func (s LevelStore) GetNode(h Hash) ([]byte, error) {
 	return enc, nil
 }
 
-// BatchWriter puts nodes into a goleveldb batch (or anything with its Put,
-// such as a transaction wrapper) under key Prefix ‖ hash, so the caller
+// BatchWriter puts nodes into a kv.Batch (or anything with its Put, such
+// as a kv.Bulk) under key Prefix ‖ hash, so the caller
 // commits them atomically with the block that made them.
 type BatchWriter struct {
 	Batch  interface{ Put(key, value []byte) }

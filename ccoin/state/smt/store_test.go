@@ -7,20 +7,29 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
+	"ccoin/ccoin/kv"
+	kvleveldb "ccoin/ccoin/kv/leveldb"
+	"ccoin/ccoin/kv/memorydb"
 )
 
-func TestLevelStore(t *testing.T) {
-	db, err := leveldb.OpenFile(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+func TestKVStore(t *testing.T) {
+	t.Run("leveldb", func(t *testing.T) {
+		db, err := kvleveldb.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		testKVStore(t, db)
+	})
+	t.Run("memorydb", func(t *testing.T) { testKVStore(t, memorydb.New()) })
+}
+
+func testKVStore(t *testing.T, db kv.Store) {
 	prefix := []byte("s/")
-	if err := db.Put([]byte("other"), []byte("x"), nil); err != nil {
+	if err := db.Put([]byte("other"), []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	tr := New(LevelStore{DB: db, Prefix: prefix}, 0)
+	tr := New(KVStore{DB: db, Prefix: prefix}, 0)
 
 	var ups []Update
 	m := map[[20]byte][]byte{}
@@ -30,9 +39,9 @@ func TestLevelStore(t *testing.T) {
 		ups = append(ups, Update{k, v})
 		m[k] = v
 	}
-	batch := new(leveldb.Batch)
+	batch := db.NewBatch()
 	root := mustUpdate(t, tr, Hash{}, ups, BatchWriter{Batch: batch, Prefix: prefix})
-	if err := db.Write(batch, nil); err != nil {
+	if err := db.Write(batch, false); err != nil {
 		t.Fatal(err)
 	}
 	// A second block: delete half, write in a new batch.
@@ -45,13 +54,13 @@ func TestLevelStore(t *testing.T) {
 			m2[k] = v
 		}
 	}
-	batch2 := new(leveldb.Batch)
+	batch2 := db.NewBatch()
 	root2 := mustUpdate(t, tr, root, dels, BatchWriter{Batch: batch2, Prefix: prefix})
-	if err := db.Write(batch2, nil); err != nil {
+	if err := db.Write(batch2, false); err != nil {
 		t.Fatal(err)
 	}
 
-	fresh := New(LevelStore{DB: db, Prefix: prefix}, 0) // empty cache: everything from disk
+	fresh := New(KVStore{DB: db, Prefix: prefix}, 0) // empty cache: everything from disk
 	for _, s := range []struct {
 		root Hash
 		m    map[[20]byte][]byte
@@ -81,7 +90,7 @@ func TestLevelStore(t *testing.T) {
 			t.Fatalf("stray key %x", k)
 		}
 	}
-	if _, err := (LevelStore{DB: db, Prefix: prefix}).GetNode(Hash{1}); !errors.Is(err, ErrNotFound) {
+	if _, err := (KVStore{DB: db, Prefix: prefix}).GetNode(Hash{1}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing node: %v", err)
 	}
 }

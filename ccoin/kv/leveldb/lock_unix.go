@@ -1,6 +1,6 @@
 //go:build unix
 
-package chain
+package leveldb
 
 import (
 	"errors"

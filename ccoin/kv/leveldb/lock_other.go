@@ -1,6 +1,6 @@
 //go:build !unix
 
-package chain
+package leveldb
 
 // isLocked: outside Unix LevelDB's lock error is reported as it is.
 func isLocked(error) bool { return false }
