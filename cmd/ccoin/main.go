@@ -1,4 +1,3 @@
-// Command ccoin is the single ccoin binary: node, registry, wallet and tools.
 package main
 
 import (

@@ -1,5 +1,3 @@
-// Package genesistest gives tests the genesis the published vectors are
-// built on.
 package genesistest
 
 import (
