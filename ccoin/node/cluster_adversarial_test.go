@@ -276,7 +276,8 @@ func TestClusterEquivocationConverges(t *testing.T) {
 // never seals a second block for that slot: its slot guard remembers, and
 // no node holds two blocks by it for one slot.
 func TestClusterRestartAfterSealNeverResealsSlot(t *testing.T) {
-	c := newCluster(t, defaultSpec(t))
+	// TCP: restarts rebind a real port and redial over the real transport.
+	c := newTCPCluster(t, defaultSpec(t))
 	vals := startValidators(t, c)
 	cc := vals[2]
 	mon := c.monitor()

@@ -133,7 +133,7 @@ func (w *txWatch) report(t testing.TB) {
 // Three validators and a basic node: one chain everywhere, about one block
 // per slot, transfers submitted anywhere included and finalized everywhere.
 func TestClusterThreeValidatorsAndBasicNode(t *testing.T) {
-	c := newCluster(t, defaultSpec(t))
+	c := newTCPCluster(t, defaultSpec(t)) // the real transport, end to end
 	vals := c.validators(validatorKeys(t))
 	basic := c.add("D", TypeBasic, outsiderKey(t))
 	all := append(vals, basic)
@@ -239,7 +239,8 @@ func TestClusterThreeValidatorsAndBasicNode(t *testing.T) {
 // A node on another genesis (other network id, or same id but another
 // allocation and so another chain id) never becomes a peer.
 func TestClusterRefusesOtherGenesis(t *testing.T) {
-	c := newCluster(t, defaultSpec(t))
+	// TCP: three clusters whose nodes dial each other share no memnet.
+	c := newTCPCluster(t, defaultSpec(t))
 	a := c.add("A", TypeValidator, validatorKeys(t)[0])
 	a.start()
 
@@ -247,9 +248,9 @@ func TestClusterRefusesOtherGenesis(t *testing.T) {
 	otherID.NetworkID = 999
 	otherAlloc := defaultSpec(t)
 	otherAlloc.Balance++
-	c2 := newCluster(t, otherID)
+	c2 := newTCPCluster(t, otherID)
 	x := c2.add("X", TypeBasic, outsiderKey(t))
-	c3 := newCluster(t, otherAlloc)
+	c3 := newTCPCluster(t, otherAlloc)
 	y := c3.add("Y", TypeBasic, userKeys(t)[1])
 	if c3.g.File.NetworkID != c.g.File.NetworkID || c3.g.ChainID == c.g.ChainID {
 		t.Fatal("test setup: Y should share the network id but not the chain id")

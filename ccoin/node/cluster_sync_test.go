@@ -279,7 +279,7 @@ func TestSyncSkipsPeerOffOurFinalizedChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkey := users[1]
-	pnet := startProxy(t, c.g, pkey, &proxy{c: oc})
+	pnet := startProxy(t, c, "P", pkey, &proxy{c: oc})
 
 	j := c.loneNode("J", TypeBasic, outsiderKey(t), pnet.Addr())
 	buildHistory(t, j.dir, c.g, validatorKeys(t), nBlocks/2, func(uint64) []*types.Transaction { return nil })

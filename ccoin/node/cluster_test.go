@@ -1,9 +1,12 @@
 package node
 
 // The cluster harness runs several complete nodes in one process, each on
-// its own data directory and loopback port, so tests can stop, restart,
+// its own data directory and address, so tests can stop, restart,
 // partition and heal them and check the invariants users rely on
-// (RELIABILITY.md) against their chains.
+// (RELIABILITY.md) against their chains. Nodes talk over an in-memory
+// network (package p2p/memnet), one per cluster, where each node is a host
+// named after it; a few tests use newTCPCluster so that the real transport
+// stays covered end to end.
 
 import (
 	"bytes"
@@ -17,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +33,7 @@ import (
 	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/p2p/memnet"
 	"ccoin/ccoin/types"
 )
 
@@ -134,6 +139,7 @@ type cluster struct {
 	sink  *logSink
 	out   io.Writer
 	level hclog.Level
+	mem   *memnet.Network // what the nodes talk over; nil: TCP on loopback
 
 	mu    sync.Mutex
 	group map[crypto.Address]int // partition group per node address; absent = 0
@@ -158,9 +164,22 @@ type tnode struct {
 	starts int
 }
 
-// newCluster prepares a network: the genesis, and an initialised data
-// directory and a reserved port per node. Nodes start with start().
+// memPort is the port every node of an in-memory cluster listens on: each
+// node is a host of its own there.
+const memPort = 7000
+
+// newCluster prepares a network over memnet: the genesis, and an
+// initialised data directory and an address per node. Nodes start with
+// start().
 func newCluster(t *testing.T, s netSpec) *cluster {
+	t.Helper()
+	c := newTCPCluster(t, s)
+	c.mem = memnet.New(1)
+	return c
+}
+
+// newTCPCluster is newCluster with the nodes on loopback TCP ports.
+func newTCPCluster(t *testing.T, s netSpec) *cluster {
 	t.Helper()
 	raw, g := makeGenesis(t, s)
 	// The directory is made before the cleanup below is registered, so the
@@ -215,7 +234,11 @@ func initDataDir(t testing.TB, dir string, g *genesis.Genesis, raw []byte) {
 // other as bootstrap peers.
 func (c *cluster) add(name, typ string, key *crypto.PrivateKey) *tnode {
 	c.t.Helper()
-	tn := &tnode{c: c, name: name, key: key, typ: typ, dir: filepath.Join(c.base, name), port: freePort(c.t)}
+	port := memPort
+	if c.mem == nil {
+		port = freePort(c.t)
+	}
+	tn := &tnode{c: c, name: name, key: key, typ: typ, dir: filepath.Join(c.base, name), port: port}
 	initDataDir(c.t, tn.dir, c.g, c.raw)
 	for _, o := range c.nodes {
 		o.boot = append(o.boot, tn.addr())
@@ -234,7 +257,14 @@ func (c *cluster) validators(keys []*crypto.PrivateKey) []*tnode {
 	return out
 }
 
-func (tn *tnode) addr() string { return fmt.Sprintf("127.0.0.1:%d", tn.port) }
+// addr is the address the node listens on: its memnet host, or loopback.
+func (tn *tnode) addr() string {
+	host := "127.0.0.1"
+	if tn.c.mem != nil {
+		host = tn.name
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tn.port))
+}
 
 // accept is the partition policy: peers in another group are refused.
 func (c *cluster) accept(self crypto.Address) func(p2p.PeerInfo) error {
@@ -300,6 +330,9 @@ func (tn *tnode) startWith(mod func(*Options)) {
 		Output: tn.c.out, TimeFormat: "15:04:05.000"})
 	opts := Options{Config: cfg, DataDir: tn.dir, Type: tn.typ, P2PPort: tn.port, HTTPPort: 0, Key: tn.key,
 		Logger: log, Now: tn.now, BootTimeout: 700 * time.Millisecond, AcceptPeer: tn.c.accept(tn.key.Address())}
+	if tn.c.mem != nil {
+		opts.Transport = tn.c.mem.Host(tn.name)
+	}
 	if mod != nil {
 		mod(&opts)
 	}

@@ -63,6 +63,9 @@ type Options struct {
 	// peer (see p2p.Config.AcceptPeer); nil accepts every peer. Tests use it
 	// to partition a network.
 	AcceptPeer func(p2p.PeerInfo) error
+	// Transport carries the peer-to-peer connections; nil means TCP.
+	// Tests run clusters over an in-memory one (package p2p/memnet).
+	Transport p2p.Transport
 	// SyncMode is SyncFull (the default when empty) or SyncSnapshot: a
 	// node whose chain holds only genesis then fetches the latest finalized
 	// snapshot from its peers before it syncs blocks (see syncer.FastSync).
@@ -300,7 +303,7 @@ func (n *Node) buildNet() error {
 		Key: n.opts.Key, NodeType: n.opts.Type, Version: Version, Validators: n.g.Miners,
 		BootstrapPeers: cfg.P2P.BootstrapPeers, MaxInbound: cfg.P2P.MaxInbound, MaxOutbound: cfg.P2P.MaxOutbound,
 		MaxPerIP: cfg.P2P.MaxPerIP, MaxFrame: cfg.P2P.MaxFrameBytes, Logger: n.log.Named("p2p"),
-		AcceptPeer: n.opts.AcceptPeer,
+		AcceptPeer: n.opts.AcceptPeer, Transport: n.opts.Transport,
 		// Keep-alive in slots: a peer silent for a few slots is gone (a cut
 		// link may never deliver a FIN), and redialling it early is what
 		// lets a healed partition seal again within a few slots.

@@ -229,10 +229,15 @@ func (ignoreGossip) HandleTxs(p2p.PeerInfo, [][]byte) ([][]byte, p2p.Verdict, er
 func (ignoreGossip) HandleBlock(p2p.PeerInfo, []byte) (p2p.Verdict, error) { return p2p.Known, nil }
 func (ignoreGossip) HandleVote(p2p.PeerInfo, []byte) (p2p.Verdict, error)  { return p2p.Known, nil }
 
-func startProxy(t *testing.T, g *genesis.Genesis, key *crypto.PrivateKey, p *proxy) *p2p.Network {
+// startProxy runs p on c's network, as host name when that is memnet.
+func startProxy(t *testing.T, c *cluster, name string, key *crypto.PrivateKey, p *proxy) *p2p.Network {
 	t.Helper()
-	nw, err := p2p.New(p2p.Config{ListenAddr: "127.0.0.1:0", NetworkID: g.File.NetworkID, ChainID: g.ChainID, Key: key,
-		NodeType: TypeBasic, Version: Version, Logger: hclog.NewNullLogger()}, p, ignoreGossip{})
+	cfg := p2p.Config{ListenAddr: "127.0.0.1:0", NetworkID: c.g.File.NetworkID, ChainID: c.g.ChainID, Key: key,
+		NodeType: TypeBasic, Version: Version, Logger: hclog.NewNullLogger()}
+	if c.mem != nil {
+		cfg.Transport = c.mem.Host(name)
+	}
+	nw, err := p2p.New(cfg, p, ignoreGossip{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,8 +338,8 @@ func TestSnapshotSyncBansForger(t *testing.T) {
 				}}
 			honest := &proxy{c: sc, manifest: m.Encode(), height: m.Number, chunks: chunks, gate: gate}
 			forgerKey := users[1]
-			fnet := startProxy(t, c.g, forgerKey, forger)
-			hnet := startProxy(t, c.g, users[2], honest)
+			fnet := startProxy(t, c, "forger", forgerKey, forger)
+			hnet := startProxy(t, c, "honest", users[2], honest)
 
 			j := c.loneNode("J", TypeBasic, outsiderKey(t), fnet.Addr(), hnet.Addr())
 			j.startWith(func(o *Options) { o.SyncMode = SyncSnapshot; o.SnapshotWait = 30 * time.Second })

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p/wire"
 
@@ -93,6 +94,12 @@ type Config struct {
 	// for concurrent use.
 	AcceptPeer func(PeerInfo) error
 
+	// Clock times everything the network does by the clock: keep-alive
+	// pings, idle and handshake timeouts, request timeouts, bans and dial
+	// backoff, flood-rate windows. Nil means clock.Real; tests pass a
+	// clock.Fake. Socket deadlines are the exception (see osDeadline).
+	Clock clock.Clock
+
 	Logger hclog.Logger
 }
 
@@ -166,6 +173,7 @@ func (c *Config) withDefaults() (Config, error) {
 	defD(&out.PriorityRedial, DefaultPriorityRedial)
 	defD(&out.HandshakeTimeout, DefaultHandshake)
 	defD(&out.RequestTimeout, DefaultRequestTimeout)
+	out.Clock = clock.Or(out.Clock)
 	if out.Logger == nil {
 		out.Logger = hclog.NewNullLogger()
 	}

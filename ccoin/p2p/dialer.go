@@ -111,14 +111,14 @@ func (n *Network) kickDialer() {
 
 func (n *Network) dialLoop(ctx context.Context) {
 	defer n.wg.Done()
-	t := time.NewTicker(dialTick)
+	t := n.cfg.Clock.NewTicker(dialTick)
 	defer t.Stop()
 	for {
 		n.dialSome(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		case <-n.kick:
 		}
 	}
@@ -127,7 +127,7 @@ func (n *Network) dialLoop(ctx context.Context) {
 // dialSome starts dials to due candidates: bootstrap peers always, then known
 // validators, then others while outbound slots are free.
 func (n *Network) dialSome(ctx context.Context) {
-	now := time.Now()
+	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	if n.stopping {
 		n.mu.Unlock()
@@ -189,7 +189,7 @@ func (n *Network) dialDone(addr string, err error) {
 	if c == nil {
 		return
 	}
-	now := time.Now()
+	now := n.cfg.Clock.Now()
 	switch {
 	case err == nil:
 		c.failures = 0

@@ -88,4 +88,13 @@
 // the production one; package memnet is an in-memory one whose links a
 // test controls (delay, loss, one-way and two-way partitions), used by
 // multi-node tests and meant for a deterministic simulator.
+//
+// # Time
+//
+// Every timer and timestamp comes from Config.Clock (clock.Real by
+// default): pings, idle and handshake timeouts, request timeouts, bans,
+// dial backoff and the flood buckets, so a test with a clock.Fake decides
+// when they fall due. Socket deadlines are the exception: sockets compare
+// them with the OS clock, so they stay on it, as a backstop behind the
+// clock's own timers (osDeadline).
 package p2p

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,7 +46,7 @@ func (n *Network) makeHello() *wire.Hello {
 		Version:         n.cfg.Version,
 		NodeType:        n.cfg.NodeType,
 		Nonce:           n.nonce,
-		TimeMs:          uint64(time.Now().UnixMilli()),
+		TimeMs:          uint64(n.cfg.Clock.Now().UnixMilli()),
 	}
 }
 
@@ -110,7 +111,7 @@ func readHello(r io.Reader, want string) (*wire.Hello, error) {
 }
 
 func (n *Network) infoFrom(h *wire.Hello, addr crypto.Address, conn net.Conn, inbound bool) PeerInfo {
-	if d := time.Duration(time.Now().UnixMilli()-int64(h.TimeMs)) * time.Millisecond; h.TimeMs > 1<<62 || d > MaxClockSkew || d < -MaxClockSkew {
+	if d := time.Duration(n.cfg.Clock.Now().UnixMilli()-int64(h.TimeMs)) * time.Millisecond; h.TimeMs > 1<<62 || d > MaxClockSkew || d < -MaxClockSkew {
 		n.log.Warn("peer clock differs from ours", "peer", addr.String(), "peer-time-ms", h.TimeMs)
 	}
 	info := PeerInfo{
@@ -124,7 +125,7 @@ func (n *Network) infoFrom(h *wire.Hello, addr crypto.Address, conn net.Conn, in
 		Inbound:         inbound,
 		Height:          h.Height,
 		FinalizedHeight: h.FinalizedHeight,
-		ConnectedAt:     time.Now(),
+		ConnectedAt:     n.cfg.Clock.Now(),
 	}
 	copy(info.HeadID[:], h.HeadID)
 	return info
@@ -181,7 +182,14 @@ func (n *Network) serveInbound(conn net.Conn) {
 		}
 	}()
 
-	conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	hs := n.startHandshakeTimer(context.Background())
+	defer hs.stop()
+	hs.watch(conn)
+	conn.SetDeadline(osDeadline(n.cfg.HandshakeTimeout))
+	refuse = func(err error) {
+		log.Info("refused inbound peer", "reason", hs.err(err))
+		conn.Close()
+	}
 	raw := newRawConn(conn)
 	old, err := raw.peekOldProtocol()
 	if err != nil {
@@ -192,16 +200,14 @@ func (n *Network) serveInbound(conn net.Conn) {
 		refuse(protocolError(1))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.HandshakeTimeout)
-	defer cancel()
-	tc, addr, err := n.tlsHandshake(ctx, raw, true)
+	tc, addr, err := n.tlsHandshake(hs.ctx, raw, true)
 	if err != nil {
 		refuse(err)
 		return
 	}
 	log = log.With("peer", addr.String())
 	refuse = func(err error) {
-		log.Info("refused inbound peer", "reason", err)
+		log.Info("refused inbound peer", "reason", hs.err(err))
 		tc.Close()
 	}
 	if n.isBanned(addrBanKey(addr)) {
@@ -233,7 +239,12 @@ func (n *Network) serveInbound(conn net.Conn) {
 		refuse(err)
 		return
 	}
-	if err := writeMsg(tc, (*wire.HelloAck)(n.makeHello())); err != nil {
+	err = writeMsg(tc, (*wire.HelloAck)(n.makeHello()))
+	if err == nil && !hs.stop() {
+		err = errHandshakeTimeout
+	}
+	if err != nil {
+		err = hs.err(err)
 		log.Info("handshake failed", "reason", err)
 		p.close("handshake: " + err.Error())
 		n.unregister(p)
@@ -256,28 +267,29 @@ func (n *Network) connect(ctx context.Context, addr string) error {
 	if k := dialBanKey(addr); k != "" && n.isBanned(k) {
 		return ErrBanned
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.HandshakeTimeout)
-	defer cancel()
-	conn, err := n.cfg.Transport.Dial(ctx, addr)
+	hs := n.startHandshakeTimer(ctx)
+	defer hs.stop()
+	conn, err := n.cfg.Transport.Dial(hs.ctx, addr)
 	if err != nil {
-		return err
+		return hs.err(err)
 	}
 	if !n.trackConn(conn) {
 		conn.Close()
 		return ErrClosed
 	}
 	defer n.untrackConn(conn)
+	hs.watch(conn)
 	fail := func(err error) error {
 		conn.Close()
-		return err
+		return hs.err(err)
 	}
 	host, loopback := remoteHost(conn.RemoteAddr())
 	if !loopback && n.isBanned(ipBanKey(host)) {
 		return fail(ErrBanned)
 	}
-	conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	conn.SetDeadline(osDeadline(n.cfg.HandshakeTimeout))
 	raw := newRawConn(conn)
-	tc, peerAddr, err := n.tlsHandshake(ctx, raw, false)
+	tc, peerAddr, err := n.tlsHandshake(hs.ctx, raw, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -300,6 +312,9 @@ func (n *Network) connect(ctx context.Context, addr string) error {
 	info := n.infoFrom(h, peerAddr, conn, false)
 	if err := n.acceptPeer(info); err != nil {
 		return fail(err)
+	}
+	if !hs.stop() {
+		return fail(errHandshakeTimeout)
 	}
 	p := newPeer(n, tc, info, addr)
 	if err := n.register(p); err != nil {
@@ -451,7 +466,7 @@ func (n *Network) removePeer(p *peer) {
 		delete(n.peers, p.info.ID)
 	}
 	if c := n.cands[p.dialed]; c != nil {
-		c.next = time.Now().Add(dialBaseBackoff)
+		c.next = n.cfg.Clock.Now().Add(dialBaseBackoff)
 	}
 	n.mu.Unlock()
 	p.mu.Lock()
@@ -461,3 +476,94 @@ func (n *Network) removePeer(p *peer) {
 	n.emit(PeerEvent{Type: EventDisconnected, Peer: p.snapshot(), Reason: reason})
 	n.kickDialer()
 }
+
+var errHandshakeTimeout = fmt.Errorf("%w: timed out", ErrHandshake)
+
+// handshakeTimer bounds a handshake by Config.HandshakeTimeout on the
+// network's clock: when it fires it cancels ctx (a dial or TLS handshake
+// in progress) and closes the watched connection (a hello read or write in
+// progress). The socket deadline set alongside it is only the OS-clock
+// backstop (see osDeadline).
+type handshakeTimer struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	conn    net.Conn
+	fired   bool
+	stopped bool
+}
+
+func (n *Network) startHandshakeTimer(parent context.Context) *handshakeTimer {
+	ctx, cancel := context.WithCancel(parent)
+	h := &handshakeTimer{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	t := n.cfg.Clock.NewTimer(n.cfg.HandshakeTimeout)
+	go func() {
+		defer t.Stop()
+		select {
+		case <-h.done:
+			return
+		case <-t.C():
+		}
+		h.mu.Lock()
+		if h.stopped {
+			h.mu.Unlock()
+			return
+		}
+		h.fired = true
+		conn := h.conn
+		h.mu.Unlock()
+		cancel()
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	return h
+}
+
+// watch makes the timer close conn when it fires, at once if it has.
+func (h *handshakeTimer) watch(conn net.Conn) {
+	h.mu.Lock()
+	h.conn = conn
+	fired := h.fired
+	h.mu.Unlock()
+	if fired {
+		conn.Close()
+	}
+}
+
+// stop ends the handshake's time: from then on the timer closes nothing.
+// It reports false if the timer fired first (the connection is closed).
+func (h *handshakeTimer) stop() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.stopped && !h.fired {
+		h.stopped = true
+		close(h.done)
+	}
+	h.cancel()
+	return !h.fired
+}
+
+// err names a failure caused by the timer firing (which shows as a closed
+// connection or a cancelled context) as the timeout it is.
+func (h *handshakeTimer) err(err error) error {
+	h.mu.Lock()
+	fired := h.fired
+	h.mu.Unlock()
+	if fired && !errors.Is(err, errHandshakeTimeout) {
+		return fmt.Errorf("%w: %v", errHandshakeTimeout, err)
+	}
+	return err
+}
+
+// osDeadline is the time d from now on the OS clock, for net.Conn
+// deadlines: sockets (and memnet, which mimics them) compare deadlines
+// with the OS clock, so a deadline computed from an injected clock would
+// be wrong (a fake clock's Now may lie years away from the OS's). The
+// socket deadlines are only a backstop so that no read or write blocks
+// forever; the timeouts themselves run on Config.Clock (handshakeTimer,
+// peer.watchIdle). A test with a fake clock therefore keeps the timeouts
+// longer than it runs in real time, or the backstop acts first.
+func osDeadline(d time.Duration) time.Time { return time.Now().Add(d) }

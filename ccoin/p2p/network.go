@@ -202,6 +202,10 @@ func (n *Network) acceptLoop(ctx context.Context) {
 				return
 			}
 			n.log.Warn("accept failed", "error", err)
+			// The OS clock, not Config.Clock: this waits for the OS to
+			// recover (say, from running out of file descriptors), and
+			// on a fake clock it would stop accepting until a test
+			// moved time.
 			select {
 			case <-ctx.Done():
 				return
@@ -389,7 +393,7 @@ func (n *Network) banIdentity(addr crypto.Address, host string, loopback bool, r
 func (n *Network) ban(key, reason string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	now := time.Now()
+	now := n.cfg.Clock.Now()
 	if len(n.bans) >= maxBans {
 		for k, until := range n.bans {
 			if now.After(until) {
@@ -414,7 +418,7 @@ func (n *Network) isBanned(key string) bool {
 	if !ok {
 		return false
 	}
-	if time.Now().After(until) {
+	if n.cfg.Clock.Now().After(until) {
 		delete(n.bans, key)
 		return false
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/p2p/wire"
 
 	"github.com/hashicorp/go-hclog"
@@ -66,6 +67,11 @@ type peer struct {
 
 	sendMu sync.Mutex // orders queueing against the final drain
 	dead   bool       // drained: nothing more is queued
+
+	// For watchIdle, in UnixNano on the network's clock: since when the
+	// reader has been waiting for a frame, and the writer writing (0: not).
+	readSince  atomic.Int64
+	writeSince atomic.Int64
 
 	mu      sync.Mutex
 	info    PeerInfo
@@ -249,7 +255,8 @@ func (p *peer) release(size int64) {
 // that waits for the node's budget is not at fault and is not dropped.
 // It reports false if the peer is gone.
 func (p *peer) reserve(size int64) bool {
-	deadline := time.Now().Add(p.n.cfg.IdleTimeout)
+	clk := p.n.cfg.Clock
+	deadline := clk.Now().Add(p.n.cfg.IdleTimeout)
 	for {
 		var freed <-chan struct{}
 		if p.serving.Load() < int32(p.n.cfg.MaxServing) {
@@ -265,17 +272,17 @@ func (p *peer) reserve(size int64) bool {
 			}
 		}
 		var (
-			timer   *time.Timer
+			timer   clock.Timer
 			timeout <-chan time.Time
 		)
 		if p.answerBytes.Load() > 0 {
-			timer = time.NewTimer(time.Until(deadline))
-			timeout = timer.C
+			timer = clk.NewTimer(deadline.Sub(clk.Now()))
+			timeout = timer.C()
 		}
 		gone, expired := false, false
 		select {
 		case <-p.drained: // the peer reads: give it a new IdleTimeout
-			deadline = time.Now().Add(p.n.cfg.IdleTimeout)
+			deadline = clk.Now().Add(p.n.cfg.IdleTimeout)
 		case <-freed:
 		case <-p.closed:
 			gone = true
@@ -363,10 +370,14 @@ func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
 // run serves the peer until it disconnects; it owns the writer goroutine.
 func (p *peer) run() {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		p.writeLoop()
+	}()
+	go func() {
+		defer wg.Done()
+		p.watchIdle()
 	}()
 	p.sendPeers()
 	p.readLoop()
@@ -378,16 +389,20 @@ func (p *peer) run() {
 
 func (p *peer) writeLoop() {
 	bw := bufio.NewWriterSize(p.conn, 64<<10)
-	ping := time.NewTicker(p.n.cfg.PingInterval)
+	clk := p.n.cfg.Clock
+	ping := clk.NewTicker(p.n.cfg.PingInterval)
 	defer ping.Stop()
-	txTick := time.NewTicker(txFlushInterval)
+	txTick := clk.NewTicker(txFlushInterval)
 	defer txTick.Stop()
-	pex := time.NewTicker(pexInterval)
+	pex := clk.NewTicker(pexInterval)
 	defer pex.Stop()
 	var pingNonce uint64
 	for {
 		var err error
-		deadline := func() { p.conn.SetWriteDeadline(time.Now().Add(p.n.cfg.IdleTimeout)) }
+		deadline := func() {
+			p.writeSince.Store(clk.Now().UnixNano())
+			p.conn.SetWriteDeadline(osDeadline(p.n.cfg.IdleTimeout))
+		}
 		select {
 		case <-p.closed:
 			return
@@ -407,23 +422,60 @@ func (p *peer) writeLoop() {
 		case <-p.txKick:
 			deadline()
 			err = p.writeTxs(bw)
-		case <-txTick.C:
+		case <-txTick.C():
 			deadline()
 			err = p.writeTxs(bw)
-		case <-ping.C:
+		case <-ping.C():
 			deadline()
 			pingNonce++
 			err = writeMsg(bw, &wire.Ping{Nonce: pingNonce})
-		case <-pex.C:
+		case <-pex.C():
 			p.sendPeers()
 		}
 		if err == nil && bw.Buffered() > 0 {
 			err = bw.Flush()
 		}
+		p.writeSince.Store(0)
 		if err != nil {
 			p.close("write: " + err.Error())
 			return
 		}
+	}
+}
+
+// watchIdle drops the peer when the reader has waited IdleTimeout for a
+// frame, or a write to it has been blocked that long, as measured by the
+// network's clock. Time the reader spends handling a frame (or waiting in
+// reserve) does not count. The socket deadlines of readLoop and writeLoop
+// do the same on the OS clock, as a backstop (see osDeadline).
+func (p *peer) watchIdle() {
+	clk, idle := p.n.cfg.Clock, p.n.cfg.IdleTimeout
+	t := clk.NewTimer(idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case <-t.C():
+		}
+		now := clk.Now().UnixNano()
+		wait := idle
+		if since := p.readSince.Load(); since != 0 {
+			if wait = idle - time.Duration(now-since); wait <= 0 {
+				p.close("idle timeout")
+				return
+			}
+		}
+		if since := p.writeSince.Load(); since != 0 {
+			w := idle - time.Duration(now-since)
+			if w <= 0 {
+				p.log.Warn("dropping slow peer", "reason", "write blocked")
+				p.close("write: timed out")
+				return
+			}
+			wait = min(wait, w)
+		}
+		t.Reset(wait) // only after a fire: nothing stale is left in t.C()
 	}
 }
 
@@ -459,9 +511,12 @@ func (p *peer) writeTxs(w io.Writer) error {
 func (p *peer) readLoop() {
 	br := bufio.NewReaderSize(p.conn, 64<<10)
 	lim := newLimiter(p.n.cfg.MaxMsgsPerSec, p.n.cfg.MaxBytesPerSec, p.n.cfg.MaxFrame)
+	clk := p.n.cfg.Clock
 	for {
-		p.conn.SetReadDeadline(time.Now().Add(p.n.cfg.IdleTimeout))
+		p.readSince.Store(clk.Now().UnixNano())
+		p.conn.SetReadDeadline(osDeadline(p.n.cfg.IdleTimeout))
 		h, body, err := wire.ReadFrame(br, p.n.cfg.MaxFrame)
+		p.readSince.Store(0)
 		if err != nil {
 			var ne net.Error
 			switch {
@@ -477,15 +532,17 @@ func (p *peer) readLoop() {
 			}
 			return
 		}
-		ok, pause := lim.take(time.Now(), len(body)+wire.FrameOverhead)
+		ok, pause := lim.take(clk.Now(), len(body)+wire.FrameOverhead)
 		if !ok {
 			p.misbehave("flood: message rate over the limit")
 			return
 		}
 		if pause > 0 {
+			t := clk.NewTimer(pause)
 			select {
-			case <-time.After(pause):
+			case <-t.C():
 			case <-p.closed:
+				t.Stop()
 				return
 			}
 		}
@@ -563,7 +620,7 @@ func (p *peer) handle(m wire.Message) string {
 		p.answer(n.cfg.MaxFrame+wire.FrameOverhead, func() wire.Message { return p.serveBlocks(m) })
 	case *wire.GetLeader:
 		p.answer(smallAnswer, func() wire.Message {
-			slot, leader := n.chain.Leader(uint64(time.Now().UnixMilli()))
+			slot, leader := n.chain.Leader(uint64(n.cfg.Clock.Now().UnixMilli()))
 			return &wire.Leader{ReqID: m.ReqID, Slot: slot, Leader: leader[:]}
 		})
 	case *wire.GetSnapshot:

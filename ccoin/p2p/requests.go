@@ -3,7 +3,6 @@ package p2p
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"ccoin/ccoin/p2p/wire"
 )
@@ -89,7 +88,7 @@ func (n *Network) request(ctx context.Context, peerID uint64, req wire.Request, 
 		p.forget(id)
 		return nil, p, ErrPeerGone
 	}
-	t := time.NewTimer(n.cfg.RequestTimeout)
+	t := n.cfg.Clock.NewTimer(n.cfg.RequestTimeout)
 	defer t.Stop()
 	select {
 	case a := <-pr.ch:
@@ -100,7 +99,7 @@ func (n *Network) request(ctx context.Context, peerID uint64, req wire.Request, 
 	case <-n.done:
 		p.forget(id)
 		return nil, p, ErrClosed
-	case <-t.C:
+	case <-t.C():
 		p.forget(id)
 		return nil, p, fmt.Errorf("%w: %s to peer %d", ErrTimeout, req.Header(), peerID)
 	case <-ctx.Done():
