@@ -30,7 +30,7 @@ test: ## every test with the race detector, then 200 simulator seeds (the README
 test-race: test ## alias of test
 
 test-sync: ## the late-joiner test at full size (10,000 blocks; the race detector shrinks it in make test)
-	CCOIN_TEST_SYNC_BLOCKS=10000 $(GO) test -count=1 -v -run '^TestClusterLateJoinerSync$$' ./ccoin/node
+	CCOIN_TEST_SYNC_BLOCKS=10000 $(GO) test -count=1 -v -run '^TestClusterLateJoinerSync$$' ./node
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -11,7 +11,7 @@ import (
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
-	"ccoin/ccoin/node"
+	"ccoin/node"
 )
 
 // ManifestFile names the devnet manifest inside the directory.

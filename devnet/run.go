@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"ccoin/ccoin/crypto"
-	"ccoin/ccoin/node"
+	"ccoin/node"
 	"ccoin/discovery"
 	"ccoin/web"
 )

@@ -25,6 +25,6 @@
 // What a node does between its parts (import, orphans and ancestor fetch,
 // held near-future blocks, gossip relay, head announcements standing in
 // for sync) is written here in node.go; the real node's equivalents live
-// in ccoin/node. Moving them into one package that both use is the next
+// in package node (node/). Moving them into one package that both use is the next
 // step of the node split.
 package sim

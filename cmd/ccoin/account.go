@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"ccoin/ccoin/crypto"
-	"ccoin/ccoin/node"
+	"ccoin/node"
 )
 
 func runCreateAccount(ctx context.Context, args []string, out io.Writer) error {

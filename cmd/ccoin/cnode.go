@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"ccoin/ccoin/node"
+	"ccoin/node"
 	"ccoin/web"
 )
 

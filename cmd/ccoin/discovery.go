@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"ccoin/ccoin/node"
+	"ccoin/node"
 	"ccoin/discovery"
 )
 

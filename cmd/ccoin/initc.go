@@ -8,7 +8,7 @@ import (
 
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/genesis"
-	"ccoin/ccoin/node"
+	"ccoin/node"
 )
 
 func runInitc(ctx context.Context, args []string, out io.Writer) error {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"ccoin/ccoin/node"
+	"ccoin/node"
 )
 
 // command is one subcommand; run gets the arguments after its name.

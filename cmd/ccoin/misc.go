@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"ccoin/ccoin/node"
+	"ccoin/node"
 )
 
 func runVersion(ctx context.Context, args []string, out io.Writer) error {

@@ -16,7 +16,7 @@ import (
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/genesis"
-	"ccoin/ccoin/node"
+	"ccoin/node"
 	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/types"
 )
