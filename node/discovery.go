@@ -28,7 +28,7 @@ func (n *Node) runDiscovery(ctx context.Context) error {
 		e := discovery.Entry{Host: host, Port: port, NetworkID: n.g.File.NetworkID, ChainID: n.g.ChainID.String(), NodeType: n.opts.Type}
 		go c.RunRegistrar(ctx, e, refresh)
 	}
-	t := time.NewTicker(refresh)
+	t := n.opts.Clock.NewTicker(refresh)
 	defer t.Stop()
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -43,7 +43,7 @@ func (n *Node) runDiscovery(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

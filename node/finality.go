@@ -184,7 +184,7 @@ func (n *Node) runVoter(ctx context.Context) error {
 		if due > now {
 			wait = time.Duration(due-now) * time.Millisecond
 		}
-		t := time.NewTimer(wait)
+		t := n.opts.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -192,7 +192,7 @@ func (n *Node) runVoter(ctx context.Context) error {
 		case e := <-n.voteNow:
 			t.Stop()
 			n.castVote(e)
-		case <-t.C:
+		case <-t.C():
 			n.castVote(slot)
 			// Sleep into the next slot so one slot gets one timed vote.
 			next := sched.SlotStart(slot + 1)
@@ -202,7 +202,7 @@ func (n *Node) runVoter(ctx context.Context) error {
 					return nil
 				case e := <-n.voteNow:
 					n.castVote(e)
-				case <-time.After(time.Duration(next-now) * time.Millisecond):
+				case <-n.opts.Clock.After(time.Duration(next-now) * time.Millisecond):
 				}
 			}
 		}

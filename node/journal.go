@@ -22,7 +22,7 @@ func JournalPath(datadir string) string { return filepath.Join(datadir, "txpool.
 // saving a half-restored pool at shutdown would lose the rest.
 func (n *Node) runJournal(ctx context.Context) error {
 	path := JournalPath(n.opts.DataDir)
-	start := time.Now()
+	start := n.opts.Clock.Now()
 	added, dropped, err := n.pool.LoadJournal(path)
 	switch {
 	case errors.Is(err, txpool.ErrJournal):
@@ -32,19 +32,19 @@ func (n *Node) runJournal(ctx context.Context) error {
 		return err
 	case added+dropped > 0:
 		n.log.Info("restored pooled transactions", "restored", added, "dropped", dropped,
-			"took", time.Since(start).Round(time.Millisecond))
+			"took", n.opts.Clock.Now().Sub(start).Round(time.Millisecond))
 	}
 	if ctx.Err() != nil {
 		return nil
 	}
 	n.journalReady.Store(true)
-	t := time.NewTicker(journalInterval)
+	t := n.opts.Clock.NewTicker(journalInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 			if _, err := n.pool.SaveJournal(path); err != nil {
 				n.log.Warn("journal the pool", "error", err)
 			}

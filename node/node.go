@@ -200,7 +200,7 @@ func (n *Node) openChain() error {
 	cfg := n.opts.Config
 	var err error
 	poolCfg := txpool.Config{ChainID: n.g.ChainID, MaxTotal: cfg.Pool.MaxTotal, MaxPerAccount: cfg.Pool.MaxPerAccount,
-		Logger: n.log.Named("txpool"), Now: n.opts.Now, Keys: n.keys,
+		Logger: n.log.Named("txpool"), Now: n.opts.Now, Clock: n.opts.Clock, Keys: n.keys,
 		MaxPending: maxPending(cfg, n.g.File.BlockMining.MaxBound, n.g.MaxBlockBytes)}
 	if cfg.Pool.TTLSeconds > 0 {
 		poolCfg.TTL = time.Duration(cfg.Pool.TTLSeconds) * time.Second

@@ -161,8 +161,8 @@ func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {
 			"offset-ms", off, "samples", n, "limit-ms", sched.IntervalMs/4)
 		return
 	}
-	if s.cfg.Clock != nil && s.cfg.Clock.Ahead() && time.Since(s.aheadWarned) > time.Minute {
-		s.aheadWarned = time.Now()
+	if now := s.now(); s.cfg.Clock != nil && s.cfg.Clock.Ahead() && now.Sub(s.aheadWarned) > time.Minute {
+		s.aheadWarned = now
 		off, n := s.cfg.Clock.Offset()
 		log.Warn("other sealers' blocks arrive late: the local clock may be ahead (check NTP) or the network is overloaded; sealing anyway",
 			"offset-ms", off, "samples", n, "limit-ms", sched.IntervalMs/4)

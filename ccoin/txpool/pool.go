@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/types"
 )
@@ -38,6 +39,7 @@ type Config struct {
 	TTL        time.Duration // default 10 min: queued transactions older than this expire
 	Logger     hclog.Logger
 	Now        func() time.Time
+	Clock      clock.Clock // drives Run's expiry ticker; nil: the system clock
 	// Keys parses keys and remembers verified signatures; the node shares
 	// one with its chain and API so a transaction is verified once. Nil:
 	// the pool keeps its own.
@@ -352,13 +354,13 @@ func (p *Pool) Reset(touched []crypto.Address) {
 
 // Run expires stale queued transactions about every TTL/10 until ctx ends.
 func (p *Pool) Run(ctx context.Context) error {
-	t := time.NewTicker(p.expiryInterval())
+	t := clock.Or(p.cfg.Clock).NewTicker(p.expiryInterval())
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 			p.mu.Lock()
 			p.expireLocked(p.now())
 			p.mu.Unlock()
