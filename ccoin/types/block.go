@@ -99,6 +99,20 @@ func (b *Block) VerifySeal(keys *crypto.KeyCache) error {
 	return nil
 }
 
+// PeekBlockID returns the id of an encoded block from its header alone,
+// without decoding its transactions: a node checks whether it has a block
+// before it pays for the body (gossip delivers most blocks several times).
+// The rest of the encoding is not checked; DecodeBlock does that.
+func PeekBlockID(p []byte) (Hash, error) {
+	r := reader{b: p}
+	r.array(4)
+	h := readHeader(&r)
+	if r.err != nil {
+		return Hash{}, fmt.Errorf("block: %w", r.err)
+	}
+	return h.ID(), nil
+}
+
 // DecodeBlock parses a block and refuses trailing bytes.
 func DecodeBlock(p []byte) (*Block, error) {
 	r := reader{b: p}

@@ -147,5 +147,32 @@ func FuzzDecodeBlock(f *testing.F) {
 		if !bytes.Equal(blk.Encode(nil), b) {
 			t.Fatalf("decoded block re-encodes differently")
 		}
+		// The header alone names the same block.
+		if id, err := PeekBlockID(b); err != nil || id != blk.ID() {
+			t.Fatalf("PeekBlockID: %s, %v; DecodeBlock: %s", id, err, blk.ID())
+		}
 	})
+}
+
+func TestPeekBlockID(t *testing.T) {
+	h := Header{Version: 1, ChainID: Hash{9}, Number: 5, Parent: Hash{8}, Sealer: [20]byte{7}}
+	raw := (&Block{Header: h, Txs: []*Transaction{sampleTx(), sampleTx()}}).Encode(nil)
+	blk, err := DecodeBlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := PeekBlockID(raw)
+	if err != nil || id != blk.ID() || id != h.ID() {
+		t.Fatalf("peek %s %v, block %s", id, err, blk.ID())
+	}
+	// A damaged body is not the peek's business (DecodeBlock refuses it),
+	// a damaged header is.
+	if _, err := PeekBlockID(raw[:len(raw)-3]); err != nil {
+		t.Fatalf("truncated body: %v", err)
+	}
+	for _, bad := range [][]byte{nil, {0x94}, raw[:20], {0xc0}} {
+		if _, err := PeekBlockID(bad); !errors.Is(err, ErrEncoding) {
+			t.Errorf("PeekBlockID(% x...): %v", bad[:min(len(bad), 4)], err)
+		}
+	}
 }
