@@ -13,8 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"ccoin/ccoin/crypto"
-	"ccoin/node"
 	"ccoin/discovery"
+	"ccoin/node"
 	"ccoin/web"
 )
 

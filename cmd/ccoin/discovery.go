@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"ccoin/node"
 	"ccoin/discovery"
+	"ccoin/node"
 )
 
 // defaultDiscoveryDir sits beside a node's default data directory (~/.ccoin).

@@ -16,9 +16,9 @@ import (
 	"ccoin/ccoin/chain"
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/genesis"
-	"ccoin/node"
 	"ccoin/ccoin/snapshot"
 	"ccoin/ccoin/types"
+	"ccoin/node"
 )
 
 const snapshotUsage = "usage: ccoin snapshot export --out FILE [--at finalized] [-c ccoin.json] [--datadir D]\n       ccoin snapshot import FILE [--genesis genesis.json] [-c ccoin.json] [--datadir D]\nrun 'ccoin snapshot export -h' or 'ccoin snapshot import -h' for their flags"
