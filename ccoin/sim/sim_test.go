@@ -2,6 +2,7 @@ package sim
 
 import (
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,6 +102,7 @@ func TestSweep(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CCOIN_SIM_SEEDS")); err == nil {
 		n = v
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as cmd/ccoin-sim does
 	sum, err := Sweep(1, n, DefaultShape, Options{}, 2, 0)
 	if err != nil {
 		t.Fatal(err)

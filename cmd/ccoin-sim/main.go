@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -32,6 +33,12 @@ func run() int {
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
+	if os.Getenv("GOGC") == "" {
+		// A schedule allocates a lot of short-lived memory (memtables,
+		// decoded blocks and votes) and keeps little: collecting a quarter
+		// as often costs some memory and saves about a tenth of the CPU.
+		debug.SetGCPercent(400)
+	}
 	if *cpuprof != "" {
 		stop, err := startProfile(*cpuprof)
 		if err != nil {
