@@ -34,10 +34,13 @@ func (n *Node) runJournal(ctx context.Context) error {
 		n.log.Info("restored pooled transactions", "restored", added, "dropped", dropped,
 			"took", n.opts.Clock.Now().Sub(start).Round(time.Millisecond))
 	}
+	// The restore is complete (LoadJournal does not stop early), so the
+	// pool may be journaled at shutdown even if that has begun already: a
+	// node stopped right after it started keeps what it accepted meanwhile.
+	n.journalReady.Store(true)
 	if ctx.Err() != nil {
 		return nil
 	}
-	n.journalReady.Store(true)
 	t := n.opts.Clock.NewTicker(journalInterval)
 	defer t.Stop()
 	for {
