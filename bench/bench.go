@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,8 @@ type runner struct {
 	lanes   []lane
 	led     *ledger
 	rep     *Report
+
+	backoffs atomic.Int64 // batches a node asked us to send again later
 }
 
 // Run performs a whole run: fund, pre-sign, calibrate, measure. When ctx
@@ -449,14 +452,39 @@ func (r *runner) submitAll(ctx context.Context) {
 				if !r.cfg.Now().Before(deadline) {
 					return
 				}
-				r.send(ctx, ln.node, b)
+				// A node that answers overloaded or busy asks us to come
+				// back after Retry-After: the lane waits and sends the same
+				// batch again, as a well-behaved client does, while the
+				// run lasts.
+				for {
+					wait, again := r.send(ctx, ln.node, b)
+					if !again {
+						break
+					}
+					r.backoffs.Add(1)
+					if !r.cfg.Now().Add(wait).Before(deadline) || !sleep(ctx, wait) {
+						r.refuse(b, "overloaded")
+						return
+					}
+				}
 			}
 		})
 	}
 	wg.Wait()
+	r.rep.Backoffs = int(r.backoffs.Load())
 }
 
-func (r *runner) send(ctx context.Context, node int, b *batch) {
+// refuse records a batch the node refused as a whole.
+func (r *runner) refuse(b *batch, code string) {
+	for _, rec := range b.recs {
+		r.led.outcome(rec, code)
+	}
+}
+
+// send submits one batch and records each transfer's outcome. When the
+// node refuses the whole batch for now (503 overloaded or busy) nothing is
+// recorded: it returns the node's Retry-After and again = true.
+func (r *runner) send(ctx context.Context, node int, b *batch) (wait time.Duration, again bool) {
 	r.led.sent(b.recs, r.cfg.Now())
 	resp, err := r.clients[node].submit(ctx, b.body)
 	if err == nil && len(resp.Results) != len(b.recs) {
@@ -471,11 +499,12 @@ func (r *runner) send(ctx context.Context, node int, b *batch) {
 		case ctx.Err() != nil:
 			code = "cancelled"
 		}
-		r.cfg.Logger.Debug("batch failed", "node", r.cfg.Nodes[node], "code", code, "error", err)
-		for _, rec := range b.recs {
-			r.led.outcome(rec, code)
+		if ae != nil && ae.Status == http.StatusServiceUnavailable && (ae.Code == api.CodeOverloaded || ae.Code == api.CodeBusy) {
+			return max(ae.RetryAfter, time.Second), true
 		}
-		return
+		r.cfg.Logger.Debug("batch failed", "node", r.cfg.Nodes[node], "code", code, "error", err)
+		r.refuse(b, code)
+		return 0, false
 	}
 	for i, res := range resp.Results {
 		code := ""
@@ -487,6 +516,7 @@ func (r *runner) send(ctx context.Context, node int, b *batch) {
 		}
 		r.led.outcome(b.recs[i], code)
 	}
+	return 0, false
 }
 
 // drain waits for the accepted transfers to be included and finalized,

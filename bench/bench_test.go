@@ -306,3 +306,23 @@ func TestRunReusesWorkload(t *testing.T) {
 		t.Fatalf("damaged file: %v", err)
 	}
 }
+
+// TestRunBacksOffWhenOverloaded: batches a node refuses with 503 overloaded
+// are sent again after Retry-After, and every transfer is then included.
+func TestRunBacksOffWhenOverloaded(t *testing.T) {
+	ks := keys(t)
+	f := newFakeChain(t, ks[0].Address())
+	f.overloaded = 3
+	s := f.server("a")
+	stop := f.run(30 * time.Millisecond)
+	defer stop()
+	cfg := baseConfig(t, f, s.URL)
+	cfg.Txs, cfg.Batch = 60, 20
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Backoffs != 3 || rep.Included != 60 || rep.RejectedTotal() != 0 {
+		t.Fatalf("backoffs %d included %d rejected %v; want 3, 60, none", rep.Backoffs, rep.Included, rep.Rejected)
+	}
+}

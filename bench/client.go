@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,9 +33,10 @@ type nodeClient struct {
 // apiError is a non-2xx answer; Code is the API's stable code, or
 // "http_<status>" when the body had none.
 type apiError struct {
-	Status  int
-	Code    string
-	Message string
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter time.Duration // from the Retry-After header, when given
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -88,7 +90,11 @@ func (c *nodeClient) doType(ctx context.Context, method, path, ctype string, bod
 			}
 			return &apiError{Status: resp.StatusCode, Code: fmt.Sprintf("http_%d", resp.StatusCode), Message: strings.TrimSpace(msg)}
 		}
-		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		ae := &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			ae.RetryAfter = time.Duration(s) * time.Second
+		}
+		return ae
 	}
 	if err := json.Unmarshal(p, out); err != nil {
 		return fmt.Errorf("%w: %s %s: decode: %v", ErrNode, method, path, err)

@@ -37,6 +37,7 @@ type fakeChain struct {
 	subs        map[chan string]struct{}
 	rejectNonce uint64 // a sender transfer with this nonce gets pool_full
 	rejectAll   string // every transaction gets this code
+	overloaded  int    // this many more POST /txs (after funding) are answered 503 overloaded
 	perServer   map[string]int
 	sentTo      map[string]string // tx id -> server that received it
 	dupSends    int
@@ -81,6 +82,17 @@ func (f *fakeChain) server(name string) *httptest.Server {
 		if r.Header.Get("Content-Type") != api.ContentTypeMsgpack {
 			// The bench sends canonical transactions, never JSON.
 			writeJSONT(w, 415, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeUnsupportedMedia, Message: "want msgpack"}})
+			return
+		}
+		f.mu.Lock()
+		refuse := f.overloaded > 0 && len(f.seen) > 0 // funding goes through
+		if refuse {
+			f.overloaded--
+		}
+		f.mu.Unlock()
+		if refuse {
+			w.Header().Set("Retry-After", "1")
+			writeJSONT(w, 503, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeOverloaded, Message: "busy blocks"}})
 			return
 		}
 		var raws [][]byte

@@ -78,6 +78,7 @@ type Report struct {
 	Accepted  int            `json:"accepted"`
 	Rejected  map[string]int `json:"rejected"` // by API error code
 	Unsent    int            `json:"unsent"`   // pre-signed but not sent before the duration ran out
+	Backoffs  int            `json:"backoffs"` // batches a node refused for now (503 overloaded or busy) and got again after Retry-After
 	Included  int            `json:"included"`
 	Finalized int            `json:"finalized"`
 
@@ -119,8 +120,8 @@ func (r *Report) WriteText(w io.Writer) {
 		r.KeygenS, r.FundingS, r.SignS, r.SignRate, r.Workers)
 	fmt.Fprintf(w, "verify: %.0f verify/s on %d workers -> ceiling %.0f tx/s for %d nodes on this machine\n",
 		r.VerifyRate, r.Workers, r.Ceiling, r.NetworkNodes)
-	fmt.Fprintf(w, "submitted %d in %.1fs (%.0f tx/s), accepted %d (%.0f tx/s), rejected %d%s, unsent %d\n",
-		r.Submitted, r.SubmitS, r.SubmitRate, r.Accepted, r.AcceptRate, r.RejectedTotal(), reasons(r.Rejected), r.Unsent)
+	fmt.Fprintf(w, "submitted %d in %.1fs (%.0f tx/s), accepted %d (%.0f tx/s), rejected %d%s, unsent %d, batches resent after Retry-After %d\n",
+		r.Submitted, r.SubmitS, r.SubmitRate, r.Accepted, r.AcceptRate, r.RejectedTotal(), reasons(r.Rejected), r.Unsent, r.Backoffs)
 	fmt.Fprintf(w, "included %d (%.0f tx/s over %.1fs, %.1f%% of ceiling), finalized %d (%.0f tx/s over %.1fs, %.1f%% of ceiling)\n",
 		r.Included, r.IncludedRate, r.IncludedS, 100*r.CeilingFraction, r.Finalized, r.FinalizedRate, r.FinalizedS, 100*r.FinalizedFraction)
 	lat := func(name string, l Latency) {

@@ -148,11 +148,10 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error
 	}
 	now := p.now()
 	accepted := 0
+	// A batch admitted above is taken whole even if it crosses MaxPending
+	// (MaxTotal still holds): refusing its tail would leave each sender's
+	// later nonces waiting behind a gap the client must first notice.
 	for _, i := range order {
-		if admit && p.cfg.MaxPending > 0 && p.pendingN >= p.cfg.MaxPending {
-			errs[i] = fmt.Errorf("%w: %d transactions wait for blocks", ErrOverloaded, p.pendingN)
-			continue
-		}
 		if errs[i] = p.insertLocked(txs[i], now); errs[i] == nil {
 			accepted++
 		}

@@ -31,10 +31,11 @@ type Config struct {
 	MaxFutureGap  uint64 // default 64: nonce at most NextNonce + gap, else ErrNonceGap
 	MaxQueued     int    // default 20,000 future transactions in total
 	// MaxPending bounds the executable transactions: at this many, Add,
-	// AddFromPeer and AddVerified refuse new ones with ErrOverloaded (the
-	// node sets it to a few blocks' worth, so a client learns at once that
-	// it must slow down instead of waiting behind a growing backlog).
-	// 0: no bound besides MaxTotal.
+	// AddFromPeer and AddVerified refuse new batches with ErrOverloaded
+	// (the node sets it to a few blocks' worth, so a client learns at once
+	// that it must slow down instead of waiting behind a growing backlog).
+	// A batch admitted below the bound is taken whole. 0: no bound besides
+	// MaxTotal.
 	MaxPending int
 	TTL        time.Duration // default 10 min: queued transactions older than this expire
 	Logger     hclog.Logger
