@@ -10,10 +10,12 @@ import (
 	"mime"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"ccoin/ccoin/txpool"
 	"ccoin/ccoin/types"
 )
 
@@ -126,6 +128,16 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 
 	if len(txs) > 0 {
 		errs := s.sub.SubmitVerifiedTxs(txs)
+		// The pool filled between the check above and this batch (another
+		// batch took the last room): nothing of it was taken, so answer as
+		// for an overloaded node, and the client resends it whole.
+		if len(errs) == len(txs) && !slices.ContainsFunc(errs, func(err error) bool { return !errors.Is(err, txpool.ErrOverloaded) }) {
+			wait, _ := s.sub.Overloaded()
+			retryAfter(w, wait)
+			writeError(w, errorf(http.StatusServiceUnavailable, CodeOverloaded,
+				"more transactions wait than the next blocks can include; retry after %ss", w.Header().Get("Retry-After")))
+			return
+		}
 		for k, i := range slots {
 			var err error
 			if k < len(errs) {

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"ccoin/api"
+	"ccoin/api/apitest"
+	"ccoin/ccoin/txpool"
+	"ccoin/ccoin/types"
 )
 
 // msgpackBatch frames canonical transactions as POST /txs takes them in
@@ -136,5 +140,35 @@ func TestSubmitOverloaded(t *testing.T) {
 	f.SetOverloaded(0)
 	if resp, p := post(t, e, api.ContentTypeMsgpack, bytes.NewReader(body)); resp.StatusCode != 200 {
 		t.Fatalf("after overload: %d %s", resp.StatusCode, p)
+	}
+}
+
+// raceLost is a node whose pool filled between the API's overload check
+// and the batch: it refuses every transaction with txpool.ErrOverloaded.
+type raceLost struct{ api.Submitter }
+
+func (raceLost) Overloaded() (time.Duration, bool) { return 0, false }
+func (raceLost) SubmitVerifiedTxs(txs []*types.Transaction) []error {
+	errs := make([]error, len(txs))
+	for i := range errs {
+		errs[i] = fmt.Errorf("%w: full", txpool.ErrOverloaded)
+	}
+	return errs
+}
+
+// TestSubmitOverloadedRace: a batch the pool refused whole for overload is
+// answered 503 overloaded, so the client resends it whole (no nonce gaps).
+func TestSubmitOverloadedRace(t *testing.T) {
+	f, err := apitest.NewFake()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.Deps()
+	d.Submitter = raceLost{d.Submitter}
+	e := newEnvWith(t, f, d)
+	tx := f.MustSign(f.Keys.Alice, 5, f.Keys.Bob.Address(), 1, "")
+	resp, p := post(t, e, api.ContentTypeMsgpack, bytes.NewReader(api.EncodeTxBatch([][]byte{tx.Encode(nil)})))
+	if resp.StatusCode != 503 || errCode(t, p) != "overloaded" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("%d %s Retry-After %q", resp.StatusCode, p, resp.Header.Get("Retry-After"))
 	}
 }

@@ -71,9 +71,11 @@ func (l *ledger) sent(batch []*txRec, at time.Time) {
 		l.firstSent = at
 	}
 	for _, r := range batch {
+		if r.state != stateSent { // a batch sent again after Retry-After counts once
+			l.submitted++
+		}
 		r.sentAt, r.state = at, stateSent
 	}
-	l.submitted += len(batch)
 }
 
 // outcome records one transaction's answer; code is "" when accepted.
