@@ -26,8 +26,15 @@ func (p *Pool) Add(txs []*types.Transaction) []error {
 // verified, so a forged batch costs one check, not thousands) and nothing
 // of the batch is inserted. That transaction's error is ErrBadSignature;
 // the others then carry ErrNotVerified.
+//
+// MaxPending does not apply: backpressure belongs at the edge, where
+// clients submit (Add, AddVerified). A peer's copy refused for overload is
+// not sent again (the network remembers what each peer has), so refusing
+// gossip left transactions a client was told were accepted stuck in one
+// pool, or later nonces queued behind a gap, for good. MaxTotal and the
+// per-sender bounds still hold.
 func (p *Pool) AddFromPeer(txs []*types.Transaction) []error {
-	return p.add(txs, true, true, true)
+	return p.add(txs, true, true, false)
 }
 
 // AddVerified inserts transactions whose signatures were already verified

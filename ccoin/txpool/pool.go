@@ -30,8 +30,8 @@ type Config struct {
 	MaxPerAccount int    // default 4,096 (pending + queued)
 	MaxFutureGap  uint64 // default 64: nonce at most NextNonce + gap, else ErrNonceGap
 	MaxQueued     int    // default 20,000 future transactions in total
-	// MaxPending bounds the executable transactions: at this many, Add,
-	// AddFromPeer and AddVerified refuse new batches with ErrOverloaded
+	// MaxPending bounds the executable transactions: at this many, Add
+	// and AddVerified (clients' submissions) refuse new batches with ErrOverloaded
 	// (the node sets it to a few blocks' worth, so a client learns at once
 	// that it must slow down instead of waiting behind a growing backlog).
 	// A batch admitted below the bound is taken whole. 0: no bound besides

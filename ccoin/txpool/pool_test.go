@@ -528,18 +528,22 @@ func TestOverloaded(t *testing.T) {
 	if !p.Overloaded() {
 		t.Fatal("not overloaded at 4 of 3")
 	}
-	// Every path a client or peer uses is refused, forged or not: no
-	// signature is checked while overloaded.
-	for name, add := range map[string]func([]*types.Transaction) []error{"Add": p.Add, "AddFromPeer": p.AddFromPeer, "AddVerified": p.AddVerified} {
+	// Both paths a client's submission takes are refused, forged or not:
+	// no signature is checked while overloaded.
+	for name, add := range map[string]func([]*types.Transaction) []error{"Add": p.Add, "AddVerified": p.AddVerified} {
 		if err := add([]*types.Transaction{utx(b, 3, 1)})[0]; !errors.Is(err, ErrOverloaded) {
 			t.Fatalf("%s while overloaded: %v", name, err)
 		}
 	}
+	// Gossip is not: a refused copy would never be sent again.
+	if err := p.AddFromPeer([]*types.Transaction{utx(b, 3, 1)})[0]; errors.Is(err, ErrOverloaded) {
+		t.Fatalf("AddFromPeer refused for overload: %v", err)
+	}
 	// A reorg's abandoned transactions come back regardless.
-	mustAccept(t, p.Readmit([]*types.Transaction{utx(b, 3, 1)}))
-	// A block takes a's two and b's three: room again.
+	mustAccept(t, p.Readmit([]*types.Transaction{utx(b, 4, 1)}))
+	// A block takes a's two and b's four: room again.
 	st.set(a, 98, 2)
-	st.set(b, 97, 3)
+	st.set(b, 96, 4)
 	p.Reset([]crypto.Address{a, b})
 	if p.Overloaded() {
 		t.Fatalf("still overloaded after a block: %+v", p.Stats())
