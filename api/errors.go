@@ -89,6 +89,9 @@ func toError(err error, notFound string) *Error {
 	if errors.Is(err, ErrNotFound) {
 		return &Error{Status: http.StatusNotFound, Code: notFound, Message: err.Error()}
 	}
+	if errors.Is(err, ErrProofUnavailable) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeProofUnavailable, Message: err.Error()}
+	}
 	if k, ok := kindErrors[rulekind.Of(err)]; ok {
 		return &Error{Status: k.status, Code: k.code, Message: err.Error()}
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/hex"
-	"errors"
 	"net/http"
 
 	"ccoin/ccoin/crypto"
@@ -170,11 +169,7 @@ func CertificateFromJSON(j *CertificateJSON) (*types.Certificate, error) {
 
 func (s *readRoutes) finality(w http.ResponseWriter, _ *http.Request) {
 	f, err := s.read.Finality()
-	if errors.Is(err, ErrProofUnavailable) {
-		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
-		return
-	}
-	if err != nil {
+	if err != nil { // ErrProofUnavailable: 503 proof_unavailable (toError)
 		s.writeErr(w, err, CodeNotFound)
 		return
 	}

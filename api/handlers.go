@@ -114,7 +114,7 @@ func (s *readRoutes) writeBlock(w http.ResponseWriter, r *http.Request, b *types
 // client's doing.
 func (s *base) writeErr(w http.ResponseWriter, err error, notFound string) {
 	e := toError(err, notFound)
-	if e.Status >= 500 {
+	if e.Code == CodeInternal { // a 503 (overloaded, proof unavailable) is the node's state, not a failure
 		s.log.Error("backend failure", "error", err)
 	}
 	writeError(w, e)

@@ -87,11 +87,7 @@ func wantProof(r *http.Request) (bool, *Error) {
 
 func (s *readRoutes) accountProof(w http.ResponseWriter, a crypto.Address) {
 	p, err := s.read.AccountProof(a)
-	if errors.Is(err, ErrProofUnavailable) {
-		writeError(w, errorf(http.StatusServiceUnavailable, CodeProofUnavailable, "%v", err))
-		return
-	}
-	if err != nil {
+	if err != nil { // ErrProofUnavailable: 503 proof_unavailable (toError)
 		s.writeErr(w, err, CodeNotFound)
 		return
 	}

@@ -14,8 +14,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"ccoin/ccoin/txpool"
+	"ccoin/ccoin/rulekind"
 	"ccoin/ccoin/types"
 )
 
@@ -54,9 +55,7 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 	// Overload is refused before the body is read: what the client sends
 	// would only join a backlog the next blocks cannot clear.
 	if wait, over := s.sub.Overloaded(); over {
-		retryAfter(w, wait)
-		writeError(w, errorf(http.StatusServiceUnavailable, CodeOverloaded,
-			"more transactions wait than the next blocks can include; retry after %ss", w.Header().Get("Retry-After")))
+		writeOverloaded(w, wait)
 		return
 	}
 	ctx := r.Context()
@@ -131,11 +130,9 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 		// The pool filled between the check above and this batch (another
 		// batch took the last room): nothing of it was taken, so answer as
 		// for an overloaded node, and the client resends it whole.
-		if len(errs) == len(txs) && !slices.ContainsFunc(errs, func(err error) bool { return !errors.Is(err, txpool.ErrOverloaded) }) {
+		if len(errs) == len(txs) && !slices.ContainsFunc(errs, func(err error) bool { return rulekind.Of(err) != rulekind.Overloaded }) {
 			wait, _ := s.sub.Overloaded()
-			retryAfter(w, wait)
-			writeError(w, errorf(http.StatusServiceUnavailable, CodeOverloaded,
-				"more transactions wait than the next blocks can include; retry after %ss", w.Header().Get("Retry-After")))
+			writeOverloaded(w, wait)
 			return
 		}
 		for k, i := range slots {
@@ -158,6 +155,14 @@ func (s *submitRoutes) submitTxs(w http.ResponseWriter, r *http.Request) {
 
 // requireJSON refuses a body not declared application/json (parameters such
 // as charset are allowed).
+// writeOverloaded answers 503 overloaded, asking the client to come back
+// after wait.
+func writeOverloaded(w http.ResponseWriter, wait time.Duration) {
+	retryAfter(w, wait)
+	writeError(w, errorf(http.StatusServiceUnavailable, CodeOverloaded,
+		"more transactions wait than the next blocks can include; retry after %ss", w.Header().Get("Retry-After")))
+}
+
 // batchDecoder reads a POST /txs body and hands each item over, decoded
 // (t) or refused (t nil, res saying why).
 type batchDecoder func(ctx context.Context, body io.Reader, limit int64, item func(t *types.Transaction, res SubmitResultJSON)) *Error
