@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"ccoin/ccoin/chain"
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/p2p"
 	"ccoin/ccoin/types"
 )
@@ -27,16 +28,8 @@ func (n *Node) regossipPool() { n.offerTxs(n.pool.Content(maxRegossip)) }
 // load) stayed here until some peer reconnected.
 func (n *Node) runRegossip(ctx context.Context) error {
 	every := max(time.Duration(regossipSlots*n.g.IntervalMs)*time.Millisecond, time.Second)
-	t := n.opts.Clock.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-			n.offerTxs(n.pool.Stale(every, maxRegossip))
-		}
-	}
+	clock.Every(ctx, n.opts.Clock, every, func() { n.offerTxs(n.pool.Stale(every, maxRegossip)) })
+	return nil
 }
 
 func (n *Node) offerTxs(txs []*types.Transaction) {
@@ -53,14 +46,7 @@ func (n *Node) offerTxs(txs []*types.Transaction) {
 // runFuture retries held near-future blocks once their slot starts.
 func (n *Node) runFuture(ctx context.Context) error {
 	sched := n.engine.Schedule()
-	t := n.opts.Clock.NewTicker(time.Duration(max(sched.IntervalMs/10, 10)) * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
+	clock.Every(ctx, n.opts.Clock, time.Duration(max(sched.IntervalMs/10, 10))*time.Millisecond, func() {
 		slot := sched.SlotAt(uint64(n.opts.Now().UnixMilli()))
 		for _, h := range n.future.due(slot) {
 			if v, err := n.importBlock(h.b, h.raw); v == p2p.Accepted {
@@ -69,5 +55,6 @@ func (n *Node) runFuture(ctx context.Context) error {
 				n.log.Debug("held block still not importable", "number", h.b.Header.Number, "error", err)
 			}
 		}
-	}
+	})
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"ccoin/ccoin/clock"
 	"ccoin/ccoin/txpool"
 )
 
@@ -41,18 +42,12 @@ func (n *Node) runJournal(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	t := n.opts.Clock.NewTicker(journalInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-			if _, err := n.pool.SaveJournal(path); err != nil {
-				n.log.Warn("journal the pool", "error", err)
-			}
+	clock.Every(ctx, n.opts.Clock, journalInterval, func() {
+		if _, err := n.pool.SaveJournal(path); err != nil {
+			n.log.Warn("journal the pool", "error", err)
 		}
-	}
+	})
+	return nil
 }
 
 // saveJournal journals the pool at shutdown, once it was restored.

@@ -72,3 +72,18 @@ func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 		return nil
 	}
 }
+
+// Every calls fn every d on c until ctx ends (the first call one d from
+// now): the periodic loop of the node's housekeeping tasks.
+func Every(ctx context.Context, c Clock, d time.Duration, fn func()) {
+	t := c.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			fn()
+		}
+	}
+}

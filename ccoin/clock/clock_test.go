@@ -60,3 +60,25 @@ func TestSleep(t *testing.T) {
 		t.Fatal("Sleep ignored a cancelled context")
 	}
 }
+
+func TestEvery(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan time.Time, 10)
+	done := make(chan struct{})
+	go func() { Every(ctx, f, time.Second, func() { calls <- f.Now() }); close(done) }()
+	for f.Timers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i <= 3; i++ {
+		f.Advance(time.Second)
+		if got := <-calls; !got.Equal(time.Unix(int64(i), 0)) {
+			t.Fatalf("call %d at %v", i, got)
+		}
+	}
+	cancel()
+	<-done
+	if f.Timers() != 0 {
+		t.Fatal("Every left its ticker running")
+	}
+}

@@ -355,18 +355,12 @@ func (p *Pool) Reset(touched []crypto.Address) {
 
 // Run expires stale queued transactions about every TTL/10 until ctx ends.
 func (p *Pool) Run(ctx context.Context) error {
-	t := clock.Or(p.cfg.Clock).NewTicker(p.expiryInterval())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-			p.mu.Lock()
-			p.expireLocked(p.now())
-			p.mu.Unlock()
-		}
-	}
+	clock.Every(ctx, clock.Or(p.cfg.Clock), p.expiryInterval(), func() {
+		p.mu.Lock()
+		p.expireLocked(p.now())
+		p.mu.Unlock()
+	})
+	return nil
 }
 
 func (p *Pool) expiryInterval() time.Duration {
