@@ -208,7 +208,7 @@ func decodeMsgpackBatch(ctx context.Context, body io.Reader, limit int64, item f
 			return msgpackError(ctx, err, limit, fmt.Sprintf("item %d: want a bin value", i))
 		}
 		if size > maxItemBytes {
-			return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "an item of the body is over %d bytes", maxItemBytes)
+			return bodyError(ctx, errItemTooLarge, limit)
 		}
 		raw := make([]byte, size)
 		if _, err := io.ReadFull(br, raw); err != nil {
@@ -282,12 +282,10 @@ func msgpackLen(br *bufio.Reader, fix byte, lens ...byte) (int, error) {
 }
 
 func msgpackError(ctx context.Context, err error, limit int64, what string) *Error {
-	var mbe *http.MaxBytesError
+	if e := bodyError(ctx, err, limit); e != nil {
+		return e
+	}
 	switch {
-	case errors.As(err, &mbe):
-		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "body exceeds %d bytes", limit)
-	case ctx.Err() != nil:
-		return errorf(http.StatusRequestTimeout, CodeTimeout, "request ended before the body was read")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errorf(http.StatusBadRequest, CodeBadRequest, "MessagePack body: %s: it ends early", what)
 	}
@@ -423,6 +421,15 @@ func expectEOF(ctx context.Context, dec *json.Decoder, limit int64) *Error {
 
 // readError classifies a failure to read or decode the body.
 func readError(ctx context.Context, err error, limit int64) *Error {
+	if e := bodyError(ctx, err, limit); e != nil {
+		return e
+	}
+	return errorf(http.StatusBadRequest, CodeBadJSON, "%s", jsonErrorMessage(err))
+}
+
+// bodyError names a read that failed for the body's size or the request's
+// end, whatever the body's encoding; nil for an error of the content.
+func bodyError(ctx context.Context, err error, limit int64) *Error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -432,7 +439,7 @@ func readError(ctx context.Context, err error, limit int64) *Error {
 	case ctx.Err() != nil:
 		return errorf(http.StatusRequestTimeout, CodeTimeout, "request ended before the body was read")
 	}
-	return errorf(http.StatusBadRequest, CodeBadJSON, "%s", jsonErrorMessage(err))
+	return nil
 }
 
 // ctxReader fails reads once ctx ends, so a timed-out request stops reading
