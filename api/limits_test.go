@@ -4,6 +4,7 @@ package api_test
 // 3-5): each was an attack that worked before these limits.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -160,26 +161,50 @@ func TestSubmitStreamedLimits(t *testing.T) {
 	}
 }
 
-// stalledBody is a request body that sends prefix and then nothing until
-// released.
-func stalledBody(prefix string) (io.Reader, func()) {
-	pr, pw := io.Pipe()
-	go func() { _, _ = pw.Write([]byte(prefix)) }()
+// stalledPost sends POST /txs over its own connection: the headers and a
+// first chunk holding prefix, flushed, then nothing until release, which
+// ends the body. The answer's status arrives on the channel. Written by
+// hand because Go's client may hold a streamed body's headers back until
+// more of the body comes, so the server would never see the request (the
+// test failed about one run in ten that way).
+// answer is a response's status and body.
+type answer struct {
+	status int
+	body   []byte
+}
+
+func stalledPost(t *testing.T, e *env, prefix string) (<-chan answer, func()) {
+	t.Helper()
+	conn, err := net.Dial("tcp", e.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := fmt.Fprintf(conn, "POST /txs HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n",
+		e.ts.Listener.Addr(), len(prefix), prefix); err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan answer, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			status <- answer{}
+			return
+		}
+		defer resp.Body.Close()
+		p, _ := io.ReadAll(resp.Body)
+		status <- answer{resp.StatusCode, p}
+	}()
 	var once sync.Once
-	return pr, func() { once.Do(func() { pw.Close() }) }
+	return status, func() { once.Do(func() { _, _ = io.WriteString(conn, "0\r\n\r\n") }) }
 }
 
 // TestSubmitConcurrencyBound: only MaxSubmits submissions run at once; the
 // next gets 503 busy with Retry-After at once instead of queueing.
 func TestSubmitConcurrencyBound(t *testing.T) {
 	e := newEnv(t, func(c *api.Config) { c.MaxSubmits = 1 })
-	body, release := stalledBody("[")
+	done, release := stalledPost(t, e, "[")
 	defer release()
-	done := make(chan int, 1)
-	go func() {
-		resp, _ := post(t, e, "application/json", body)
-		done <- resp.StatusCode
-	}()
 	ok := []byte(`[]`)
 	var resp *http.Response
 	var p []byte
@@ -195,8 +220,8 @@ func TestSubmitConcurrencyBound(t *testing.T) {
 		t.Fatalf("validated: %d %s", st, p)
 	}
 	release()
-	if st := <-done; st != 400 {
-		t.Fatalf("the stalled submission: %d, want 400 (truncated JSON)", st)
+	if a := <-done; a.status != 400 {
+		t.Fatalf("the stalled submission: %d %s, want 400 (truncated JSON)", a.status, a.body)
 	}
 	if resp, p := post(t, e, "application/json", bytes.NewReader(ok)); resp.StatusCode != 200 {
 		t.Fatalf("after the slot freed: %d %s", resp.StatusCode, p)
@@ -209,12 +234,11 @@ func TestSubmitConcurrencyBound(t *testing.T) {
 // after the 408 (and there was no bound on how many did).
 func TestSubmitTimeoutStopsWork(t *testing.T) {
 	e := newEnv(t, func(c *api.Config) { c.MaxSubmits = 1; c.RequestTimeout = 200 * time.Millisecond })
-	body, release := stalledBody(`[{"nonce":`)
+	done, release := stalledPost(t, e, `[{"nonce":`)
 	defer release()
 	start := time.Now()
-	resp, p := post(t, e, "application/json", body)
-	if resp.StatusCode != http.StatusRequestTimeout || errCode(t, p) != "timeout" {
-		t.Fatalf("%d %s", resp.StatusCode, p)
+	if a := <-done; a.status != http.StatusRequestTimeout || errCode(t, a.body) != "timeout" {
+		t.Fatalf("%d %s", a.status, a.body)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("408 after %v", took)
