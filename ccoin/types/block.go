@@ -141,3 +141,54 @@ func DecodeBlock(p []byte) (*Block, error) {
 	b.id, b.hasID = b.Header.ID(), true
 	return b, nil
 }
+
+// SplitBlock cuts a block encoding into what a compact block carries: its
+// head (the same encoding with an empty transaction list: header, sealer
+// key, signature) and the ids of its transactions, plus the transactions'
+// encodings as sub-slices of p. The transactions are parsed for their ids,
+// not verified.
+func SplitBlock(p []byte) (id Hash, head []byte, txs [][]byte, ids []Hash, err error) {
+	r := reader{b: p}
+	r.array(4)
+	h := readHeader(&r)
+	r.bin(maxPublicKeyLen)
+	r.bin(maxSignatureLen)
+	headEnd := r.off
+	n := r.arrayLen(MaxBlockTxs)
+	if r.err == nil {
+		txs, ids = make([][]byte, 0, n), make([]Hash, 0, n)
+	}
+	for i := 0; i < n && r.err == nil; i++ {
+		start := r.off
+		if t := readTx(&r); t != nil {
+			txs = append(txs, p[start:r.off:r.off])
+			ids = append(ids, t.ID())
+		}
+	}
+	if err := r.end(); err != nil {
+		return Hash{}, nil, nil, nil, fmt.Errorf("block: %w", err)
+	}
+	head = append(append(make([]byte, 0, headEnd+1), p[:headEnd]...), 0x90)
+	return h.ID(), head, txs, ids, nil
+}
+
+// AssembleBlock is SplitBlock's inverse: the block encoding whose head is
+// head (a block encoding with an empty transaction list) and whose
+// transactions are txs. Nothing is verified; DecodeBlock and the chain's
+// rules do that, as for any block that arrives whole.
+func AssembleBlock(head []byte, txs [][]byte) ([]byte, error) {
+	if len(head) == 0 || head[len(head)-1] != 0x90 {
+		return nil, fmt.Errorf("%w: block head does not end with an empty transaction list", ErrEncoding)
+	}
+	size := len(head) + 4
+	for _, t := range txs {
+		size += len(t)
+	}
+	out := make([]byte, 0, size)
+	out = append(out, head[:len(head)-1]...)
+	out = appendArray(out, len(txs))
+	for _, t := range txs {
+		out = append(out, t...)
+	}
+	return out, nil
+}

@@ -151,7 +151,57 @@ func FuzzDecodeBlock(f *testing.F) {
 		if id, err := PeekBlockID(b); err != nil || id != blk.ID() {
 			t.Fatalf("PeekBlockID: %s, %v; DecodeBlock: %s", id, err, blk.ID())
 		}
+		// A compact block's parts name and rebuild the same block.
+		id, head, txs, ids, err := SplitBlock(b)
+		if err != nil || id != blk.ID() || len(ids) != len(blk.Txs) {
+			t.Fatalf("SplitBlock: %s, %d ids, %v", id, len(ids), err)
+		}
+		if back, err := AssembleBlock(head, txs); err != nil || !bytes.Equal(back, b) {
+			t.Fatalf("AssembleBlock: %v", err)
+		}
 	})
+}
+
+func TestSplitAndAssembleBlock(t *testing.T) {
+	h := Header{Version: 1, ChainID: Hash{9}, Number: 5, Parent: Hash{8}, Sealer: [20]byte{7}}
+	many := make([]*Transaction, 20) // over 15: a 3-byte array header
+	for i := range many {
+		many[i] = sampleTx()
+		many[i].Nonce = uint64(i + 1)
+	}
+	for _, tc := range []struct {
+		name string
+		txs  []*Transaction
+	}{{"empty", nil}, {"one", many[:1]}, {"twenty", many}} {
+		t.Run(tc.name, func(t *testing.T) {
+			blk := &Block{Header: h, SealerKey: []byte{1, 2}, Signature: []byte{3}, Txs: tc.txs}
+			raw := blk.Encode(nil)
+			id, head, txs, ids, err := SplitBlock(raw)
+			if err != nil || id != h.ID() {
+				t.Fatalf("split: %s %v", id, err)
+			}
+			// The head is itself a block encoding, with no transactions.
+			hb, err := DecodeBlock(head)
+			if err != nil || len(hb.Txs) != 0 || hb.ID() != id || !bytes.Equal(hb.Signature, blk.Signature) {
+				t.Fatalf("head does not decode as the block without txs: %v", err)
+			}
+			for i, tx := range tc.txs {
+				if ids[i] != tx.ID() || !bytes.Equal(txs[i], tx.Encode(nil)) {
+					t.Fatalf("tx %d: id or encoding differs", i)
+				}
+			}
+			back, err := AssembleBlock(head, txs)
+			if err != nil || !bytes.Equal(back, raw) {
+				t.Fatalf("assemble: %v", err)
+			}
+		})
+	}
+	if _, err := AssembleBlock([]byte{0x94, 0x01}, nil); !errors.Is(err, ErrEncoding) {
+		t.Errorf("a head without the empty list: %v", err)
+	}
+	if _, _, _, _, err := SplitBlock([]byte{0x94, 0xc0}); !errors.Is(err, ErrEncoding) {
+		t.Errorf("garbage: %v", err)
+	}
 }
 
 func TestPeekBlockID(t *testing.T) {

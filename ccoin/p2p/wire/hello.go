@@ -11,8 +11,10 @@ import (
 // 1 was a plain-TCP link whose HEY/ACK carried an RSA signature over fields
 // the other side had no part in, so a recorded ACK could be replayed to a
 // third node; version 2 runs over mutually authenticated TLS 1.3 and HEY/ACK
-// carry no identity proof (the certificate is the proof).
-const ProtocolVersion = 2
+// carry no identity proof (the certificate is the proof); version 3 adds
+// compact blocks (CBK, RBT/ABT), which a version 2 node would take for an
+// unknown message and ban the sender for.
+const ProtocolVersion = 3
 
 // Handshake field limits.
 const (

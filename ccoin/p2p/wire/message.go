@@ -10,33 +10,37 @@ import (
 
 // Message headers.
 const (
-	HdrHello       = "HEY"
-	HdrHelloAck    = "ACK"
-	HdrTxs         = "TXN"
-	HdrBlock       = "BLK"
-	HdrGetHead     = "RBH"
-	HdrHead        = "BLH"
-	HdrGetBlocks   = "RBL"
-	HdrBlocks      = "ABL"
-	HdrGetLeader   = "LDR"
-	HdrLeader      = "ADR"
-	HdrPeers       = "PEX"
-	HdrPing        = "PNG"
-	HdrPong        = "PON"
-	HdrGetSnapshot = "RSM"
-	HdrSnapshot    = "ASM"
-	HdrGetChunk    = "RCK"
-	HdrChunk       = "CHK"
-	HdrVote        = "VOT"
-	HdrGetFinality = "FIN"
-	HdrFinality    = "CRT"
+	HdrHello        = "HEY"
+	HdrHelloAck     = "ACK"
+	HdrTxs          = "TXN"
+	HdrBlock        = "BLK"
+	HdrGetHead      = "RBH"
+	HdrHead         = "BLH"
+	HdrGetBlocks    = "RBL"
+	HdrBlocks       = "ABL"
+	HdrGetLeader    = "LDR"
+	HdrLeader       = "ADR"
+	HdrPeers        = "PEX"
+	HdrPing         = "PNG"
+	HdrPong         = "PON"
+	HdrGetSnapshot  = "RSM"
+	HdrSnapshot     = "ASM"
+	HdrGetChunk     = "RCK"
+	HdrChunk        = "CHK"
+	HdrVote         = "VOT"
+	HdrGetFinality  = "FIN"
+	HdrFinality     = "CRT"
+	HdrCompactBlock = "CBK"
+	HdrGetBlockTxs  = "RBT"
+	HdrBlockTxs     = "ABT"
 )
 
 // Headers lists every known header, for fuzzing and tests.
 func Headers() []string {
 	return []string{HdrHello, HdrHelloAck, HdrTxs, HdrBlock, HdrGetHead, HdrHead, HdrGetBlocks,
 		HdrBlocks, HdrGetLeader, HdrLeader, HdrPeers, HdrPing, HdrPong, HdrGetSnapshot,
-		HdrSnapshot, HdrGetChunk, HdrChunk, HdrVote, HdrGetFinality, HdrFinality}
+		HdrSnapshot, HdrGetChunk, HdrChunk, HdrVote, HdrGetFinality, HdrFinality,
+		HdrCompactBlock, HdrGetBlockTxs, HdrBlockTxs}
 }
 
 // Message is one wire message; its header names it on the wire.
@@ -104,6 +108,12 @@ func New(header string) Message {
 		return new(GetFinality)
 	case HdrFinality:
 		return new(Finality)
+	case HdrCompactBlock:
+		return new(CompactBlock)
+	case HdrGetBlockTxs:
+		return new(GetBlockTxs)
+	case HdrBlockTxs:
+		return new(BlockTxs)
 	}
 	return nil
 }

@@ -64,6 +64,13 @@ var wireMessages = []wireMessage{
 	{"ASM: req_id and the manifest encoding (package snapshot); no snapshot: nil", &Snapshot{ReqID: 11}},
 	{"RCK: req_id, snapshot block number, chunk index", &GetChunk{ReqID: 12, Height: 2, Index: 1}},
 	{"CHK: req_id, chunk index, chunk encoding", &Chunk{ReqID: 12, Index: 1, Data: []byte{0x01, 0x02}}},
+	{"CBK: a compact block: the block encoding with an empty transaction list (here a short stand-in ending in 90), then the " +
+		"ids of its transactions, 32 bytes each, concatenated in one bin (here two)",
+		&CompactBlock{Head: []byte{0x94, 0x01, 0x02, 0x03, 0x90}, TxIDs: append(bytes.Repeat([]byte{0xa1}, 32), bytes.Repeat([]byte{0xa2}, 32)...)}},
+	{"RBT: req_id, the compact block's id, the indexes of the transactions asked for (increasing)",
+		&GetBlockTxs{ReqID: 15, BlockID: bytes.Repeat([]byte{0xab}, 32), Indexes: []uint32{0, 7, 300}}},
+	{"ABT: req_id and the canonical transaction encodings asked for, in the order asked", &BlockTxs{ReqID: 15, Txs: [][]byte{{0x99, 0x01}, {0x99, 0x02}, {0x99, 0x03}}}},
+	{"ABT from a node that no longer holds the block: no transactions (nil, c0)", &BlockTxs{ReqID: 16}},
 }
 
 var wireRefusals = []WireRefusal{
@@ -80,6 +87,11 @@ var wireRefusals = []WireRefusal{
 	{"FIN without the id field", HdrGetFinality, "920e01"},
 	{"CRT with 257 justification votes (over 256)", HdrFinality, "930ec0dc0101" + strings.Repeat("c40101", 257)},
 	{"CRT with an empty justification vote", HdrFinality, "930ec091c400"},
+	{"CBK with 33 bytes of tx ids (not a multiple of 32)", HdrCompactBlock, "92c401" + "90" + "c421" + strings.Repeat("ab", 33)},
+	{"CBK with an empty head", HdrCompactBlock, "92c400c0"},
+	{"RBT with indexes out of order", HdrGetBlockTxs, "9301c420" + strings.Repeat("ab", 32) + "920201"},
+	{"RBT with no indexes", HdrGetBlockTxs, "9301c420" + strings.Repeat("ab", 32) + "90"},
+	{"ABT with an empty transaction", HdrBlockTxs, "920f91c400"},
 }
 
 // finalityMessages are VOT, FIN and CRT carrying the real vote, certificate
@@ -127,10 +139,10 @@ func finalityMessages(t *testing.T) []wireMessage {
 	}
 }
 
-// handshakeMessages are HEY and ACK as sent inside TLS (protocol 2): no
+// handshakeMessages are HEY and ACK as sent inside TLS (protocol 3): no
 // signature; node_address must be the address of the certificate's key.
 var handshakeMessages = []wireMessage{
-	{"HEY (inside TLS, frame limit 1 KiB): protocol 2, network id 1337, chain id, node address (the certificate key's), " +
+	{"HEY (inside TLS, frame limit 1 KiB): protocol 3, network id 1337, chain id, node address (the certificate key's), " +
 		"listen address (str), height, head id, finalized height, software version (str), node type (str), nonce, time_ms",
 		&Hello{Protocol: ProtocolVersion, NetworkID: 1337, ChainID: bytes.Repeat([]byte{0x0a}, 32),
 			NodeAddress: bytes.Repeat([]byte{0x7c}, 20), ListenAddr: "10.0.0.1:7000", Height: 3, HeadID: bytes.Repeat([]byte{0xab}, 32),
