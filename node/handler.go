@@ -98,6 +98,15 @@ func (h *handler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error
 	return v, err
 }
 
+// FillBlock fills a compact block from the pool; a block the chain has
+// already needs nothing.
+func (h *handler) FillBlock(id types.Hash, ids []types.Hash) ([][]byte, bool) {
+	if h.chain.HasBlock(id) {
+		return nil, true
+	}
+	return h.pool.Encodings(ids), false
+}
+
 // importBlock imports one block and says what it means for the sender.
 func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
 	res, err := n.chain.ImportBlock(b, raw)
@@ -197,6 +206,14 @@ func (c *chainView) BlocksByNumber(from uint64, count int, maxBytes int) [][]byt
 		out = append(out, raw)
 	}
 	return out
+}
+
+func (c *chainView) BlockByID(id [32]byte) []byte {
+	raw, err := c.chain.RawBlock(id)
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 func (c *chainView) Leader(nowMs uint64) (uint64, crypto.Address) {

@@ -6,6 +6,7 @@ import (
 	"ccoin/ccoin/consensus"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p"
+	"ccoin/ccoin/types"
 )
 
 // netView is the Chain the network serves from. The network starts before
@@ -50,6 +51,14 @@ func (v *netView) FinalityEvidence(epoch uint64, id [32]byte) ([]byte, [][]byte)
 	return c.FinalityEvidence(epoch, id)
 }
 
+func (v *netView) BlockByID(id [32]byte) []byte {
+	c := v.open.Load()
+	if c == nil {
+		return nil
+	}
+	return c.BlockByID(id)
+}
+
 func (v *netView) SnapshotManifest() ([]byte, error) {
 	c := v.open.Load()
 	if c == nil {
@@ -85,6 +94,14 @@ func (g *netHandler) HandleVote(from p2p.PeerInfo, raw []byte) (p2p.Verdict, err
 		return p2p.Known, nil
 	}
 	return h.HandleVote(from, raw)
+}
+
+func (g *netHandler) FillBlock(id types.Hash, ids []types.Hash) ([][]byte, bool) {
+	h := g.open.Load()
+	if h == nil {
+		return nil, true
+	}
+	return h.FillBlock(id, ids)
 }
 
 func (g *netHandler) HandleBlock(from p2p.PeerInfo, raw []byte) (p2p.Verdict, error) {

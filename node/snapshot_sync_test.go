@@ -196,6 +196,7 @@ func (p *proxy) BlocksByNumber(from uint64, count int, maxBytes int) [][]byte {
 
 func (p *proxy) Leader(nowMs uint64) (uint64, crypto.Address)         { return 0, crypto.Address{} }
 func (p *proxy) FinalityEvidence(uint64, [32]byte) ([]byte, [][]byte) { return nil, nil }
+func (p *proxy) BlockByID([32]byte) []byte                            { return nil }
 
 func (p *proxy) SnapshotManifest() ([]byte, error) {
 	if p.gate != nil {
@@ -228,6 +229,7 @@ func (ignoreGossip) HandleTxs(p2p.PeerInfo, [][]byte) ([][]byte, p2p.Verdict, er
 }
 func (ignoreGossip) HandleBlock(p2p.PeerInfo, []byte) (p2p.Verdict, error) { return p2p.Known, nil }
 func (ignoreGossip) HandleVote(p2p.PeerInfo, []byte) (p2p.Verdict, error)  { return p2p.Known, nil }
+func (ignoreGossip) FillBlock(types.Hash, []types.Hash) ([][]byte, bool)   { return nil, true }
 
 // startProxy runs p on c's network, as host name when that is memnet.
 func startProxy(t *testing.T, c *cluster, name string, key *crypto.PrivateKey, p *proxy) *p2p.Network {

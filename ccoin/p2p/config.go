@@ -8,6 +8,7 @@ import (
 	"ccoin/ccoin/clock"
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/p2p/wire"
+	"ccoin/ccoin/types"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -191,6 +192,9 @@ type Chain interface {
 	// none beyond genesis) and, when id is not zero, the votes that
 	// justified checkpoint (epoch, id).
 	FinalityEvidence(epoch uint64, id [32]byte) (cert []byte, votes [][]byte)
+	// BlockByID returns the encoding of a stored block, nil if unknown
+	// (to serve the transactions of a compact block, GetBlockTxs).
+	BlockByID(id [32]byte) []byte
 }
 
 // Verdict is the node's judgement of gossip received from a peer.
@@ -231,6 +235,10 @@ func (v Verdict) String() string {
 type Handler interface {
 	HandleTxs(from PeerInfo, txs [][]byte) (relay [][]byte, v Verdict, err error)
 	HandleBlock(from PeerInfo, block []byte) (Verdict, error)
+	// FillBlock fills a compact block: the canonical encodings of the
+	// transactions among ids that the node holds (nil where it lacks one),
+	// or known when it has the block already.
+	FillBlock(id types.Hash, ids []types.Hash) (txs [][]byte, known bool)
 	// HandleVote judges a finality vote: Accepted relays it, Rejected bans
 	// the sender, MissingParent says it names blocks this node lacks.
 	HandleVote(from PeerInfo, vote []byte) (Verdict, error)

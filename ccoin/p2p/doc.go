@@ -2,12 +2,14 @@
 // Transport (TCP in production), secures every connection with mutually
 // authenticated TLS 1.3, runs the HEY/ACK handshake inside it, keeps each
 // peer on a reader and a writer goroutine with bounded send queues,
-// gossips transactions and blocks (each item at most once per peer),
-// answers head/block/leader/snapshot requests from the node's Chain,
+// gossips transactions and blocks (each item at most once per peer;
+// blocks as compact blocks, header and transaction ids, which the receiver
+// fills from its pool and completes by asking the announcer for what it
+// lacks, compact.go), answers head/block/leader/snapshot requests from the node's Chain,
 // matches answers to the node's own requests, exchanges peer addresses,
 // and disconnects and bans peers that misbehave.
 //
-// # Identity and handshake (protocol 2)
+// # Identity and handshake (protocol 3)
 //
 // Each node presents a self-signed X.509 certificate whose public key is
 // its account key (RSA-2048, e=65537), as libp2p's TLS handshake binds a

@@ -72,7 +72,7 @@ func (n *Network) verifyHello(h *wire.Hello, proven crypto.Address) error {
 
 func protocolError(v uint64) error {
 	if v < wire.ProtocolVersion {
-		return fmt.Errorf("%w: peer speaks protocol %d, this node %d (TLS); upgrade the peer", ErrProtocol, v, wire.ProtocolVersion)
+		return fmt.Errorf("%w: peer speaks protocol %d, this node %d; upgrade the peer", ErrProtocol, v, wire.ProtocolVersion)
 	}
 	return fmt.Errorf("%w: peer speaks protocol %d, this node %d; upgrade this node", ErrProtocol, v, wire.ProtocolVersion)
 }

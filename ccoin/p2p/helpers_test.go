@@ -15,6 +15,7 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/crypto/cryptotest"
 	"ccoin/ccoin/p2p/wire"
+	"ccoin/ccoin/types"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -56,6 +57,19 @@ func (c *fakeChain) Leader(nowMs uint64) (uint64, crypto.Address) { return nowMs
 
 func (c *fakeChain) FinalityEvidence(uint64, [32]byte) ([]byte, [][]byte) { return nil, nil }
 
+func (c *fakeChain) BlockByID([32]byte) []byte { return nil }
+
+// testBlock is a block encoding named by name with n transactions. They are
+// stand-ins, unsigned: the network layer judges nothing, the handler does.
+func testBlock(name string, n int) []byte {
+	b := &types.Block{Header: types.Header{Version: 1, Number: 2, Data: []byte(name)}}
+	for i := range n {
+		b.Txs = append(b.Txs, &types.Transaction{Nonce: uint64(i + 1), Amount: 1, Data: []byte(name),
+			PublicKey: bytes.Repeat([]byte{1}, 294), Signature: bytes.Repeat([]byte{2}, 256)})
+	}
+	return b.Encode(nil)
+}
+
 // fakeHandler accepts each item the first time, reports Known afterwards,
 // rejects items starting with "bad", and counts deliveries per peer.
 type fakeHandler struct {
@@ -66,10 +80,13 @@ type fakeHandler struct {
 	txs      map[[32]byte]bool
 	txCalls  int
 	maxBatch int
+	pool     map[types.Hash][]byte // transactions FillBlock finds, by id
+	blockIDs map[types.Hash]bool   // accepted blocks, by id
 }
 
 func newFakeHandler() *fakeHandler {
-	return &fakeHandler{seen: map[[32]byte]bool{}, perPeer: map[string]int{}, blocks: map[[32]byte]bool{}, txs: map[[32]byte]bool{}}
+	return &fakeHandler{seen: map[[32]byte]bool{}, perPeer: map[string]int{}, blocks: map[[32]byte]bool{}, txs: map[[32]byte]bool{},
+		pool: map[types.Hash][]byte{}, blockIDs: map[types.Hash]bool{}}
 }
 
 func (h *fakeHandler) judge(from PeerInfo, item []byte) Verdict {
@@ -112,11 +129,40 @@ func (h *fakeHandler) HandleBlock(from PeerInfo, block []byte) (Verdict, error) 
 	v := h.judge(from, block)
 	if v == Accepted {
 		h.blocks[sha256.Sum256(block)] = true
+		if id, err := types.PeekBlockID(block); err == nil {
+			h.blockIDs[id] = true
+		}
 	}
 	if v == Rejected {
 		return v, fmt.Errorf("bad block")
 	}
 	return v, nil
+}
+
+func (h *fakeHandler) FillBlock(id types.Hash, ids []types.Hash) ([][]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.blockIDs[id] {
+		return nil, true
+	}
+	txs := make([][]byte, len(ids))
+	for i, x := range ids {
+		txs[i] = h.pool[x]
+	}
+	return txs, false
+}
+
+// addToPool makes FillBlock find the transactions of block at these indexes.
+func (h *fakeHandler) addToPool(t *testing.T, block []byte, indexes ...int) {
+	_, _, txs, ids, err := types.SplitBlock(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, i := range indexes {
+		h.pool[ids[i]] = txs[i]
+	}
 }
 
 func (h *fakeHandler) HandleVote(from PeerInfo, vote []byte) (Verdict, error) {

@@ -55,7 +55,7 @@ func TestMemnetPartitionsAndHeal(t *testing.T) {
 	}
 	gossip := func(from *testNode, name string) []byte {
 		blk := []byte(name)
-		from.BroadcastBlock(blk)
+		from.BroadcastFullBlock(blk)
 		return blk
 	}
 	blk := gossip(a, "block 1")

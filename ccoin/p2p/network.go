@@ -45,6 +45,8 @@ type Network struct {
 	strangers  *sendBudget // the share of inbound non-validators
 	validators map[crypto.Address]bool
 	keys       *crypto.KeyCache
+	recent     recentSet // transactions of the blocks we announced, for GetBlockTxs
+	fetches    fetchSet  // compact blocks being completed
 	events     chan PeerEvent
 	reqSeq     atomic.Uint64
 	started    atomic.Bool
@@ -294,25 +296,6 @@ func (n *Network) BroadcastTxs(txs [][]byte) {
 	}
 	for _, p := range n.allPeers() {
 		p.queueTxs(txs, keys)
-	}
-}
-
-// BroadcastBlock sends block at once to every peer that does not know it.
-func (n *Network) BroadcastBlock(block []byte) {
-	h, body, err := wire.Encode(&wire.Block{Block: block})
-	if err != nil {
-		n.log.Warn("cannot broadcast block", "error", err)
-		return
-	}
-	if len(body)+wire.HeaderLen > n.cfg.MaxFrame {
-		n.log.Warn("cannot broadcast block", "error", "larger than a frame", "size", len(block))
-		return
-	}
-	key := n.itemKey(block)
-	for _, p := range n.allPeers() {
-		if p.markKnown(key) {
-			p.enqueue(h, body)
-		}
 	}
 }
 

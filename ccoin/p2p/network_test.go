@@ -143,7 +143,7 @@ func TestBlockGossip(t *testing.T) {
 				link(t, nodes[l[0]], nodes[l[1]])
 			}
 			block := []byte("block-" + tc.name)
-			nodes[tc.from].BroadcastBlock(block)
+			nodes[tc.from].BroadcastFullBlock(block)
 			for i, n := range nodes {
 				if i == tc.from {
 					continue
@@ -335,7 +335,7 @@ func TestAdversarialPeers(t *testing.T) {
 				t.Fatalf("honest peer: %v", err)
 			}
 			blk := []byte("honest block " + tc.name)
-			a.BroadcastBlock(blk)
+			a.BroadcastFullBlock(blk)
 			waitFor(t, "honest block", func() bool { return honest.h.hasBlock(blk) })
 		})
 	}
@@ -371,7 +371,7 @@ func TestSlowPeerDropped(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		blk := fmt.Appendf(bytes.Repeat([]byte{'s'}, 256<<10), "%d", i)
 		blocks = append(blocks, blk)
-		a.BroadcastBlock(blk)
+		a.BroadcastFullBlock(blk)
 		// Keep at most 8 blocks (2 MiB) ahead of the honest peer, as a
 		// real chain's pace does: on a loaded machine 50 MiB at once also
 		// overflowed the honest peer's queue, and the test then measured
@@ -441,7 +441,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	link(t, nodes[1], nodes[0])
 	link(t, nodes[2], nodes[0])
-	nodes[0].BroadcastBlock([]byte("leak test"))
+	nodes[0].BroadcastFullBlock([]byte("leak test"))
 	nodes[0].BroadcastTxs([][]byte{[]byte("tx")})
 	waitFor(t, "gossip", func() bool { return nodes[2].h.hasBlock([]byte("leak test")) && nodes[1].h.txCount() == 1 })
 	for _, n := range nodes {

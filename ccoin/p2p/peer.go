@@ -580,19 +580,11 @@ func (p *peer) handle(m wire.Message) string {
 			n.BroadcastTxs(relay)
 		}
 	case *wire.Block:
-		p.markKnown(p.n.itemKey(m.Block))
-		v, err := n.handler.HandleBlock(p.snapshot(), m.Block)
-		switch v {
-		case Rejected:
-			return fmt.Sprintf("block rejected: %v", err)
-		case Accepted:
-			n.BroadcastBlock(m.Block)
-		case MissingParent:
-			n.emit(PeerEvent{Type: EventMissingParent, Peer: p.snapshot()})
-		}
-		if err != nil && v != Accepted {
-			p.log.Debug("block not accepted", "verdict", v.String(), "error", err)
-		}
+		return p.handleBlock(m.Block, n.BroadcastFullBlock)
+	case *wire.CompactBlock:
+		return p.handleCompact(m)
+	case *wire.GetBlockTxs:
+		p.answer(n.cfg.MaxFrame+wire.FrameOverhead, func() wire.Message { return p.serveBlockTxs(m) })
 	case *wire.Vote:
 		p.markKnown(p.n.itemKey(m.Vote))
 		v, err := n.handler.HandleVote(p.snapshot(), m.Vote)

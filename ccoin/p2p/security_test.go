@@ -152,12 +152,20 @@ func TestOtherProtocolVersionRefused(t *testing.T) {
 	old.waitClosed(t)
 	waitFor(t, "protocol 1 refusal", func() bool { return contains(d.logs.String(), "peer speaks protocol 1") })
 
-	h := testHello(testKey(t, 2), testNetworkID, testChainID, "")
-	h.Protocol = 3
-	if _, ack := dialRaw(t, d.Addr(), testKey(t, 2), h); ack != "" {
-		t.Fatalf("protocol 3 got %q", ack)
+	for _, tc := range []struct {
+		version uint64
+		log     string
+	}{
+		{wire.ProtocolVersion + 1, "upgrade this node"},
+		{2, "peer speaks protocol 2, this node 3; upgrade the peer"}, // TLS, but no compact blocks
+	} {
+		h := testHello(testKey(t, 2), testNetworkID, testChainID, "")
+		h.Protocol = tc.version
+		if _, ack := dialRaw(t, d.Addr(), testKey(t, 2), h); ack != "" {
+			t.Fatalf("protocol %d got %q", tc.version, ack)
+		}
+		waitFor(t, fmt.Sprintf("protocol %d refusal", tc.version), func() bool { return contains(d.logs.String(), tc.log) })
 	}
-	waitFor(t, "protocol 3 refusal", func() bool { return contains(d.logs.String(), "upgrade this node") })
 	if len(d.bans) != 0 {
 		t.Fatal("an honest peer of another version was banned")
 	}

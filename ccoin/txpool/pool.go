@@ -165,6 +165,20 @@ func (p *Pool) Get(id types.Hash) (*types.Transaction, bool) {
 	return e.tx, true
 }
 
+// Encodings returns the canonical encodings of the pooled transactions
+// among ids, nil where one is not pooled: what fills a compact block.
+func (p *Pool) Encodings(ids []types.Hash) [][]byte {
+	out := make([][]byte, len(ids))
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for i, id := range ids {
+		if e, ok := p.all[id]; ok {
+			out[i] = e.tx.Encode(nil)
+		}
+	}
+	return out
+}
+
 // Has reports whether a transaction with this id is pooled.
 func (p *Pool) Has(id types.Hash) bool {
 	p.mu.RLock()
