@@ -18,8 +18,9 @@ const maxRewind = 64
 
 // tracker follows one node's chain: the event stream (and a status poll, in
 // case the stream drops events or is down) says what the head and the
-// finalized height are and when they moved; blocks are then fetched by
-// number to learn which transactions they hold.
+// finalized height are and when they moved; each block's transaction ids
+// are then fetched by number (GET /blocks/{n}/txids rather than the full
+// block, whose JSON costs the node far more) to learn what it included.
 type tracker struct {
 	c    *nodeClient
 	led  *ledger
@@ -209,9 +210,9 @@ func (t *tracker) processBlock(n uint64, b *blockTxs, prev string, havePrev bool
 	t.blocks++
 	t.mu.Unlock()
 
-	ids := make([]types.Hash, 0, len(b.Transactions))
-	for _, tx := range b.Transactions {
-		if h, err := types.ParseHash(tx.ID); err == nil {
+	ids := make([]types.Hash, 0, len(b.TxIDs))
+	for _, id := range b.TxIDs {
+		if h, err := types.ParseHash(id); err == nil {
 			ids = append(ids, h)
 		}
 	}
