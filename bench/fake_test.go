@@ -58,7 +58,11 @@ func (f *fakeChain) server(name string) *httptest.Server {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		writeJSONT(w, 200, api.StatusJSON{ChainID: f.chainID.String(), Height: uint64(len(f.blocks)),
+		head := ""
+		if len(f.blocks) > 0 {
+			head = f.blocks[len(f.blocks)-1].ID
+		}
+		writeJSONT(w, 200, api.StatusJSON{ChainID: f.chainID.String(), Height: uint64(len(f.blocks)), Head: head,
 			FinalizedHeight: f.finalized, IntervalMs: 40, Sync: "ready"})
 	})
 	mux.HandleFunc("GET /accounts/{a}", func(w http.ResponseWriter, r *http.Request) {

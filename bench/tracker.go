@@ -61,8 +61,8 @@ func (t *tracker) notify() {
 	}
 }
 
-// sawHead records a head at number n observed at time at.
-func (t *tracker) sawHead(n uint64, at time.Time) {
+// sawHead records a head at number n with id id observed at time at.
+func (t *tracker) sawHead(n uint64, id string, at time.Time) {
 	t.mu.Lock()
 	if n > t.head {
 		t.head = n
@@ -71,8 +71,11 @@ func (t *tracker) sawHead(n uint64, at time.Time) {
 		if _, ok := t.seen[n]; !ok && len(t.seen) < 100_000 {
 			t.seen[n] = at
 		}
-	} else if n > 0 {
-		// A head at or below what was processed: a reorg; refetch from n.
+	} else if n > 0 && t.ids[n] != id {
+		// A head at or below what was processed, and not the block
+		// processed at n: a reorg; refetch from n. The same block heard
+		// again (every status poll, or an event behind the poll) is no
+		// news; refetching it cost the node a block read per poll.
 		delete(t.ids, n)
 		t.fetched = n - 1
 	}
@@ -107,7 +110,7 @@ func (t *tracker) handleEvent(ev sseEvent) {
 	switch ev.Kind {
 	case api.EventHead:
 		if d.Block != nil {
-			t.sawHead(d.Block.Number, at)
+			t.sawHead(d.Block.Number, d.Block.ID, at)
 		}
 	case api.EventFinalized:
 		if d.Block != nil {
@@ -148,7 +151,7 @@ func (t *tracker) pollStatus(ctx context.Context) {
 			continue
 		}
 		at := t.now()
-		t.sawHead(s.Height, at)
+		t.sawHead(s.Height, s.Head, at)
 		t.led.setFinalHeight(s.FinalizedHeight, at)
 	}
 }

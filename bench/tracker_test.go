@@ -57,6 +57,13 @@ func TestTrackerCountsInclusions(t *testing.T) {
 				fetched, _ := trk.position()
 				return fetched == 3 && led.counts().included == 3
 			})
+			// Status polls repeating the head processed read nothing more.
+			time.Sleep(10 * 20 * time.Millisecond)
+			f.mu.Lock()
+			if reads := f.txidReads + f.fullReads; reads != 3 {
+				t.Errorf("%d block reads for 3 blocks and an idle head", reads)
+			}
+			f.mu.Unlock()
 			// A fork from block 2 wins: 2' holds d, 3' holds b, 4' holds c.
 			f.reorg(2, []string{hex[3]}, []string{hex[1]}, []string{hex[2]})
 			waitFor(t, "the winning fork tracked", func() bool {
