@@ -143,6 +143,34 @@ func (s *readRoutes) block(w http.ResponseWriter, r *http.Request) {
 	s.writeBlock(w, r, b, err)
 }
 
+// blockRef looks up the block the {ref} path parameter names: a canonical
+// block by number, or any stored block by id.
+func (s *readRoutes) blockRef(r *http.Request) (*types.Block, error) {
+	n, id, isID, err := parseBlockRef(chi.URLParam(r, "ref"))
+	if err != nil {
+		return nil, err
+	}
+	if isID {
+		return s.read.BlockByID(id)
+	}
+	return s.read.BlockByNumber(n)
+}
+
+// blockTxIDs is GET /blocks/{ref}/txids: a block's transaction ids without
+// the transactions, so that following the chain for inclusion does not cost
+// the node full-block JSON.
+func (s *readRoutes) blockTxIDs(w http.ResponseWriter, r *http.Request) {
+	b, err := s.blockRef(r)
+	if err == nil && b == nil {
+		err = ErrNotFound
+	}
+	if err != nil {
+		s.writeErr(w, err, CodeUnknownBlock)
+		return
+	}
+	writeJSON(w, http.StatusOK, BlockTxIDsToJSON(b, s.read.IsCanonical(b.ID())))
+}
+
 // blocks lists up to limit canonical blocks: ascending from ?from=, or the
 // newest first when from is omitted.
 func (s *readRoutes) blocks(w http.ResponseWriter, r *http.Request) {

@@ -160,6 +160,32 @@ type EvidenceListJSON struct {
 	VoteOffences []VoteOffenceJSON `json:"vote_offences"`
 }
 
+// BlockTxIDsJSON is GET /blocks/{ref}/txids: where a block sits and the ids
+// of its transactions in block order, for a client that only tracks
+// inclusion (the load generator). It costs the node a fraction of the full
+// block JSON, which renders every transaction's key and signature.
+type BlockTxIDsJSON struct {
+	ID        string   `json:"id"`
+	Number    uint64   `json:"number"`
+	Parent    string   `json:"parent"`
+	Canonical bool     `json:"canonical"`
+	TxIDs     []string `json:"tx_ids"`
+}
+
+// BlockTxIDsToJSON reads the ids a decoded block already holds (decoding
+// hashed each transaction once); nothing is re-encoded.
+func BlockTxIDsToJSON(b *types.Block, canonical bool) BlockTxIDsJSON {
+	j := BlockTxIDsJSON{Number: b.Header.Number, Canonical: canonical, TxIDs: make([]string, len(b.Txs))}
+	j.ID = b.ID().String()
+	if !b.Header.IsGenesis() { // as in HeaderToJSON: genesis has no parent
+		j.Parent = b.Header.Parent.String()
+	}
+	for i, t := range b.Txs {
+		j.TxIDs[i] = t.ID().String()
+	}
+	return j
+}
+
 // EventJSON is the data of one server-sent event. Block (without its
 // transactions) comes with head and finalized events; a reorg has OldHead,
 // NewHead and Depth.

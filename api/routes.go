@@ -42,6 +42,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/blocks/latest", s.read.blockLatest)
 		r.Get("/blocks/finalized", s.read.blockFinalized)
 		r.Get("/blocks/{ref}", s.read.block)
+		r.Get("/blocks/{ref}/txids", s.read.blockTxIDs)
 		r.Get("/txs/{id}", s.read.tx)
 		r.Post("/txs", s.submit.submitTxs)
 		r.Get("/accounts/{address}", s.read.account)

@@ -3,11 +3,13 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"ccoin/api"
 	"ccoin/ccoin/crypto"
+	"ccoin/ccoin/types"
 )
 
 type routeCase struct {
@@ -121,6 +123,29 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("side block %+v", b)
 			}
 		}},
+
+		// block transaction ids: exactly the block's ids, in block order
+		{name: "txids by number", method: "GET", path: "/blocks/2/txids", status: 200, check: func(t *testing.T, _ *env, p []byte) {
+			checkTxIDs(t, p, b2, true)
+		}},
+		{name: "txids by id", method: "GET", path: "/blocks/" + b3.ID().String() + "/txids", status: 200, check: func(t *testing.T, _ *env, p []byte) {
+			checkTxIDs(t, p, b3, true)
+		}},
+		{name: "txids genesis", method: "GET", path: "/blocks/1/txids", status: 200, check: func(t *testing.T, _ *env, p []byte) {
+			checkTxIDs(t, p, b1, true)
+			if !strings.Contains(string(p), `"tx_ids":[]`) {
+				t.Errorf("an empty block's tx_ids should be [] not absent: %s", p)
+			}
+		}},
+		{name: "txids side block", method: "GET", path: "/blocks/" + f.SideBlock().ID().String() + "/txids", status: 200, check: func(t *testing.T, _ *env, p []byte) {
+			checkTxIDs(t, p, f.SideBlock(), false)
+		}},
+		{name: "txids unknown number", method: "GET", path: "/blocks/99/txids", status: 404, code: "unknown_block"},
+		{name: "txids unknown id", method: "GET", path: "/blocks/" + unknownID + "/txids", status: 404, code: "unknown_block"},
+		{name: "txids zero", method: "GET", path: "/blocks/0/txids", status: 400, code: "bad_request"},
+		{name: "txids bad hex", method: "GET", path: "/blocks/" + strings.Repeat("zz", 32) + "/txids", status: 400, code: "bad_hex"},
+		{name: "txids post", method: "POST", path: "/blocks/2/txids", body: "{}", status: 405, code: "method_not_allowed"},
+
 		{name: "block unknown number", method: "GET", path: "/blocks/99", status: 404, code: "unknown_block"},
 		{name: "block unknown id", method: "GET", path: "/blocks/" + unknownID, status: 404, code: "unknown_block"},
 		{name: "block zero", method: "GET", path: "/blocks/0", status: 400, code: "bad_request"},
@@ -344,4 +369,25 @@ func numbers(bl api.BlocksJSON) []uint64 {
 		ns = append(ns, b.Number)
 	}
 	return ns
+}
+
+// checkTxIDs asserts a GET /blocks/{ref}/txids body names block b and carries
+// exactly its transaction ids, in block order.
+func checkTxIDs(t *testing.T, p []byte, b *types.Block, canonical bool) {
+	t.Helper()
+	got := decode[api.BlockTxIDsJSON](t, p)
+	parent := ""
+	if b.Header.Number > 1 {
+		parent = b.Header.Parent.String()
+	}
+	if got.ID != b.ID().String() || got.Number != b.Header.Number || got.Parent != parent || got.Canonical != canonical {
+		t.Errorf("txids header %+v, want block %d %s parent %q canonical %v", got, b.Header.Number, b.ID(), parent, canonical)
+	}
+	want := make([]string, len(b.Txs))
+	for i, tx := range b.Txs {
+		want[i] = tx.ID().String()
+	}
+	if !slices.Equal(got.TxIDs, want) {
+		t.Errorf("tx_ids %v, want %v", got.TxIDs, want)
+	}
 }

@@ -33,6 +33,10 @@ type fakeChain struct {
 	pool        []api.TxJSON
 	seen        map[string]bool
 	blocks      []blockTxs // blocks[i] is number i+1
+	fork        int        // bumped by reorg, so that replacing blocks have new ids
+	noTxIDs     bool       // answer GET /blocks/{n}/txids as a node that predates it
+	txidReads   int        // blocks served by GET /blocks/{n}/txids
+	fullReads   int        // blocks served by GET /blocks/{n}, full JSON
 	finalized   uint64
 	subs        map[chan string]struct{}
 	rejectNonce uint64 // a sender transfer with this nonce gets pool_full
@@ -54,7 +58,11 @@ func (f *fakeChain) server(name string) *httptest.Server {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		writeJSONT(w, 200, api.StatusJSON{ChainID: f.chainID.String(), Height: uint64(len(f.blocks)),
+		head := ""
+		if len(f.blocks) > 0 {
+			head = f.blocks[len(f.blocks)-1].ID
+		}
+		writeJSONT(w, 200, api.StatusJSON{ChainID: f.chainID.String(), Height: uint64(len(f.blocks)), Head: head,
 			FinalizedHeight: f.finalized, IntervalMs: 40, Sync: "ready"})
 	})
 	mux.HandleFunc("GET /accounts/{a}", func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +83,28 @@ func (f *fakeChain) server(name string) *httptest.Server {
 			writeJSONT(w, 404, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeUnknownBlock, Message: "no"}})
 			return
 		}
+		f.fullReads++
+		b := f.blocks[n-1]
+		txs := make([]map[string]string, len(b.TxIDs))
+		for i, id := range b.TxIDs {
+			txs[i] = map[string]string{"id": id}
+		}
+		writeJSONT(w, 200, map[string]any{"id": b.ID, "number": b.Number, "parent": b.Parent,
+			"canonical": true, "tx_count": len(txs), "transactions": txs})
+	})
+	mux.HandleFunc("GET /blocks/{n}/txids", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.noTxIDs { // what the node's router answers for a route it lacks
+			writeJSONT(w, 404, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeNotFound, Message: "no route"}})
+			return
+		}
+		if n < 1 || n > len(f.blocks) {
+			writeJSONT(w, 404, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeUnknownBlock, Message: "no"}})
+			return
+		}
+		f.txidReads++
 		writeJSONT(w, 200, f.blocks[n-1])
 	})
 	mux.HandleFunc("POST /txs", func(w http.ResponseWriter, r *http.Request) {
@@ -185,16 +215,13 @@ func (f *fakeChain) submit(server string, j api.TxJSON) api.SubmitResultJSON {
 func (f *fakeChain) seal() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := uint64(len(f.blocks) + 1)
-	b := blockTxs{ID: fmt.Sprintf("%064x", n), Number: n, Parent: fmt.Sprintf("%064x", n-1), TxCount: len(f.pool)}
+	ids := make([]string, 0, len(f.pool))
 	for _, tx := range f.pool {
-		b.Transactions = append(b.Transactions, struct {
-			ID string `json:"id"`
-		}{tx.ID})
+		ids = append(ids, tx.ID)
 		f.nonces[tx.From] = max(f.nonces[tx.From], tx.Nonce)
 	}
 	f.pool = nil
-	f.blocks = append(f.blocks, b)
+	n := f.appendLocked(ids)
 	f.emit(api.EventHead, n)
 	if n > 2 {
 		f.finalized = n - 2
@@ -202,8 +229,35 @@ func (f *fakeChain) seal() {
 	}
 }
 
+// appendLocked adds a block holding ids on top of the chain.
+func (f *fakeChain) appendLocked(ids []string) uint64 {
+	n := uint64(len(f.blocks) + 1)
+	parent := ""
+	if n > 1 {
+		parent = f.blocks[n-2].ID
+	}
+	f.blocks = append(f.blocks, blockTxs{ID: fmt.Sprintf("%08x%056x", f.fork, n), Number: n, Parent: parent, Canonical: true, TxIDs: ids})
+	return n
+}
+
+// reorg replaces the chain from block number from on with blocks holding
+// the given ids (one block per list), as a fork that won would, and streams
+// the reorg and the new head.
+func (f *fakeChain) reorg(from uint64, blocks ...[]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocks = f.blocks[:from-1]
+	f.fork++
+	for _, ids := range blocks {
+		f.appendLocked(ids)
+	}
+	n := uint64(len(f.blocks))
+	f.emit(api.EventReorg, n)
+	f.emit(api.EventHead, n)
+}
+
 func (f *fakeChain) emit(kind string, n uint64) {
-	data, _ := json.Marshal(map[string]any{"kind": kind, "block": map[string]any{"id": fmt.Sprintf("%064x", n), "number": n}})
+	data, _ := json.Marshal(map[string]any{"kind": kind, "block": map[string]any{"id": f.blocks[n-1].ID, "number": n}})
 	msg := "event: " + kind + "\ndata: " + string(data) + "\n\n"
 	for ch := range f.subs {
 		select {

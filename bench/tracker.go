@@ -18,8 +18,9 @@ const maxRewind = 64
 
 // tracker follows one node's chain: the event stream (and a status poll, in
 // case the stream drops events or is down) says what the head and the
-// finalized height are and when they moved; blocks are then fetched by
-// number to learn which transactions they hold.
+// finalized height are and when they moved; each block's transaction ids
+// are then fetched by number (GET /blocks/{n}/txids rather than the full
+// block, whose JSON costs the node far more) to learn what it included.
 type tracker struct {
 	c    *nodeClient
 	led  *ledger
@@ -60,8 +61,8 @@ func (t *tracker) notify() {
 	}
 }
 
-// sawHead records a head at number n observed at time at.
-func (t *tracker) sawHead(n uint64, at time.Time) {
+// sawHead records a head at number n with id id observed at time at.
+func (t *tracker) sawHead(n uint64, id string, at time.Time) {
 	t.mu.Lock()
 	if n > t.head {
 		t.head = n
@@ -70,8 +71,11 @@ func (t *tracker) sawHead(n uint64, at time.Time) {
 		if _, ok := t.seen[n]; !ok && len(t.seen) < 100_000 {
 			t.seen[n] = at
 		}
-	} else if n > 0 {
-		// A head at or below what was processed: a reorg; refetch from n.
+	} else if n > 0 && t.ids[n] != id {
+		// A head at or below what was processed, and not the block
+		// processed at n: a reorg; refetch from n. The same block heard
+		// again (every status poll, or an event behind the poll) is no
+		// news; refetching it cost the node a block read per poll.
 		delete(t.ids, n)
 		t.fetched = n - 1
 	}
@@ -106,7 +110,7 @@ func (t *tracker) handleEvent(ev sseEvent) {
 	switch ev.Kind {
 	case api.EventHead:
 		if d.Block != nil {
-			t.sawHead(d.Block.Number, at)
+			t.sawHead(d.Block.Number, d.Block.ID, at)
 		}
 	case api.EventFinalized:
 		if d.Block != nil {
@@ -147,7 +151,7 @@ func (t *tracker) pollStatus(ctx context.Context) {
 			continue
 		}
 		at := t.now()
-		t.sawHead(s.Height, at)
+		t.sawHead(s.Height, s.Head, at)
 		t.led.setFinalHeight(s.FinalizedHeight, at)
 	}
 }
@@ -209,9 +213,9 @@ func (t *tracker) processBlock(n uint64, b *blockTxs, prev string, havePrev bool
 	t.blocks++
 	t.mu.Unlock()
 
-	ids := make([]types.Hash, 0, len(b.Transactions))
-	for _, tx := range b.Transactions {
-		if h, err := types.ParseHash(tx.ID); err == nil {
+	ids := make([]types.Hash, 0, len(b.TxIDs))
+	for _, id := range b.TxIDs {
+		if h, err := types.ParseHash(id); err == nil {
 			ids = append(ids, h)
 		}
 	}

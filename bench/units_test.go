@@ -181,9 +181,14 @@ func TestTrackerRewindsOnReorg(t *testing.T) {
 	if f, _ := trk.position(); f != 10 {
 		t.Fatalf("fetched %d after a parent mismatch, want 10", f)
 	}
-	// A head event at or below the cursor also rewinds.
-	trk.fetched = 11
-	trk.sawHead(11, time.Now())
+	// Hearing again of the head already processed is no news.
+	trk.fetched, trk.ids[11] = 11, "a11"
+	trk.sawHead(11, "a11", time.Now())
+	if f, h := trk.position(); f != 11 || h != 11 {
+		t.Fatalf("fetched %d head %d after the same head again, want 11 and 11", f, h)
+	}
+	// A different head at or below the cursor rewinds.
+	trk.sawHead(11, "b11", time.Now())
 	if f, h := trk.position(); f != 10 || h != 11 {
 		t.Fatalf("fetched %d head %d, want 10 and 11", f, h)
 	}
