@@ -62,9 +62,10 @@ const (
 	// DefaultMaxBlockBytes is the cap when genesis names none.
 	DefaultMaxBlockBytes = 2 << 20
 	// MaxBlockBytesLimit keeps every sealed block below the P2P frame limit
-	// (4 MiB, p2p/wire.DefaultMaxFrame) with room for the message envelope,
-	// so that every block can reach every peer, alone in a BLK or an ABL.
-	MaxBlockBytesLimit = 4<<20 - 64<<10
+	// (16 MiB, p2p/wire.DefaultMaxFrame) with room for the message
+	// envelope, so that every block fits one sync answer (ABL). Gossip
+	// carries blocks compact (header and transaction ids), far smaller.
+	MaxBlockBytesLimit = 16<<20 - 64<<10
 	// MinBlockBytes leaves room for a header, a seal and a few of the
 	// largest transactions.
 	MinBlockBytes = 16 << 10
@@ -285,7 +286,7 @@ func params(f File) (*Genesis, error) {
 	case bm.MaxBlockBytes == 0:
 		g.MaxBlockBytes = DefaultMaxBlockBytes
 	case bm.MaxBlockBytes > MaxBlockBytesLimit:
-		return nil, invalid("block_mining.max_block_bytes %d is above %d: a block that large could not cross the P2P frame limit of 4 MiB",
+		return nil, invalid("block_mining.max_block_bytes %d is above %d: a block that large could not cross the P2P frame limit of 16 MiB",
 			bm.MaxBlockBytes, MaxBlockBytesLimit)
 	case bm.MaxBlockBytes < MinBlockBytes:
 		return nil, invalid("block_mining.max_block_bytes %d is below %d", bm.MaxBlockBytes, MinBlockBytes)

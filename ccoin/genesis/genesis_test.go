@@ -48,8 +48,8 @@ func TestInvalidGenesis(t *testing.T) {
 		{"bad alloc address", `"alloc":{}`, `"alloc":{"zz":{"balance":1}}`},
 		{"alloc overflow", `"alloc":{}`, `"alloc":{"34268774b426751444f6346517a72676631302f6":{"balance":18446744073709551615}}`},
 		{"bad placeholder", `"allow_empty":true`, `"allow_empty":true,"placeholder_data":["zz",1]`},
-		{"max_block_bytes at the frame limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":4194304`},
-		{"max_block_bytes just above its limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":4128769`},
+		{"max_block_bytes at the frame limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":16777216`},
+		{"max_block_bytes just above its limit", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":16711681`},
 		{"max_block_bytes too small for a block", `"allow_empty":true`, `"allow_empty":true,"max_block_bytes":1000`},
 	}
 	if _, err := Parse([]byte(base)); err != nil {
@@ -138,7 +138,7 @@ func TestMaxBlockBytes(t *testing.T) {
 	if explicit.ChainID != def.ChainID {
 		t.Fatal("naming the default changed the chain id")
 	}
-	for _, v := range []string{"16384", "1048576", "4128768"} {
+	for _, v := range []string{"16384", "1048576", "4128768", "16711680"} {
 		g, err := Parse([]byte(with(v)))
 		if err != nil {
 			t.Fatalf("%s: %v", v, err)
@@ -147,7 +147,7 @@ func TestMaxBlockBytes(t *testing.T) {
 			t.Fatalf("%s: cap %d, chain id %s (default's %s)", v, g.MaxBlockBytes, g.ChainID, def.ChainID)
 		}
 	}
-	if MaxBlockBytesLimit >= 4<<20 {
-		t.Fatal("the limit must stay below the 4 MiB frame limit")
+	if MaxBlockBytesLimit >= 16<<20 {
+		t.Fatal("the limit must stay below the 16 MiB frame limit")
 	}
 }

@@ -114,26 +114,6 @@ func (n *Network) announceCompact(id types.Hash, head []byte, txs [][]byte, ids 
 	}
 }
 
-// BroadcastFullBlock sends block whole (BLK) to every peer that does not
-// know it: how a block that arrived whole is relayed.
-func (n *Network) BroadcastFullBlock(block []byte) {
-	h, body, err := wire.Encode(&wire.Block{Block: block})
-	if err != nil {
-		n.log.Warn("cannot broadcast block", "error", err)
-		return
-	}
-	if len(body)+wire.HeaderLen > n.cfg.MaxFrame {
-		n.log.Warn("cannot broadcast block", "error", "larger than a frame", "size", len(block))
-		return
-	}
-	key := n.blockKey(block)
-	for _, p := range n.allPeers() {
-		if p.markKnown(key) {
-			p.enqueue(h, body)
-		}
-	}
-}
-
 // blockKey is the gossip key of a block, by its id (a compact and a whole
 // copy of one block are one item), or of its bytes when they name none.
 func (n *Network) blockKey(block []byte) uint64 {
@@ -247,11 +227,14 @@ func (p *peer) completeBlock(head []byte, txs [][]byte) string {
 	if err != nil {
 		return fmt.Sprintf("compact block: %v", err)
 	}
-	return p.handleBlock(raw, p.n.BroadcastBlock)
+	return p.handleBlock(raw)
 }
 
-// handleBlock judges a whole block and relays it with relay when accepted.
-func (p *peer) handleBlock(raw []byte, relay func([]byte)) string {
+// handleBlock judges a whole block and relays it, compact, when accepted:
+// a block that arrived whole (BLK) is relayed compact too, since a peer that
+// counts us as a stranger would refuse a whole block over its
+// UnaskedFrame.
+func (p *peer) handleBlock(raw []byte) string {
 	n := p.n
 	p.markKnown(n.blockKey(raw))
 	v, err := n.handler.HandleBlock(p.snapshot(), raw)
@@ -259,7 +242,7 @@ func (p *peer) handleBlock(raw []byte, relay func([]byte)) string {
 	case Rejected:
 		return fmt.Sprintf("block rejected: %v", err)
 	case Accepted:
-		relay(raw)
+		n.BroadcastBlock(raw)
 	case MissingParent:
 		n.emit(PeerEvent{Type: EventMissingParent, Peer: p.snapshot()})
 	}

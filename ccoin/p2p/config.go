@@ -56,7 +56,12 @@ type Config struct {
 	// the handshake; more are closed at once. Default 32.
 	MaxHandshakes int
 
-	MaxFrame     int           // default wire.DefaultMaxFrame
+	MaxFrame int // default wire.DefaultMaxFrame
+	// UnaskedFrame bounds a frame a non-validator sends unasked (its
+	// answers to our requests may reach MaxFrame): only validators' blocks
+	// and sync answers need large frames, and anyone can be a
+	// non-validator. Default wire.DefaultUnaskedFrame, at most MaxFrame.
+	UnaskedFrame int
 	BanDuration  time.Duration // default 1h
 	PingInterval time.Duration // default 15s
 	IdleTimeout  time.Duration // silence after which a peer is dropped; default 60s
@@ -157,6 +162,8 @@ func (c *Config) withDefaults() (Config, error) {
 	out.ReservedValidatorSlots = min(out.ReservedValidatorSlots, out.MaxOutbound)
 	def(&out.MaxPerIP, DefaultMaxPerIP)
 	def(&out.MaxFrame, wire.DefaultMaxFrame)
+	def(&out.UnaskedFrame, wire.DefaultUnaskedFrame)
+	out.UnaskedFrame = min(out.UnaskedFrame, out.MaxFrame)
 	def(&out.MaxMsgsPerSec, DefaultMaxMsgsPerSec)
 	def(&out.MaxBytesPerSec, DefaultMaxBytesPerSec)
 	def(&out.MaxHandshakes, DefaultMaxHandshakes)

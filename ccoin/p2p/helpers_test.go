@@ -396,3 +396,19 @@ func (rp *rawPeer) waitClosed(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// broadcastWhole sends block whole (BLK) to every peer that does not know
+// it, as another implementation may: this node only ever sends blocks
+// compact.
+func (n *testNode) broadcastWhole(block []byte) {
+	h, body, err := wire.Encode(&wire.Block{Block: block})
+	if err != nil {
+		panic(err)
+	}
+	key := n.blockKey(block)
+	for _, p := range n.allPeers() {
+		if p.markKnown(key) {
+			p.enqueue(h, body)
+		}
+	}
+}

@@ -54,8 +54,8 @@ func TestMemnetPartitionsAndHeal(t *testing.T) {
 		t.Fatalf("not over memnet: %+v", p)
 	}
 	gossip := func(from *testNode, name string) []byte {
-		blk := []byte(name)
-		from.BroadcastFullBlock(blk)
+		blk := testBlock(name, 2)
+		from.BroadcastBlock(blk)
 		return blk
 	}
 	blk := gossip(a, "block 1")

@@ -142,8 +142,10 @@ func TestBlockGossip(t *testing.T) {
 			for _, l := range tc.links {
 				link(t, nodes[l[0]], nodes[l[1]])
 			}
-			block := []byte("block-" + tc.name)
-			nodes[tc.from].BroadcastFullBlock(block)
+			// Sent whole (BLK), relayed compact: every node ends with the
+			// same bytes.
+			block := testBlock("block-"+tc.name, 3)
+			nodes[tc.from].broadcastWhole(block)
 			for i, n := range nodes {
 				if i == tc.from {
 					continue
@@ -197,7 +199,7 @@ func TestRequests(t *testing.T) {
 	a := startNode(t, 0, nil)
 	b := startNode(t, 1, nil)
 	for i := 0; i < 1000; i++ {
-		a.c.blocks = append(a.c.blocks, fmt.Appendf(bytes.Repeat([]byte{'b'}, 10<<10), "%d", i))
+		a.c.blocks = append(a.c.blocks, fmt.Appendf(bytes.Repeat([]byte{'b'}, 40<<10), "%d", i)) // 512 exceed a 16 MiB frame
 	}
 	link(t, b, a)
 	ctx := context.Background()
@@ -334,8 +336,8 @@ func TestAdversarialPeers(t *testing.T) {
 			if _, _, _, err := honest.RequestHead(context.Background(), a.ID()); err != nil {
 				t.Fatalf("honest peer: %v", err)
 			}
-			blk := []byte("honest block " + tc.name)
-			a.BroadcastFullBlock(blk)
+			blk := testBlock("honest block "+tc.name, 1)
+			a.BroadcastBlock(blk)
 			waitFor(t, "honest block", func() bool { return honest.h.hasBlock(blk) })
 		})
 	}
@@ -369,9 +371,9 @@ func TestSlowPeerDropped(t *testing.T) {
 	waitFor(t, "slow peer registered", func() bool { return len(a.Peers()) == 2 })
 	var blocks [][]byte
 	for i := 0; i < 200; i++ {
-		blk := fmt.Appendf(bytes.Repeat([]byte{'s'}, 256<<10), "%d", i)
+		blk := testBlock(fmt.Sprint("slow ", i), 400) // 250 KB, sent whole
 		blocks = append(blocks, blk)
-		a.BroadcastFullBlock(blk)
+		a.broadcastWhole(blk)
 		// Keep at most 8 blocks (2 MiB) ahead of the honest peer, as a
 		// real chain's pace does: on a loaded machine 50 MiB at once also
 		// overflowed the honest peer's queue, and the test then measured
@@ -441,9 +443,10 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	link(t, nodes[1], nodes[0])
 	link(t, nodes[2], nodes[0])
-	nodes[0].BroadcastFullBlock([]byte("leak test"))
+	blk := testBlock("leak test", 2) // compact: the receivers fetch both txs
+	nodes[0].BroadcastBlock(blk)
 	nodes[0].BroadcastTxs([][]byte{[]byte("tx")})
-	waitFor(t, "gossip", func() bool { return nodes[2].h.hasBlock([]byte("leak test")) && nodes[1].h.txCount() == 1 })
+	waitFor(t, "gossip", func() bool { return nodes[2].h.hasBlock(blk) && nodes[1].h.txCount() == 1 })
 	for _, n := range nodes {
 		n.stop()
 	}

@@ -515,7 +515,7 @@ func (p *peer) readLoop() {
 	for {
 		p.readSince.Store(clk.Now().UnixNano())
 		p.conn.SetReadDeadline(osDeadline(p.n.cfg.IdleTimeout))
-		h, body, err := wire.ReadFrame(br, p.n.cfg.MaxFrame)
+		h, body, err := wire.ReadFrameBy(br, p.n.cfg.MaxFrame, p.frameLimit)
 		p.readSince.Store(0)
 		if err != nil {
 			var ne net.Error
@@ -561,6 +561,26 @@ func (p *peer) readLoop() {
 	}
 }
 
+// frameLimit is the most bytes a frame with header may have from this
+// peer. A validator may send MaxFrame; any other peer, inbound or one we
+// dialled (its address may come from anyone's PEX), at most UnaskedFrame
+// unasked, but an answer to our request (sync, a compact block's
+// transactions) in full.
+func (p *peer) frameLimit(header string) int {
+	if p.valid {
+		return p.n.cfg.MaxFrame
+	}
+	if wire.IsAnswer(header) {
+		p.mu.Lock()
+		asked := len(p.pending) > 0
+		p.mu.Unlock()
+		if asked {
+			return p.n.cfg.MaxFrame
+		}
+	}
+	return p.n.cfg.UnaskedFrame
+}
+
 // handle acts on one message; a non-empty result is a reason to ban.
 func (p *peer) handle(m wire.Message) string {
 	n := p.n
@@ -580,7 +600,7 @@ func (p *peer) handle(m wire.Message) string {
 			n.BroadcastTxs(relay)
 		}
 	case *wire.Block:
-		return p.handleBlock(m.Block, n.BroadcastFullBlock)
+		return p.handleBlock(m.Block)
 	case *wire.CompactBlock:
 		return p.handleCompact(m)
 	case *wire.GetBlockTxs:

@@ -439,3 +439,73 @@ func TestNeverReadingRequesterDropped(t *testing.T) {
 		t.Fatal("a slow reader was banned")
 	}
 }
+
+// A non-validator may send at most UnaskedFrame unasked; the same frame
+// from a validator, or as an answer to our request, is fine. Before: one
+// frame limit for everyone, so raising it for validators' large sync
+// answers would have let any stranger make the node allocate as much.
+func TestUnaskedFrameLimit(t *testing.T) {
+	validator := testKey(t, 3)
+	d := startNode(t, 1, func(c *Config) {
+		c.UnaskedFrame = 64 << 10
+		c.Validators = []crypto.Address{validator.Address()}
+	})
+	big := &wire.Block{Block: bytes.Repeat([]byte{0x94}, 100<<10)}
+	for _, tc := range []struct {
+		name   string
+		key    *crypto.PrivateKey
+		banned bool
+	}{
+		{"stranger", testKey(t, 2), true},
+		{"validator", validator, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rp, ack := dialRaw(t, d.Addr(), tc.key, testHello(tc.key, testNetworkID, testChainID, ""))
+			if ack != wire.HdrHelloAck {
+				t.Fatalf("handshake answer %q", ack)
+			}
+			rp.send(t, big)
+			if tc.banned {
+				rp.waitClosed(t)
+				waitFor(t, "ban", func() bool { return d.isBanned(addrBanKey(tc.key.Address())) })
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+			if !d.hasPeerAddr(tc.key.Address()) {
+				t.Fatal("validator dropped for a large frame")
+			}
+		})
+	}
+	// A stranger's answer to our request may be as large as MaxFrame.
+	key := testKey(t, 4)
+	rp, ack := dialRaw(t, d.Addr(), key, testHello(key, testNetworkID, testChainID, ""))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("handshake answer %q", ack)
+	}
+	waitFor(t, "stranger registered", func() bool { return d.hasPeerAddr(key.Address()) })
+	var peerID uint64
+	for _, p := range d.Peers() {
+		if p.NodeAddress == key.Address() {
+			peerID = p.ID
+		}
+	}
+	got := make(chan [][]byte, 1)
+	go func() {
+		blocks, _ := d.RequestBlocks(context.Background(), peerID, 2, 1)
+		got <- blocks
+	}()
+	req := rp.readUntil(t, wire.HdrGetBlocks).(*wire.GetBlocks)
+	rp.send(t, &wire.Blocks{ReqID: req.ReqID, Blocks: [][]byte{big.Block}})
+	if blocks := <-got; len(blocks) != 1 || len(blocks[0]) != len(big.Block) {
+		t.Fatalf("large answer from a stranger: %d blocks", len(blocks))
+	}
+}
+
+func (n *testNode) hasPeerAddr(a crypto.Address) bool {
+	for _, p := range n.Peers() {
+		if p.NodeAddress == a {
+			return true
+		}
+	}
+	return false
+}

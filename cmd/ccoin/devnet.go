@@ -19,11 +19,18 @@ func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 	interval := f.Float64("interval", 1, "slot interval in seconds")
 	basePort := f.Int("base-port", 7100, "registry port; node i uses base+10*i (P2P) and base+10*i+1 (HTTP)")
 	difficulty := f.Uint64("difficulty", 2, "HashCash difficulty in hex digits")
+	maxBlockBytes := f.Uint64("max-block-bytes", devnet.DefaultMaxBlockBytes, "genesis max_block_bytes: largest encoded block in bytes (16 KiB to 16 MiB - 64 KiB)")
 	initOnly := f.Bool("init-only", false, "write the devnet and exit without running it")
 	hostTemplate := f.String("hosts", "", "lay out for containers: host name template such as node%d (implies --init-only)")
 	level := f.String("log-level", "info", "node log level (logs go to <dir>/nodeN/node.log)")
+	pprofAddr := f.String("pprof", "", "serve Go's profiler for the devnet process, all nodes together (loopback only, e.g. 127.0.0.1:6060)")
 	if err := parse(f, args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" && !*initOnly && *hostTemplate == "" {
+		if _, err := servePprof(ctx, *pprofAddr, newLogger("devnet", "info", false).Named("pprof")); err != nil {
+			return err
+		}
 	}
 	abs, err := filepath.Abs(*dir)
 	if err != nil {
@@ -35,7 +42,7 @@ func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "reusing the devnet in %s\n", abs)
 	case errors.Is(err, fs.ErrNotExist):
 		m, err = devnet.Init(devnet.Options{Dir: abs, Validators: *validators, Basic: *basic, Interval: *interval,
-			BasePort: *basePort, HostTemplate: *hostTemplate, Difficulty: *difficulty})
+			BasePort: *basePort, HostTemplate: *hostTemplate, Difficulty: *difficulty, MaxBlockBytes: *maxBlockBytes})
 		if err != nil {
 			return err
 		}

@@ -9,8 +9,13 @@ import (
 )
 
 const (
-	// DefaultMaxFrame bounds a frame (header plus body) unless configured.
-	DefaultMaxFrame = 4 << 20
+	// DefaultMaxFrame bounds a frame (header plus body) unless configured:
+	// a block of up to 16 MiB - 64 KiB fits one sync answer (ABL).
+	DefaultMaxFrame = 16 << 20
+	// DefaultUnaskedFrame bounds, unless configured, a frame a
+	// non-validator sends unasked: anyone can be one, so it must not make
+	// the node allocate as much as a validator's sync answer.
+	DefaultUnaskedFrame = 4 << 20
 	// HeaderLen is the length of a message header.
 	HeaderLen = 3
 	// lenPrefix is the size of the length that starts every frame.
@@ -59,6 +64,19 @@ func WriteFrame(w io.Writer, header string, body []byte) error {
 // anything is allocated. A connection closed cleanly between frames yields
 // io.EOF; one closed inside a frame yields ErrMalformed.
 func ReadFrame(r io.Reader, maxFrame int) (header string, body []byte, err error) {
+	return ReadFrameBy(r, maxFrame, nil)
+}
+
+// IsAnswer reports whether header names an answer to a request.
+func IsAnswer(header string) bool {
+	_, ok := New(header).(Answer)
+	return ok
+}
+
+// ReadFrameBy is ReadFrame with a tighter limit for some headers: limit,
+// when not nil, gives the most bytes a frame with that header may have
+// (at most maxFrame). The header is read before the body is allocated.
+func ReadFrameBy(r io.Reader, maxFrame int, limit func(header string) int) (header string, body []byte, err error) {
 	if maxFrame <= 0 {
 		maxFrame = DefaultMaxFrame
 	}
@@ -82,6 +100,11 @@ func ReadFrame(r io.Reader, maxFrame int) (header string, body []byte, err error
 	header = string(pre[lenPrefix:])
 	if !ValidHeader(header) {
 		return "", nil, fmt.Errorf("%w: bad header %q", ErrMalformed, header)
+	}
+	if limit != nil {
+		if l := limit(header); uint64(n) > uint64(l) {
+			return "", nil, fmt.Errorf("%w: %s of %d bytes > %d", ErrFrameTooLarge, header, n, l)
+		}
 	}
 	body = make([]byte, n-HeaderLen)
 	if _, err := io.ReadFull(r, body); err != nil {
