@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -12,11 +13,23 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// txRelay gossips transactions to peers.
-type txRelay interface{ BroadcastTxs(txs [][]byte) }
+// txRelay gossips transactions to peers, and says when they take them
+// slower than they come (p2p.Network.Backlogged).
+type txRelay interface {
+	BroadcastTxs(txs [][]byte)
+	Backlogged() bool
+}
+
+// errBacklogged refuses client transactions while the peers cannot take
+// what the node already gossips: more would only be queued for peers that
+// cannot receive them, or left behind. It is an overload (errors.Is
+// txpool.ErrOverloaded), so the API answers 503 overloaded with
+// Retry-After and the client retries.
+var errBacklogged = fmt.Errorf("%w: peers take transactions slower than they come", txpool.ErrOverloaded)
 
 // txSubmitter adds client transactions to the pool, gossips the accepted
-// ones and counts the refused ones by kind.
+// ones and counts the refused ones by kind. While the network is
+// backlogged it refuses them all (errBacklogged).
 type txSubmitter struct {
 	pool     *txpool.Pool
 	relay    txRelay
@@ -30,10 +43,12 @@ func (n *Node) txSubmitter() txSubmitter {
 }
 
 // Overloaded implements api.Submitter: the pool holds its MaxPending
-// executable transactions; the next block frees room, so a client retries
-// after a slot.
+// executable transactions, or the peers cannot take the transactions the
+// node gossips (the network is backlogged). The next block frees room in
+// the pool, and the writers drain a backlog by the batch, so a client
+// retries after a slot.
 func (s *apiSubmitter) Overloaded() (time.Duration, bool) {
-	return s.txs.slot, s.txs.pool.Overloaded()
+	return s.txs.slot, s.txs.pool.Overloaded() || s.txs.relay.Backlogged()
 }
 
 // SubmitTxs adds client transactions to the pool and gossips the accepted ones.
@@ -43,7 +58,15 @@ func (n *Node) SubmitTxs(txs []*types.Transaction) []error {
 }
 
 func (s txSubmitter) submit(txs []*types.Transaction, add func([]*types.Transaction) []error) []error {
-	errs := add(txs)
+	var errs []error
+	if s.relay.Backlogged() {
+		errs = make([]error, len(txs))
+		for i := range errs {
+			errs[i] = errBacklogged
+		}
+	} else {
+		errs = add(txs)
+	}
 	var relay [][]byte
 	for i, err := range errs {
 		if err == nil {

@@ -24,8 +24,9 @@ func (n *Node) regossipPool() { n.offerTxs(n.pool.Content(maxRegossip)) }
 
 // runRegossip re-offers, every regossipSlots slots, the pending transactions
 // that have waited that long. Without it, transactions whose only copy left
-// this node on a connection that was then dropped (a peer too slow for the
-// load) stayed here until some peer reconnected.
+// this node on a connection that was then dropped stayed here until some
+// peer reconnected; and it is how a peer whose transaction backlog was full
+// (p2p's queueTxs left them out, unknown to it) gets them once it caught up.
 func (n *Node) runRegossip(ctx context.Context) error {
 	every := max(time.Duration(regossipSlots*n.g.IntervalMs)*time.Millisecond, time.Second)
 	clock.Every(ctx, n.opts.Clock, every, func() { n.offerTxs(n.pool.Stale(every, maxRegossip)) })

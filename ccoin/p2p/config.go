@@ -88,6 +88,15 @@ type Config struct {
 	InboundSendBuffer int // answers queued to one inbound non-validator; default 2 MiB
 	MaxServing        int // requests of one peer answered but not yet sent; default 8
 
+	// TxBacklog bounds the transactions queued for gossip to one
+	// validator or outbound peer, in bytes (each tx counts 64 more); an
+	// inbound non-validator gets an eighth of it, and all of those
+	// together TxBacklog. A peer whose backlog is full is not dropped: the
+	// transactions that do not fit are left for the node's regossip. Once
+	// every validator and outbound peer is past half of it, Backlogged
+	// reports true. Default 32 MiB.
+	TxBacklog int
+
 	// Transport listens and dials; nil means TCP. Tests pass an in-memory
 	// one (package memnet).
 	Transport Transport
@@ -128,6 +137,7 @@ const (
 	DefaultPeerSendBuffer    = 16 << 20
 	DefaultInboundSendBuffer = 2 << 20
 	DefaultMaxServing        = 8
+	DefaultTxBacklog         = 32 << 20
 
 	// MaxClockSkew: a peer whose clock differs from ours by more is
 	// logged at the handshake (TLS, not the clock, makes the handshake
@@ -172,6 +182,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&out.PeerSendBuffer, DefaultPeerSendBuffer)
 	def(&out.InboundSendBuffer, DefaultInboundSendBuffer)
 	def(&out.MaxServing, DefaultMaxServing)
+	def(&out.TxBacklog, DefaultTxBacklog)
 	if out.Transport == nil {
 		out.Transport = TCP{}
 	}

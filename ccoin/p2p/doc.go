@@ -62,8 +62,16 @@
 // so validators and the peers we chose are served during a flood. The
 // peer's reader waits for that room, so a peer that asks and never reads
 // is not read either (TCP pushes back on it) and is dropped after
-// IdleTimeout. Our own frames (gossip, requests) are bounded per peer, and
-// a peer that falls too far behind on them is dropped. A per-peer token
+// IdleTimeout. Our own frames (blocks, votes, requests) are bounded per
+// peer, and a peer that falls too far behind on them is dropped.
+// Transactions are not a reason to drop a peer: each peer's backlog of
+// them is bounded (TxBacklog; strangers an eighth each, and TxBacklog
+// together), and what does not fit is left for the node's regossip. Once
+// every validator and outbound peer is past half of its backlog,
+// Backlogged reports it, and the node refuses new client transactions
+// (503 overloaded) instead of queuing what it cannot send. A peer whose
+// writes make no progress for IdleTimeout is dropped; one that reads
+// slowly but steadily is kept. A per-peer token
 // bucket bans message floods and throttles byte floods, every map fed by
 // peers is bounded, and one bad or slow peer is dropped without stalling
 // the others.

@@ -55,6 +55,14 @@ type Network struct {
 
 	wg sync.WaitGroup
 
+	// Transaction backlogs (see peer.queueTxs and Backlogged): how many
+	// connected peers gossip relies on (validators and peers we dialled),
+	// how many of those have a backlog past its high-water mark, and the
+	// bytes queued to all strangers together.
+	txRelied     atomic.Int32
+	txBacklogged atomic.Int32
+	strangerTxs  atomic.Int64
+
 	mu          sync.Mutex
 	stopping    bool
 	peers       map[uint64]*peer

@@ -358,7 +358,10 @@ func pings(n int) []wire.Message {
 	return out
 }
 
-// A peer that stops reading is dropped; broadcasts never block on it.
+// A peer that stops reading is dropped once the blocks queued for it
+// overflow its send queue; broadcasts never block on it. (Transactions
+// alone never drop a peer: its backlog stops growing instead, see
+// TestTxBacklogBoundedPeerKept.)
 func TestSlowPeerDropped(t *testing.T) {
 	a := startNode(t, 0, nil)
 	honest := startNode(t, 1, nil)

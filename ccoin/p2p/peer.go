@@ -19,8 +19,7 @@ import (
 // Per-peer bounds.
 const (
 	sendQueueLen     = 1024     // frames waiting for the writer
-	maxTxBacklog     = 50000    // txs waiting for the writer
-	maxTxBacklogB    = 32 << 20 // their bytes
+	txEntryCost      = 64       // what a queued tx costs beyond its bytes (slice header, slack): tiny txs are bounded too
 	knownSetSize     = 16384    // gossip keys remembered per peer
 	maxPendingReqs   = 64       // requests in flight to one peer
 	expiredRing      = 128      // timed-out request ids whose late answers are ignored
@@ -78,7 +77,10 @@ type peer struct {
 	reason  string
 	known   *keySet
 	txq     [][]byte
-	txBytes int
+	txBytes int  // cost of txq, within txCap (see queueTxs)
+	txCap   int  // Config.TxBacklog, or an eighth of it for strangers
+	txHigh  bool // txBytes passed half of txCap and has not yet fallen to a quarter
+	txDone  bool // closed: nothing more is queued
 	pending map[uint64]*pendingReq
 	expired [expiredRing]uint64
 	expNext int
@@ -103,9 +105,11 @@ func newPeer(n *Network, conn net.Conn, info PeerInfo, dialed string) *peer {
 	}
 	// Strangers that dialled us get a small share: they are free to make.
 	p.answerCap = int64(n.cfg.PeerSendBuffer)
+	p.txCap = n.cfg.TxBacklog
 	if info.Inbound && !p.valid {
 		p.stranger = true
 		p.answerCap = int64(n.cfg.InboundSendBuffer)
+		p.txCap = n.cfg.TxBacklog / 8
 	}
 	p.log = n.log.With("peer", info.NodeAddress.String(), "remote-addr", info.RemoteAddr, "inbound", info.Inbound)
 	return p
@@ -122,6 +126,7 @@ func (p *peer) close(reason string) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.reason = reason
+		p.dropTxsLocked()
 		p.mu.Unlock()
 		close(p.closed)
 		p.conn.Close()
@@ -343,21 +348,44 @@ func (p *peer) send(m wire.Message) bool {
 	return p.enqueue(h, body)
 }
 
+// queueTxs queues for the writer the txs the peer does not know yet. A
+// peer that takes them slower than they come is not dropped for it: an
+// honest validator behind a slow link still needs our blocks and votes,
+// and dropping it lost everything queued to it. Instead the backlog stops
+// growing at txCap: the first tx that does not fit and those after it
+// (kept in order, so a sender's nonces reach the peer without gaps) are
+// neither queued nor marked known, and stay in the node's pool, whose
+// regossip offers them again once the backlog has drained. A peer whose
+// writes make no progress at all is dropped by watchIdle.
+//
+// Strangers (inbound non-validators) are free to make, so each gets an
+// eighth of TxBacklog and all of them together at most TxBacklog: what
+// they can make the node hold is bounded in total.
 func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
 	p.mu.Lock()
-	for i, tx := range txs {
-		if p.known.add(keys[i]) {
-			p.txq = append(p.txq, tx)
-			p.txBytes += len(tx)
-		}
-	}
-	over := len(p.txq) > maxTxBacklog || p.txBytes > maxTxBacklogB
-	full := len(p.txq) >= txBatchCount || p.txBytes >= txBatchBytes
-	p.mu.Unlock()
-	if over {
-		p.log.Warn("dropping slow peer", "reason", "transaction backlog full")
-		p.close("transaction backlog full")
+	if p.txDone {
+		p.mu.Unlock()
 		return
+	}
+	skipped := 0
+	for i, tx := range txs {
+		if p.known.has(keys[i]) {
+			continue
+		}
+		cost := len(tx) + txEntryCost
+		if p.txBytes+cost > p.txCap || !p.n.takeStrangerTxs(p, cost) {
+			skipped = len(txs) - i
+			break
+		}
+		p.known.add(keys[i])
+		p.txq = append(p.txq, tx)
+		p.txBytes += cost
+	}
+	p.markBacklogLocked()
+	full := p.txBytes >= txBatchBytes || len(p.txq) >= txBatchCount
+	p.mu.Unlock()
+	if skipped > 0 {
+		p.log.Trace("transaction backlog full: left for the regossip", "skipped", skipped)
 	}
 	if full {
 		select {
@@ -369,6 +397,10 @@ func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
 
 // run serves the peer until it disconnects; it owns the writer goroutine.
 func (p *peer) run() {
+	if !p.stranger {
+		p.n.txRelied.Add(1)
+		defer p.n.txRelied.Add(-1)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -388,7 +420,7 @@ func (p *peer) run() {
 }
 
 func (p *peer) writeLoop() {
-	bw := bufio.NewWriterSize(p.conn, 64<<10)
+	bw := bufio.NewWriterSize(progressWriter{p}, 64<<10)
 	clk := p.n.cfg.Clock
 	ping := clk.NewTicker(p.n.cfg.PingInterval)
 	defer ping.Stop()
@@ -444,10 +476,12 @@ func (p *peer) writeLoop() {
 }
 
 // watchIdle drops the peer when the reader has waited IdleTimeout for a
-// frame, or a write to it has been blocked that long, as measured by the
-// network's clock. Time the reader spends handling a frame (or waiting in
-// reserve) does not count. The socket deadlines of readLoop and writeLoop
-// do the same on the OS clock, as a backstop (see osDeadline).
+// frame, or a write to it has made no progress that long, as measured by
+// the network's clock (see progressWriter: a peer that reads slowly but
+// steadily through a long backlog is kept; its backlog is bounded by
+// queueTxs instead). Time the reader spends handling a frame (or waiting
+// in reserve) does not count. The socket deadlines of readLoop and
+// writeLoop do the same on the OS clock, as a backstop (see osDeadline).
 func (p *peer) watchIdle() {
 	clk, idle := p.n.cfg.Clock, p.n.cfg.IdleTimeout
 	t := clk.NewTimer(idle)
@@ -469,7 +503,7 @@ func (p *peer) watchIdle() {
 		if since := p.writeSince.Load(); since != 0 {
 			w := idle - time.Duration(now-since)
 			if w <= 0 {
-				p.log.Warn("dropping slow peer", "reason", "write blocked")
+				p.log.Warn("dropping stalled peer", "reason", "writes made no progress for the idle timeout")
 				p.close("write: timed out")
 				return
 			}
@@ -488,22 +522,50 @@ func writeMsg(w io.Writer, m wire.Message) error {
 }
 
 // writeTxs writes the pending transactions in frames of at most
-// txBatchCount txs / ~txBatchBytes.
+// txBatchCount txs / ~txBatchBytes, taking one frame's worth at a time, so
+// the backlog (and Backlogged) shrinks as the peer reads. It writes at
+// most what was queued when it began, and yields to queued frames
+// (blocks, votes, answers) between batches, kicking itself to go on.
 func (p *peer) writeTxs(w io.Writer) error {
 	p.mu.Lock()
-	txs := p.txq
-	p.txq, p.txBytes = nil, 0
+	left := len(p.txq)
 	p.mu.Unlock()
-	for len(txs) > 0 {
-		n, size := 0, 0
+	for left > 0 {
+		p.mu.Lock()
+		txs := p.txq
+		n, size, cost := 0, 0, 0
 		for n < len(txs) && n < txBatchCount && (n == 0 || size+len(txs[n]) <= txBatchBytes) {
 			size += len(txs[n])
+			cost += len(txs[n]) + txEntryCost
 			n++
 		}
-		if err := writeMsg(w, &wire.Txs{Txs: txs[:n]}); err != nil {
+		batch := txs[:n:n]
+		if p.txq = txs[n:]; len(p.txq) == 0 {
+			p.txq = nil // let the array go
+		}
+		p.txBytes -= cost
+		if p.stranger {
+			p.n.strangerTxs.Add(-int64(cost))
+		}
+		p.markBacklogLocked()
+		p.mu.Unlock()
+		if n == 0 {
+			return nil // closed meanwhile
+		}
+		err := writeMsg(w, &wire.Txs{Txs: batch})
+		// batch is no longer reachable from txq: drop its references so
+		// the array kept by txq does not hold written txs.
+		clear(batch)
+		if err != nil {
 			return err
 		}
-		txs = txs[n:]
+		if left -= n; left > 0 && len(p.out) > 0 {
+			select {
+			case p.txKick <- struct{}{}:
+			default:
+			}
+			return nil
+		}
 	}
 	return nil
 }
@@ -690,6 +752,11 @@ type keySet struct {
 
 func newKeySet(n int) *keySet {
 	return &keySet{m: make(map[uint64]struct{}, n), ring: make([]uint64, 0, n)}
+}
+
+func (s *keySet) has(k uint64) bool {
+	_, ok := s.m[k]
+	return ok
 }
 
 func (s *keySet) add(k uint64) bool {
