@@ -27,7 +27,8 @@
 #
 # Other settings: GETH_PORT (geth's HTTP port, default 18545), CCOIN_BASE_PORT
 # (devnet registry port, default 17900; the validator uses +10 and +11),
-# CCOIN_DURATION (bench --duration, default 30s), GETH_DATADIR=1 (geth keeps its
+# CCOIN_DURATION (bench --duration, default 30s), CCOIN_MAX_BLOCK_BYTES (the
+# devnet's max_block_bytes, default ccoin devnet's 8 MiB), GETH_DATADIR=1 (geth keeps its
 # state on disk under OUT instead of in memory, as ccoin does), OUT (directory for
 # logs, JSON reports and the devnets; default a new /tmp/vs-geth.XXXXXX).
 #
@@ -54,6 +55,7 @@ CCOIN=${CCOIN:-$root/bin/ccoin}
 GETH_PORT=${GETH_PORT:-18545}
 CCOIN_BASE_PORT=${CCOIN_BASE_PORT:-17900}
 CCOIN_DURATION=${CCOIN_DURATION:-30s}
+CCOIN_MAX_BLOCK_BYTES=${CCOIN_MAX_BLOCK_BYTES:-8388608}
 GETH_DATADIR=${GETH_DATADIR:-}
 
 die() { echo "vs-geth: $*" >&2; exit 1; }
@@ -166,7 +168,8 @@ run_ccoin() {
 	for p in "$CCOIN_BASE_PORT" $((CCOIN_BASE_PORT + 10)) "$node_http"; do port_free "$p"; done
 	rm -rf "$dir"
 	echo "run $i: ccoin devnet, 1 validator, $dir"
-	"$CCOIN" devnet --dir "$dir" --base-port "$CCOIN_BASE_PORT" --validators 1 --basic 0 >"$log" 2>&1 &
+	"$CCOIN" devnet --dir "$dir" --base-port "$CCOIN_BASE_PORT" --validators 1 --basic 0 \
+		--max-block-bytes "$CCOIN_MAX_BLOCK_BYTES" >"$log" 2>&1 &
 	devnet_pid=$!
 	for ((t = 0; ; t++)); do
 		kill -0 "$devnet_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "ccoin devnet exited during start (log $log)"; }
