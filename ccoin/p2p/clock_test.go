@@ -63,6 +63,17 @@ func TestFakeClockBansIdleAndHandshake(t *testing.T) {
 	}
 	_ = silent
 	// The peer's ping, tx-flush and PEX tickers and its idle watch.
+	// Its reader must be waiting for a frame (the idle time counts from
+	// then, on the fake clock) and its four timers running. The handshake's
+	// timer goroutine stops its timer a moment after the peer starts, so a
+	// count of four could include it while the idle watch had not begun:
+	// the watch then started after the first Advance and the test timed out
+	// (about 1 run in 15 under -race, also at the start of this session).
+	waitFor(t, "the peer's reader", func() bool {
+		ps := d.allPeers()
+		return len(ps) == 1 && ps[0].readSince.Load() != 0
+	})
+	time.Sleep(50 * time.Millisecond)
 	settle("the peer's timers", 4)
 	fc.Advance(10*time.Minute - time.Second)
 	time.Sleep(50 * time.Millisecond) // a wrong early drop would show by now
