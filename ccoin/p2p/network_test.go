@@ -124,45 +124,6 @@ func TestDuplicateConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestBlockGossip(t *testing.T) {
-	tests := []struct {
-		name  string
-		links [][2]int // dialer, listener
-		from  int
-	}{
-		{"line", [][2]int{{1, 0}, {2, 1}, {3, 2}}, 0},
-		{"star", [][2]int{{1, 0}, {2, 0}, {3, 0}}, 3},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			nodes := make([]*testNode, 4)
-			for i := range nodes {
-				nodes[i] = startNode(t, i, nil)
-			}
-			for _, l := range tc.links {
-				link(t, nodes[l[0]], nodes[l[1]])
-			}
-			// Sent whole (BLK), relayed compact: every node ends with the
-			// same bytes.
-			block := testBlock("block-"+tc.name, 3)
-			nodes[tc.from].broadcastWhole(block)
-			for i, n := range nodes {
-				if i == tc.from {
-					continue
-				}
-				waitFor(t, fmt.Sprintf("block at node %d", i), func() bool { return n.h.hasBlock(block) })
-			}
-			// Let any duplicate relays land before counting.
-			time.Sleep(200 * time.Millisecond)
-			for i, n := range nodes {
-				if m := n.h.maxPerPeer(); m > 1 {
-					t.Errorf("node %d got the block %d times from one peer", i, m)
-				}
-			}
-		})
-	}
-}
-
 func TestTxBatchingAndRelay(t *testing.T) {
 	a := startNode(t, 0, nil)
 	b := startNode(t, 1, nil)

@@ -93,17 +93,4 @@ func (*BlockTxs) Header() string { return HdrBlockTxs }
 func (m *BlockTxs) RequestID() uint64 { return m.ReqID }
 func (*BlockTxs) isAnswer()           {}
 
-func (m *BlockTxs) validate() error {
-	if err := checkMax("block txs", len(m.Txs), MaxCompactTxs); err != nil {
-		return err
-	}
-	for i, tx := range m.Txs {
-		if len(tx) == 0 {
-			return fmt.Errorf("%w: tx %d is empty", ErrMalformed, i)
-		}
-		if err := checkMax("tx", len(tx), MaxTxSize); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (m *BlockTxs) validate() error { return checkTxList(m.Txs, MaxCompactTxs) }

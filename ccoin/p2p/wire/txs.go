@@ -17,11 +17,15 @@ type Txs struct {
 // Header implements Message.
 func (*Txs) Header() string { return HdrTxs }
 
-func (m *Txs) validate() error {
-	if err := checkMax("txs", len(m.Txs), MaxTxs); err != nil {
+func (m *Txs) validate() error { return checkTxList(m.Txs, MaxTxs) }
+
+// checkTxList bounds a list of transaction encodings: at most max, each
+// non-empty and at most MaxTxSize.
+func checkTxList(txs [][]byte, max int) error {
+	if err := checkMax("txs", len(txs), max); err != nil {
 		return err
 	}
-	for i, tx := range m.Txs {
+	for i, tx := range txs {
 		if len(tx) == 0 {
 			return fmt.Errorf("%w: tx %d is empty", ErrMalformed, i)
 		}
