@@ -139,7 +139,7 @@ func (n *Node) afterImport(res *chain.Result) {
 	if res.Reorg != nil {
 		n.metrics.reorgs.Inc()
 		if len(res.Reorg.Abandoned) > 0 {
-			n.pool.Readmit(res.Reorg.Abandoned)
+			n.readmit(res.Reorg.Abandoned)
 		}
 	}
 	n.retryVotes()
@@ -161,6 +161,24 @@ func (n *Node) afterImport(res *chain.Result) {
 	n.metrics.poolPending.Set(float64(st.Pending))
 	n.metrics.poolQueued.Set(float64(st.Queued))
 	n.log.Debug("new head", "number", res.Header.Number, "id", res.ID, "txs", len(res.Included), "sealer", res.Header.Sealer)
+}
+
+// readmit returns a reorg's abandoned transactions to the pool. One the
+// pool refuses for anything but being there already is lost to this node
+// (its client was told it was accepted), so each such refusal is logged.
+func (n *Node) readmit(txs []*types.Transaction) {
+	refused := map[string]int{}
+	for i, err := range n.pool.Readmit(txs) {
+		if err != nil && !errors.Is(err, txpool.ErrKnown) {
+			refused[rulekind.Of(err)]++
+			if len(refused) == 1 && refused[rulekind.Of(err)] == 1 {
+				n.log.Warn("abandoned transaction not returned to the pool", "tx", txs[i].ID(), "from", txs[i].From, "nonce", txs[i].Nonce, "error", err)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		n.log.Warn("reorg: abandoned transactions refused by the pool", "returned", len(txs), "refused", refused)
+	}
 }
 
 func (n *Node) onChainEvent(ev chain.Event) {

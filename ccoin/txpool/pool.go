@@ -473,7 +473,7 @@ func (p *Pool) resyncLocked(a *account, st types.Account) {
 			p.pendingN--
 			evicted++
 		}
-		p.log.Debug("evicted unaffordable transactions", "account", a.addr, "count", evicted, "balance", a.balance)
+		p.log.Warn("evicted unaffordable transactions", "account", a.addr, "count", evicted, "balance", a.balance)
 	}
 	p.unlinkIfEmptyLocked(a)
 }
