@@ -16,6 +16,7 @@ import (
 	"ccoin/ccoin/crypto"
 	"ccoin/ccoin/genesis"
 	"ccoin/ccoin/kv"
+	"ccoin/ccoin/kv/blockfile"
 	kvleveldb "ccoin/ccoin/kv/leveldb"
 	"ccoin/ccoin/rawdb"
 	"ccoin/ccoin/state"
@@ -98,9 +99,12 @@ type built struct {
 }
 
 // OpenDB opens (or creates) the LevelDB at path with checksums verified on
-// every read, so a damaged file is reported instead of served.
+// every read, so a damaged file is reported instead of served, and block
+// encodings kept in segment files under path/blocks (kv/blockfile):
+// LevelDB rewrote every multi-megabyte block in compaction after
+// compaction.
 func OpenDB(path string) (kv.Store, error) {
-	db, err := kvleveldb.Open(path)
+	ldb, err := kvleveldb.Open(path)
 	if err != nil {
 		if errors.Is(err, kv.ErrCorrupt) {
 			return nil, fmt.Errorf("%w: %s: %v (restore a backup, or delete the directory and resync)", ErrCorrupt, path, err)
@@ -114,6 +118,11 @@ func OpenDB(path string) (kv.Store, error) {
 	// holder dies); the pid beside it only names the holder to whoever
 	// finds the lock taken, so a stale one is harmless.
 	_ = os.WriteFile(filepath.Join(path, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	db, err := blockfile.Wrap(ldb, filepath.Join(path, "blocks"), rawdb.IsBlockKey)
+	if err != nil {
+		ldb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	return db, nil
 }
 

@@ -67,8 +67,8 @@ func TestLayout(t *testing.T) {
 			t.Errorf("record %d: key %x, want %x", i, rec.keys[i], want[i])
 		}
 	}
-	if v := rec.vals[2]; v != "2" || SchemaVersion != 2 {
-		t.Errorf("schema version %q (const %d), want 2", v, SchemaVersion)
+	if v := rec.vals[2]; v != "3" || SchemaVersion != 3 {
+		t.Errorf("schema version %q (const %d), want 3", v, SchemaVersion)
 	}
 	if v := rec.vals[5]; v != string(id[:])+"\x00\x00\x00\x07" {
 		t.Errorf("tx location %x", v)

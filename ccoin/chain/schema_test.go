@@ -19,14 +19,15 @@ func TestSchemaVersion(t *testing.T) {
 		edit func(db kv.Store) error
 	}{
 		{"no version: a first-version directory", func(db kv.Store) error { return db.Delete(keySchema) }},
-		{"a newer version", func(db kv.Store) error { return db.Put(keySchema, []byte("3")) }},
+		{"a newer version", func(db kv.Store) error { return db.Put(keySchema, []byte("4")) }},
 		{"an older version", func(db kv.Store) error { return db.Put(keySchema, []byte("1")) }},
+		{"the version before block files", func(db kv.Store) error { return db.Put(keySchema, []byte("2")) }},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			e := newEnv(t, 1, 1)
-			if v, err := e.db.Get(keySchema); err != nil || string(v) != "2" || SchemaVersion != 2 {
-				t.Fatalf("Init stored schema %q (%v), want 2", v, err)
+			if v, err := e.db.Get(keySchema); err != nil || string(v) != "3" || SchemaVersion != 3 {
+				t.Fatalf("Init stored schema %q (%v), want 3", v, err)
 			}
 			if err := row.edit(e.db); err != nil {
 				t.Fatal(err)

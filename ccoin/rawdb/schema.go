@@ -14,10 +14,12 @@ import (
 //	1  the first version (no version key): rolling finality, no block tree
 //	2  finality by votes: the child index 'c' that fork choice walks,
 //	   votes 'V', justifications 'J', offences 'O', m/cert, m/lastvote
+//	3  block encodings in segment files beside the database
+//	   (package kv/blockfile); 'b' holds a reference to them
 //
 // A version-1 directory lacks the child index, so reading it would make
 // fork choice see a chain of genesis alone: it is refused, never misread.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrMalformed is a record of the wrong size: a damaged database.
 var ErrMalformed = errors.New("rawdb: malformed record")
@@ -57,6 +59,10 @@ const (
 	//	u ‖ id      -> state.EncodeChanges record (undo)
 	//	s ‖ hash    -> state tree node
 )
+
+// IsBlockKey reports whether key is a block encoding's ('b'): the values
+// kept outside the key-value store, in kv/blockfile's segments.
+func IsBlockKey(key []byte) bool { return len(key) == 1+32 && key[0] == tBlock }
 
 // Tables lists every one-byte table prefix this package writes, for a
 // test elsewhere that checks them against the state tables.
