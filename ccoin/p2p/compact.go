@@ -169,7 +169,7 @@ func (p *peer) handleCompact(m *wire.CompactBlock) string {
 		}
 	}
 	if len(missing) == 0 {
-		return p.completeBlock(m.Head, txs)
+		return p.completeBlock(id, m.Head, txs, ids)
 	}
 	if !p.n.fetches.start(id) {
 		// Another peer's copy is being completed, or too many are: the
@@ -217,24 +217,30 @@ func (p *peer) fetchMissing(id types.Hash, head []byte, txs [][]byte, ids []type
 		}
 		txs[i] = raw
 	}
-	return p.completeBlock(head, txs)
+	return p.completeBlock(id, head, txs, ids)
 }
 
 // completeBlock assembles a filled compact block and judges it as a block
-// that arrived whole; an accepted one is relayed compact.
-func (p *peer) completeBlock(head []byte, txs [][]byte) string {
+// that arrived whole; an accepted one is relayed compact from the parts at
+// hand, so the block is parsed once here (by the handler), not again to
+// relay it.
+func (p *peer) completeBlock(id types.Hash, head []byte, txs [][]byte, ids []types.Hash) string {
 	raw, err := types.AssembleBlock(head, txs)
 	if err != nil {
 		return fmt.Sprintf("compact block: %v", err)
 	}
-	return p.handleBlock(raw)
+	return p.judgeBlock(raw, func() { p.n.announceCompact(id, head, txs, ids) })
 }
 
-// handleBlock judges a whole block and relays it, compact, when accepted:
-// a block that arrived whole (BLK) is relayed compact too, since a peer that
-// counts us as a stranger would refuse a whole block over its
-// UnaskedFrame.
+// handleBlock judges a block that arrived whole (BLK) and relays it
+// compact when accepted, since a peer that counts us as a stranger would
+// refuse a whole block over its UnaskedFrame.
 func (p *peer) handleBlock(raw []byte) string {
+	return p.judgeBlock(raw, func() { p.n.BroadcastBlock(raw) })
+}
+
+// judgeBlock hands a whole block to the handler and acts on its verdict.
+func (p *peer) judgeBlock(raw []byte, relay func()) string {
 	n := p.n
 	p.markKnown(n.blockKey(raw))
 	v, err := n.handler.HandleBlock(p.snapshot(), raw)
@@ -242,7 +248,7 @@ func (p *peer) handleBlock(raw []byte) string {
 	case Rejected:
 		return fmt.Sprintf("block rejected: %v", err)
 	case Accepted:
-		n.BroadcastBlock(raw)
+		relay()
 	case MissingParent:
 		n.emit(PeerEvent{Type: EventMissingParent, Peer: p.snapshot()})
 	}
