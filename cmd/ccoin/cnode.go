@@ -28,6 +28,7 @@ func runCnode(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(1)
 	if *level == "" {
 		*level = cfg.Log.Level
 	}

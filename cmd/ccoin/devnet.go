@@ -54,6 +54,7 @@ func runDevnet(ctx context.Context, args []string, out io.Writer) error {
 	if *initOnly || *hostTemplate != "" {
 		return nil
 	}
+	setMemoryLimit(len(m.Nodes))
 	return devnet.Run(ctx, m, *level, func() {
 		fmt.Fprintf(out, "registry http://%s:%d\n", m.DiscoveryHost, m.DiscoveryPort)
 		for _, n := range m.Nodes {
