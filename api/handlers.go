@@ -134,22 +134,13 @@ func (s *readRoutes) block(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err, CodeUnknownBlock)
 		return
 	}
-	var b *types.Block
-	if isID {
-		b, err = s.read.BlockByID(id)
-	} else {
-		b, err = s.read.BlockByNumber(n)
-	}
+	b, err := s.lookupBlock(n, id, isID)
 	s.writeBlock(w, r, b, err)
 }
 
-// blockRef looks up the block the {ref} path parameter names: a canonical
-// block by number, or any stored block by id.
-func (s *readRoutes) blockRef(r *http.Request) (*types.Block, error) {
-	n, id, isID, err := parseBlockRef(chi.URLParam(r, "ref"))
-	if err != nil {
-		return nil, err
-	}
+// lookupBlock finds the block a parsed {ref} names: a canonical block by
+// number, or any stored block by id.
+func (s *readRoutes) lookupBlock(n uint64, id types.Hash, isID bool) (*types.Block, error) {
 	if isID {
 		return s.read.BlockByID(id)
 	}
@@ -160,7 +151,11 @@ func (s *readRoutes) blockRef(r *http.Request) (*types.Block, error) {
 // the transactions, so that following the chain for inclusion does not cost
 // the node full-block JSON.
 func (s *readRoutes) blockTxIDs(w http.ResponseWriter, r *http.Request) {
-	b, err := s.blockRef(r)
+	n, id, isID, err := parseBlockRef(chi.URLParam(r, "ref"))
+	var b *types.Block
+	if err == nil {
+		b, err = s.lookupBlock(n, id, isID)
+	}
 	if err == nil && b == nil {
 		err = ErrNotFound
 	}
