@@ -114,7 +114,10 @@ func (s *Store) openSegment() error {
 }
 
 // appendValues writes vals to the current segment, fsyncs, and returns a
-// reference for each.
+// reference for each. The values go to the file as they are (no joined
+// copy of a batch's blocks); s.size follows every byte that reached the
+// file, even when a write or the sync fails, so later references never
+// point at the wrong offset.
 func (s *Store) appendValues(vals [][]byte) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,27 +134,24 @@ func (s *Store) appendValues(vals [][]byte) ([][]byte, error) {
 			return nil, err
 		}
 	}
-	buf := make([]byte, 0, total)
 	refs := make([][]byte, len(vals))
-	off := s.size
 	for i, v := range vals {
-		buf = append(buf, v...)
 		r := make([]byte, refLen)
 		r[0] = refTag
 		binary.BigEndian.PutUint32(r[1:], s.seg)
-		binary.BigEndian.PutUint64(r[5:], uint64(off))
+		binary.BigEndian.PutUint64(r[5:], uint64(s.size))
 		binary.BigEndian.PutUint32(r[13:], uint32(len(v)))
 		binary.BigEndian.PutUint32(r[17:], crc32.Checksum(v, castagnoli))
 		refs[i] = r
-		off += int64(len(v))
-	}
-	if _, err := s.f.Write(buf); err != nil {
-		return nil, fmt.Errorf("blockfile: append: %w", err)
+		n, err := s.f.Write(v)
+		s.size += int64(n)
+		if err != nil {
+			return nil, fmt.Errorf("blockfile: append: %w", err)
+		}
 	}
 	if err := s.f.Sync(); err != nil {
 		return nil, fmt.Errorf("blockfile: sync: %w", err)
 	}
-	s.size = off
 	return refs, nil
 }
 
