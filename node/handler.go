@@ -168,16 +168,19 @@ func (n *Node) afterImport(res *chain.Result) {
 // (its client was told it was accepted), so each such refusal is logged.
 func (n *Node) readmit(txs []*types.Transaction) {
 	refused := map[string]int{}
+	var first *types.Transaction
+	var firstErr error
 	for i, err := range n.pool.Readmit(txs) {
 		if err != nil && !errors.Is(err, txpool.ErrKnown) {
-			refused[rulekind.Of(err)]++
-			if len(refused) == 1 && refused[rulekind.Of(err)] == 1 {
-				n.log.Warn("abandoned transaction not returned to the pool", "tx", txs[i].ID(), "from", txs[i].From, "nonce", txs[i].Nonce, "error", err)
+			if first == nil {
+				first, firstErr = txs[i], err
 			}
+			refused[rulekind.Of(err)]++
 		}
 	}
-	if len(refused) > 0 {
-		n.log.Warn("reorg: abandoned transactions refused by the pool", "returned", len(txs), "refused", refused)
+	if first != nil {
+		n.log.Warn("reorg: abandoned transactions refused by the pool", "returned", len(txs), "refused", refused,
+			"first", first.ID(), "from", first.From, "nonce", first.Nonce, "error", firstErr)
 	}
 }
 
