@@ -98,10 +98,7 @@ func TestCompactBlockFetchFromAnnouncer(t *testing.T) {
 			a := startNode(t, 0, nil)
 			a.h.addToPool(t, block, 0, 2)
 			key := testKey(t, 3+i%2)
-			rp, ack := dialRaw(t, a.Addr(), key, testHello(key, testNetworkID, testChainID, ""))
-			if ack != wire.HdrHelloAck {
-				t.Fatalf("handshake answer %q", ack)
-			}
+			rp := joinRaw(t, a.Addr(), key)
 			cb := &wire.CompactBlock{Head: head}
 			for _, x := range ids {
 				cb.TxIDs = append(cb.TxIDs, x[:]...)
@@ -140,10 +137,7 @@ func TestCompactBlockFetchFromAnnouncer(t *testing.T) {
 func TestServeBlockTxs(t *testing.T) {
 	a := startNode(t, 0, nil)
 	key := testKey(t, 3)
-	rp, ack := dialRaw(t, a.Addr(), key, testHello(key, testNetworkID, testChainID, ""))
-	if ack != wire.HdrHelloAck {
-		t.Fatalf("handshake answer %q", ack)
-	}
+	rp := joinRaw(t, a.Addr(), key)
 	waitFor(t, "peer", func() bool { return len(a.Peers()) == 1 })
 	block := testBlock("served", 5)
 	id, _, txs, _, _ := types.SplitBlock(block)

@@ -358,6 +358,17 @@ func dialRaw(t *testing.T, addr string, key *crypto.PrivateKey, hello *wire.Hell
 	return rp, hdr
 }
 
+// joinRaw connects to addr as key with an honest HEY and fails the test
+// unless the node answers ACK.
+func joinRaw(t *testing.T, addr string, key *crypto.PrivateKey) *rawPeer {
+	t.Helper()
+	rp, ack := dialRaw(t, addr, key, testHello(key, testNetworkID, testChainID, ""))
+	if ack != wire.HdrHelloAck {
+		t.Fatalf("%s: handshake answer %q", key.Address(), ack)
+	}
+	return rp
+}
+
 // dialPlain connects to addr without TLS.
 func dialPlain(t *testing.T, addr string) *rawPeer {
 	t.Helper()

@@ -337,11 +337,8 @@ func TestNeverReadingRequestersStayWithinSendBudget(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i, k := range keys {
-		rp, ack := dialRaw(t, d.Addr(), k, testHello(k, testNetworkID, testChainID, ""))
-		if ack != wire.HdrHelloAck {
-			t.Fatalf("peer %d: handshake answer %q", i, ack)
-		}
+	for _, k := range keys {
+		rp := joinRaw(t, d.Addr(), k)
 		wg.Go(func() {
 			tick := time.NewTicker(time.Second / 800)
 			defer tick.Stop()
@@ -415,10 +412,7 @@ func TestNeverReadingRequesterDropped(t *testing.T) {
 		d.c.blocks = append(d.c.blocks, fmt.Appendf(bytes.Repeat([]byte{'b'}, 10<<10), "%d", i))
 	}
 	k := testKey(t, 2)
-	rp, ack := dialRaw(t, d.Addr(), k, testHello(k, testNetworkID, testChainID, ""))
-	if ack != wire.HdrHelloAck {
-		t.Fatalf("handshake answer %q", ack)
-	}
+	rp := joinRaw(t, d.Addr(), k)
 	go func() {
 		for id := uint64(1); ; id++ {
 			h, body, _ := wire.Encode(&wire.GetBlocks{ReqID: id, From: 0, Count: wire.MaxBlocksPerRequest})
@@ -460,10 +454,7 @@ func TestUnaskedFrameLimit(t *testing.T) {
 		{"validator", validator, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rp, ack := dialRaw(t, d.Addr(), tc.key, testHello(tc.key, testNetworkID, testChainID, ""))
-			if ack != wire.HdrHelloAck {
-				t.Fatalf("handshake answer %q", ack)
-			}
+			rp := joinRaw(t, d.Addr(), tc.key)
 			rp.send(t, big)
 			if tc.banned {
 				rp.waitClosed(t)
@@ -478,10 +469,7 @@ func TestUnaskedFrameLimit(t *testing.T) {
 	}
 	// A stranger's answer to our request may be as large as MaxFrame.
 	key := testKey(t, 4)
-	rp, ack := dialRaw(t, d.Addr(), key, testHello(key, testNetworkID, testChainID, ""))
-	if ack != wire.HdrHelloAck {
-		t.Fatalf("handshake answer %q", ack)
-	}
+	rp := joinRaw(t, d.Addr(), key)
 	waitFor(t, "stranger registered", func() bool { return d.hasPeerAddr(key.Address()) })
 	var peerID uint64
 	for _, p := range d.Peers() {
