@@ -138,16 +138,13 @@ func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
 func (n *Node) afterImport(res *chain.Result) {
 	if res.Reorg != nil {
 		n.metrics.reorgs.Inc()
-		if len(res.Reorg.Abandoned) > 0 {
-			n.readmit(res.Reorg.Abandoned)
-		}
 	}
 	n.retryVotes()
 	if !res.Head {
 		return
 	}
 	n.voteEarly(res.Header)
-	n.pool.Reset(res.Touched)
+	n.resetPool(res)
 	n.metrics.height.Set(float64(res.Header.Number))
 	n.metrics.txsApplied.Add(float64(len(res.Included)))
 	now := n.opts.Now().UnixMilli()
@@ -163,23 +160,28 @@ func (n *Node) afterImport(res *chain.Result) {
 	n.log.Debug("new head", "number", res.Header.Number, "id", res.ID, "txs", len(res.Included), "sealer", res.Header.Sealer)
 }
 
-// readmit returns a reorg's abandoned transactions to the pool. One the
-// pool refuses for anything but being there already is lost to this node
-// (its client was told it was accepted), so each such refusal is logged.
-func (n *Node) readmit(txs []*types.Transaction) {
+// resetPool moves the pool to the new head and returns a reorg's
+// abandoned transactions to it. One the pool refuses for anything but
+// being there already is lost to this node (its client was told it was
+// accepted), so each such refusal is logged.
+func (n *Node) resetPool(res *chain.Result) {
+	h := txpool.Head{Root: res.Header.StateRoot, Touched: res.Touched}
+	if res.Reorg != nil {
+		h.Abandoned = res.Reorg.Abandoned
+	}
 	refused := map[string]int{}
 	var first *types.Transaction
 	var firstErr error
-	for i, err := range n.pool.Readmit(txs) {
+	for i, err := range n.pool.Reset(h) {
 		if err != nil && !errors.Is(err, txpool.ErrKnown) {
 			if first == nil {
-				first, firstErr = txs[i], err
+				first, firstErr = h.Abandoned[i], err
 			}
 			refused[rulekind.Of(err)]++
 		}
 	}
 	if first != nil {
-		n.log.Warn("reorg: abandoned transactions refused by the pool", "returned", len(txs), "refused", refused,
+		n.log.Warn("reorg: abandoned transactions refused by the pool", "returned", len(h.Abandoned), "refused", refused,
 			"first", first.ID(), "from", first.From, "nonce", first.Nonce, "error", firstErr)
 	}
 }

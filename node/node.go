@@ -226,9 +226,10 @@ func (n *Node) openChain() error {
 	if _, err := n.chain.Refresh(); err != nil {
 		return err
 	}
+	head, _ := n.chain.Head()
+	poolCfg.Root = head.StateRoot
 	n.pool = txpool.New(poolCfg, n.chain)
 	pv.p = n.pool
-	head, _ := n.chain.Head()
 	final, _ := n.chain.Finalized()
 	n.metrics.height.Set(float64(head.Number))
 	n.metrics.finalized.Set(float64(final.Number))

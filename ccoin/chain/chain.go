@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,6 +79,10 @@ type Chain struct {
 
 	writeMu sync.Mutex // serialises imports and builds
 	last    lastChoice // guarded by writeMu
+	// stateSeq is odd while a commit rewrites the flat account table and
+	// moves the head: AccountAt reads the table only between commits
+	// (a sequence lock), and the state tree otherwise.
+	stateSeq atomic.Uint64
 
 	mu      sync.RWMutex // guards the fields below
 	head    *types.Header
@@ -477,8 +482,38 @@ func (c *Chain) Account(a crypto.Address) (types.Account, error) {
 }
 
 // AccountAt reads an account in the state of any stored block by its root.
+// At the head's root it is one lookup in the flat account table; for
+// another root, or when a commit rewrote the table during the read, it
+// walks the state tree. So a reader pinned to a root (the pool, until it
+// is told of the new head) never sees a later head's accounts.
 func (c *Chain) AccountAt(root types.Hash, a crypto.Address) (types.Account, error) {
+	if seq := c.stateSeq.Load(); seq%2 == 0 {
+		c.mu.RLock()
+		atHead := c.head.StateRoot == root
+		c.mu.RUnlock()
+		if atHead {
+			acc, err := c.Account(a)
+			if c.stateSeq.Load() == seq {
+				return acc, err
+			}
+		}
+	}
 	return treeReader{c.tree, root}.Account(a)
+}
+
+// writeHead commits batch, which may rewrite the flat account table, then
+// runs setHead under mu to publish the new head. AccountAt sees the two
+// as one step.
+func (c *Chain) writeHead(batch kv.Batch, setHead func()) error {
+	c.stateSeq.Add(1)
+	defer c.stateSeq.Add(1)
+	if err := c.db.Write(batch, true); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	setHead()
+	c.mu.Unlock()
+	return nil
 }
 
 // Tree exposes the state tree for proofs and snapshots.

@@ -245,19 +245,19 @@ func (c *Chain) Refresh() (*Result, error) {
 	if err := c.moveHead(batch, best, root, head, headID, final, finalID, nil, nil, res); err != nil {
 		return nil, err
 	}
-	if err := c.db.Write(batch, true); err != nil {
+	err = c.writeHead(batch, func() {
+		if res.Head {
+			c.head, c.headID = best.h, best.id
+		}
+		if res.Finalized != nil {
+			c.final, c.finalID = root.h, root.id
+		}
+	})
+	if err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit fork choice: %w", err)
 	}
 	c.last = seen
-	c.mu.Lock()
-	if res.Head {
-		c.head, c.headID = best.h, best.id
-	}
-	if res.Finalized != nil {
-		c.final, c.finalID = root.h, root.id
-	}
-	c.mu.Unlock()
 	c.emit(res, headID)
 	return res, nil
 }

@@ -285,20 +285,19 @@ func (c *Chain) commit(b *types.Block, id types.Hash, raw []byte, changes []stat
 	if err := c.moveHead(batch, best, root, head, headID, final, finalID, b, changes, res); err != nil {
 		return nil, err
 	}
-	newHead, newHeadID, newFinal, newFinalID := best.h, best.id, root.h, root.id
-	if err := c.db.Write(batch, true); err != nil {
+	err = c.writeHead(batch, func() {
+		c.headers.add(id, h)
+		c.blocks.add(id, b)
+		if res.Head || res.Finalized != nil {
+			c.head, c.headID = best.h, best.id
+			c.final, c.finalID = root.h, root.id
+		}
+	})
+	if err != nil {
 		c.last = lastChoice{} // walk again next time
 		return nil, fmt.Errorf("commit block %d: %w", h.Number, err)
 	}
 	c.last = seen
-	c.headers.add(id, h)
-	c.blocks.add(id, b)
-	if res.Head || res.Finalized != nil {
-		c.mu.Lock()
-		c.head, c.headID = newHead, newHeadID
-		c.final, c.finalID = newFinal, newFinalID
-		c.mu.Unlock()
-	}
 	c.emit(res, headID)
 	return res, nil
 }

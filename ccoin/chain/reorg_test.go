@@ -2,7 +2,9 @@ package chain
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"ccoin/ccoin/crypto"
@@ -501,5 +503,55 @@ func TestEquivocationAndReopen(t *testing.T) {
 	// A replayed equivocating block after the restart is known, not new.
 	if _, err := e.c.ImportBlock(y, nil); !errors.Is(err, ErrKnownBlock) {
 		t.Fatalf("reimport: %v", err)
+	}
+}
+
+// AccountAt answers for the root it is asked about, whatever the head does
+// meanwhile: the pool reads the state of the head it was last reset to
+// while imports move the chain on, and a later head's nonces there looked
+// like gaps. Readers of the head's root, and of the genesis root, run while
+// blocks that change the sender commit; each must see its root's nonce.
+func TestAccountAtStaysAtItsRoot(t *testing.T) {
+	e := newEnv(t, 1, 2)
+	u, to := e.users[0], e.users[1].Address()
+	gen, _ := e.c.Head()
+	var nonceAt sync.Map // state root -> the sender's nonce there
+	nonceAt.Store(gen.StateRoot, uint64(0))
+
+	stop := make(chan struct{})
+	bad := make(chan string, 2)
+	var wg sync.WaitGroup
+	read := func(root func() types.Hash) {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r := root()
+			want, _ := nonceAt.Load(r)
+			if got, err := e.c.AccountAt(r, u.Address()); err != nil || got.Nonce != want.(uint64) {
+				bad <- fmt.Sprintf("root %s read as %+v, %v; want nonce %d", r, got, err, want)
+				return
+			}
+		}
+	}
+	wg.Go(func() { read(func() types.Hash { return gen.StateRoot }) })
+	wg.Go(func() { read(func() types.Hash { h, _ := e.c.Head(); return h.StateRoot }) })
+	const blocks = 100
+	for n := uint64(1); n <= blocks; n++ {
+		b := e.block(e.head(), e.miners[0], e.tx(u, to, n, 1))
+		nonceAt.Store(b.Header.StateRoot, n)
+		e.mustImport(b)
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case s := <-bad:
+		t.Fatal(s)
+	default:
+	}
+	if head, _ := e.c.Head(); head.Number != blocks+1 {
+		t.Fatalf("head %d, want %d", head.Number, blocks+1)
 	}
 }

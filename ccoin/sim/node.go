@@ -112,7 +112,8 @@ func (n *node) start() error {
 	// One key cache for every node, as one node shares it between pool and
 	// chain: a signature is a pure function of its bytes, so remembering it
 	// across simulated nodes changes nothing but the simulator's speed.
-	n.pool = txpool.New(txpool.Config{ChainID: n.s.g.ChainID, Now: n.now, Keys: n.s.keys}, c)
+	head, _ := c.Head()
+	n.pool = txpool.New(txpool.Config{ChainID: n.s.g.ChainID, Now: n.now, Keys: n.s.keys, Root: head.StateRoot}, c)
 	pool.p = n.pool
 	n.orphans, n.norphan, n.future = make(map[types.Hash][]held), 0, nil
 	n.seenBlk, n.seenTx, n.seenVote = make(map[types.Hash]bool), make(map[types.Hash]bool), make(map[types.Hash]bool)
@@ -261,15 +262,16 @@ func (n *node) afterImport(res *chain.Result, prevFinal, oldHead uint64) {
 		if ancestor < prevFinal {
 			n.s.fail(n, "reorganised to height %d, below its final height %d", ancestor, prevFinal)
 		}
-		if len(res.Reorg.Abandoned) > 0 {
-			n.pool.Readmit(res.Reorg.Abandoned)
-		}
 	}
 	if res.Finalized != nil {
 		n.noteFinal(res.Finalized, res.FinalizedID, "import")
 	}
 	if res.Head {
-		n.pool.Reset(res.Touched)
+		h := txpool.Head{Root: res.Header.StateRoot, Touched: res.Touched}
+		if res.Reorg != nil {
+			h.Abandoned = res.Reorg.Abandoned
+		}
+		n.pool.Reset(h)
 	}
 }
 

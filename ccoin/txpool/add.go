@@ -38,18 +38,9 @@ func (p *Pool) AddFromPeer(txs []*types.Transaction) []error {
 }
 
 // AddVerified inserts transactions whose signatures were already verified
-// (the API checks them itself). It skips only the signature check, and
-// re-reads the head state of their senders first.
+// (the API checks them itself). It skips only the signature check.
 func (p *Pool) AddVerified(txs []*types.Transaction) []error {
 	return p.add(txs, false, false, true)
-}
-
-// Readmit returns to the pool the transactions of blocks a reorg
-// abandoned. Like AddVerified it skips the signature check and is correct
-// before or after the Reset for the new head; unlike it, it ignores
-// MaxPending: those transactions were accepted once and must not be lost.
-func (p *Pool) Readmit(txs []*types.Transaction) []error {
-	return p.add(txs, false, false, false)
 }
 
 // Overloaded reports whether the pool holds MaxPending executable
@@ -142,17 +133,6 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !verify {
-		refreshed := make(map[*account]bool)
-		for _, i := range order {
-			if a, ok := p.accts[txs[i].From]; ok && !refreshed[a] {
-				refreshed[a] = true
-				if err := p.refreshLocked(a); err != nil {
-					p.log.Warn("cannot read account state", "account", a.addr, "error", err)
-				}
-			}
-		}
-	}
 	now := p.now()
 	accepted := 0
 	// A batch admitted above is taken whole even if it crosses MaxPending
@@ -198,7 +178,7 @@ func (p *Pool) precheckLocked(t *types.Transaction, withAccount bool) (err, acct
 	}
 	// A sender with nothing pooled: one state read tells a transaction a
 	// block already included (gossip often delivers them after the block).
-	if st, err := p.st.Account(t.From); err == nil && t.Nonce <= st.Nonce {
+	if st, err := p.st.AccountAt(p.root, t.From); err == nil && t.Nonce <= st.Nonce {
 		return nil, fmt.Errorf("%w: nonce %d, account nonce %d", ErrNonceTooLow, t.Nonce, st.Nonce)
 	}
 	return nil, nil
@@ -280,7 +260,7 @@ func (p *Pool) insertLocked(t *types.Transaction, now time.Time) error {
 	if !pooled {
 		// Read under the lock so a concurrent Reset cannot leave a stale
 		// view cached for this sender.
-		st, err := p.st.Account(t.From)
+		st, err := p.st.AccountAt(p.root, t.From)
 		if err != nil {
 			return fmt.Errorf("txpool: read account %s: %w", t.From, err)
 		}

@@ -174,7 +174,7 @@ func BenchmarkReset(b *testing.B) {
 			refill = append(refill, utx(a, nonce+10, 1))
 		}
 		b.StartTimer()
-		p.Reset(touched)
+		p.Reset(Head{Touched: touched})
 		b.StopTimer()
 		if s := p.Stats(); s.Pending != 20_000-len(touched) {
 			b.Fatalf("stats %+v", s)

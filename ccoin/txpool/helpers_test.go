@@ -17,22 +17,36 @@ var testChain = types.Hash{0xcc, 1}
 // testKeys returns the 4 keys the tests share (RSA generation is slow).
 func testKeys(tb testing.TB) []*crypto.PrivateKey { return cryptotest.Keys(tb, 4) }
 
-// fakeState is an in-memory head state.
+// fakeState is an in-memory chain state: the head's accounts, and the
+// accounts of each root saved with commit. Any other root reads the head.
 type fakeState struct {
-	mu  sync.Mutex
-	m   map[crypto.Address]types.Account
-	err error
+	mu    sync.Mutex
+	m     map[crypto.Address]types.Account
+	roots map[types.Hash]map[crypto.Address]types.Account
+	err   error
 }
 
-func newState() *fakeState { return &fakeState{m: make(map[crypto.Address]types.Account)} }
+func newState() *fakeState {
+	return &fakeState{m: make(map[crypto.Address]types.Account), roots: make(map[types.Hash]map[crypto.Address]types.Account)}
+}
 
-func (s *fakeState) Account(a crypto.Address) (types.Account, error) {
+func (s *fakeState) AccountAt(root types.Hash, a crypto.Address) (types.Account, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return types.Account{}, s.err
 	}
+	if m, ok := s.roots[root]; ok {
+		return m[a], nil
+	}
 	return s.m[a], nil
+}
+
+// commit saves the head's accounts as the state of root.
+func (s *fakeState) commit(root types.Hash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.roots[root] = maps.Clone(s.m)
 }
 
 func (s *fakeState) set(a crypto.Address, balance, nonce uint64) {

@@ -17,10 +17,31 @@ import (
 	"ccoin/ccoin/types"
 )
 
-// State is the head state the pool validates against (implemented by the
+// State is the chain state the pool validates against (implemented by the
 // chain). It must be safe for concurrent use.
+//
+// The pool reads it at the root of the head it was last told of (Reset),
+// not at whatever head the chain has now: after a reorg the chain's head
+// state already has the abandoned branch's nonces undone while the pool
+// has not yet taken those transactions back, and a client's next nonce
+// read against that state looked like a gap (issue 15's nonce_gap
+// refusals under load).
 type State interface {
-	Account(a crypto.Address) (types.Account, error)
+	AccountAt(root types.Hash, a crypto.Address) (types.Account, error)
+}
+
+// Head is a new chain head as the pool needs to know it.
+type Head struct {
+	// Root is its state root; the pool reads accounts there until the
+	// next Reset.
+	Root types.Hash
+	// Touched lists the accounts whose state may differ from the last
+	// head's; nil means every pooled account.
+	Touched []crypto.Address
+	// Abandoned are a reorg's transactions that the new branch lacks. The
+	// pool takes them back regardless of MaxPending: they were accepted
+	// once and must not be lost.
+	Abandoned []*types.Transaction
 }
 
 // Config sets the pool's identity and bounds. Zero fields take the defaults.
@@ -45,6 +66,8 @@ type Config struct {
 	// one with its chain and API so a transaction is verified once. Nil:
 	// the pool keeps its own.
 	Keys *crypto.KeyCache
+	// Root is the state root of the head the pool starts at.
+	Root types.Hash
 }
 
 // Defaults for Config.
@@ -108,6 +131,7 @@ type Pool struct {
 	keys *crypto.KeyCache
 
 	mu         sync.RWMutex
+	root       types.Hash // state root of the head of the last Reset
 	all        map[types.Hash]*entry
 	accts      map[crypto.Address]*account
 	head, tail *account // arrival order of senders
@@ -148,6 +172,7 @@ func New(cfg Config, st State) *Pool {
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		keys:       cfg.Keys,
+		root:       cfg.Root,
 		all:        make(map[types.Hash]*entry),
 		accts:      make(map[crypto.Address]*account),
 		lastExpire: cfg.Now(),
@@ -210,8 +235,9 @@ func (p *Pool) NextNonce(a crypto.Address) (uint64, error) {
 		p.mu.RUnlock()
 		return n, nil
 	}
+	root := p.root
 	p.mu.RUnlock()
-	st, err := p.st.Account(a)
+	st, err := p.st.AccountAt(root, a)
 	if err != nil {
 		return 0, fmt.Errorf("txpool: read account %s: %w", a, err)
 	}
@@ -335,16 +361,21 @@ func (p *Pool) Content(limit int) []*types.Transaction {
 	return out
 }
 
-// Reset brings the pool up to a new head (or a reorg). touched lists the
-// accounts whose state may have changed; nil means every pooled account.
-// For each touched sender it drops transactions whose nonce the head has
-// reached (included, or replaced by another transaction with that nonce),
-// promotes queued transactions whose gap filled, and evicts the highest
-// nonces until the pooled amounts fit the balance. Expired queued
-// transactions are dropped when an expiry pass is due.
-func (p *Pool) Reset(touched []crypto.Address) {
+// Reset brings the pool up to a new head (or a reorg), in one step under
+// the lock, so no transaction is ever checked against the new head's state
+// without the abandoned transactions back. For each touched sender it
+// drops transactions whose nonce the head has reached (included, or
+// replaced by another transaction with that nonce), promotes queued
+// transactions whose gap filled, and evicts the highest nonces until the
+// pooled amounts fit the balance. Then it takes back h.Abandoned, in
+// nonce order; errs[i] says why h.Abandoned[i] was refused (ErrKnown: it
+// is pooled already). Expired queued transactions are dropped when an
+// expiry pass is due.
+func (p *Pool) Reset(h Head) (errs []error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.root = h.Root
+	touched := h.Touched
 	if touched == nil {
 		touched = make([]crypto.Address, 0, len(p.accts))
 		for addr := range p.accts {
@@ -362,9 +393,26 @@ func (p *Pool) Reset(touched []crypto.Address) {
 			p.log.Warn("cannot read account state", "account", addr, "error", err)
 		}
 	}
-	if now := p.now(); now.Sub(p.lastExpire) >= p.expiryInterval() {
+	now := p.now()
+	if len(h.Abandoned) > 0 {
+		// Every sender of an abandoned transaction is touched (its nonce
+		// went back), so the accounts above are already at the new head.
+		errs = make([]error, len(h.Abandoned))
+		order := make([]int, len(h.Abandoned))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(x, y int) int {
+			return cmp.Compare(h.Abandoned[x].Nonce, h.Abandoned[y].Nonce)
+		})
+		for _, i := range order {
+			errs[i] = p.insertLocked(h.Abandoned[i], now)
+		}
+	}
+	if now.Sub(p.lastExpire) >= p.expiryInterval() {
 		p.expireLocked(now)
 	}
+	return errs
 }
 
 // Run expires stale queued transactions about every TTL/10 until ctx ends.
@@ -405,7 +453,7 @@ func (p *Pool) expireLocked(now time.Time) {
 
 // refreshLocked re-reads a's head state and restores the invariants.
 func (p *Pool) refreshLocked(a *account) error {
-	st, err := p.st.Account(a.addr)
+	st, err := p.st.AccountAt(p.root, a.addr)
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func TestReset(t *testing.T) {
 			for x, v := range c.head {
 				st.set(x, v.balance, v.nonce)
 			}
-			p.Reset(c.touched)
+			p.Reset(Head{Touched: c.touched})
 			got := map[crypto.Address][]uint64{}
 			for _, tx := range p.Pending(1000) {
 				got[tx.From] = append(got[tx.From], tx.Nonce)
@@ -272,45 +272,37 @@ func checkIndex(t interface {
 
 func TestReorgReturn(t *testing.T) {
 	a := addr(1)
-	for _, resetFirst := range []bool{false, true} {
-		st := newState()
-		st.set(a, 100, 0)
-		p := New(Config{ChainID: testChain}, st)
-		block := []*types.Transaction{utx(a, 1, 10), utx(a, 2, 10)}
-		mustAccept(t, p.AddVerified(block))
-		// The block is applied: the pool forgets its transactions.
-		st.set(a, 80, 2)
-		p.Reset([]crypto.Address{a})
-		if s := p.Stats(); s != (Stats{}) {
-			t.Fatalf("after block: %+v", s)
-		}
-		mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 3, 10), utx(a, 4, 10)}))
-		// The block is abandoned: state rolls back and its transactions return.
-		st.set(a, 100, 0)
-		if resetFirst {
-			p.Reset([]crypto.Address{a})
-			mustAccept(t, p.AddVerified(block))
-		} else {
-			mustAccept(t, p.AddVerified(block))
-			p.Reset([]crypto.Address{a})
-		}
-		if got := nonces(p.Pending(10)); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
-			t.Fatalf("reset first %v: pending %v", resetFirst, got)
-		}
-		// Returned again: counted once.
-		for _, err := range p.AddVerified(block) {
-			if !errors.Is(err, ErrKnown) {
-				t.Fatalf("second return: %v", err)
-			}
-		}
-		// A returned transaction the new branch already holds is too low.
-		st.set(a, 90, 1)
-		p.Reset(nil)
-		if err := p.AddVerified(block[:1])[0]; !errors.Is(err, ErrNonceTooLow) {
-			t.Fatalf("returned included tx: %v", err)
-		}
-		checkIndex(t, p)
+	st := newState()
+	st.set(a, 100, 0)
+	p := New(Config{ChainID: testChain}, st)
+	block := []*types.Transaction{utx(a, 1, 10), utx(a, 2, 10)}
+	mustAccept(t, p.AddVerified(block))
+	// The block is applied: the pool forgets its transactions.
+	st.set(a, 80, 2)
+	p.Reset(Head{Touched: []crypto.Address{a}})
+	if s := p.Stats(); s != (Stats{}) {
+		t.Fatalf("after block: %+v", s)
 	}
+	mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 3, 10), utx(a, 4, 10)}))
+	// The block is abandoned: state rolls back and its transactions return.
+	st.set(a, 100, 0)
+	mustAccept(t, p.Reset(Head{Touched: []crypto.Address{a}, Abandoned: block}))
+	if got := nonces(p.Pending(10)); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("pending %v", got)
+	}
+	// Returned again: counted once.
+	for _, err := range p.Reset(Head{Touched: []crypto.Address{}, Abandoned: block}) {
+		if !errors.Is(err, ErrKnown) {
+			t.Fatalf("second return: %v", err)
+		}
+	}
+	// A returned transaction the new branch already holds is too low.
+	st.set(a, 90, 1)
+	p.Reset(Head{})
+	if err := p.AddVerified(block[:1])[0]; !errors.Is(err, ErrNonceTooLow) {
+		t.Fatalf("returned included tx: %v", err)
+	}
+	checkIndex(t, p)
 }
 
 func TestExpiry(t *testing.T) {
@@ -324,7 +316,7 @@ func TestExpiry(t *testing.T) {
 	mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 5, 1)}))
 	clock.Advance(5*time.Minute + time.Second)
 	// Nonce 3 is stale; nonce 5 is 5 minutes old; nonce 1 is executable.
-	p.Reset([]crypto.Address{})
+	p.Reset(Head{Touched: []crypto.Address{}})
 	if s := p.Stats(); s != (Stats{Pending: 1, Queued: 1, Senders: 1}) {
 		t.Fatalf("stats %+v", s)
 	}
@@ -336,7 +328,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Hour)
-	p.Reset(nil)
+	p.Reset(Head{})
 	// Pending transactions never expire; the queued ones all did.
 	if got := nonces(p.Content(10)); !slices.Equal(got, []uint64{1}) {
 		t.Fatalf("content %v", got)
@@ -387,7 +379,7 @@ func TestCapsRecover(t *testing.T) {
 	}
 	// A block includes a's two transactions: room again.
 	st.set(a, 98, 2)
-	p.Reset([]crypto.Address{a})
+	p.Reset(Head{Touched: []crypto.Address{a}})
 	mustAccept(t, p.AddVerified([]*types.Transaction{utx(a, 3, 1)}))
 	if err := p.AddVerified([]*types.Transaction{utx(b, 4, 1)})[0]; !errors.Is(err, ErrAccountFull) {
 		t.Fatalf("fourth from b: %v", err)
@@ -461,7 +453,7 @@ func TestConcurrentAdd(t *testing.T) {
 			p.Pending(50)
 			p.Stats()
 			p.Content(50)
-			p.Reset(nil)
+			p.Reset(Head{})
 		}
 	})
 	var accepted sync.Map // id -> struct{}
@@ -540,11 +532,11 @@ func TestOverloaded(t *testing.T) {
 		t.Fatalf("AddFromPeer refused for overload: %v", err)
 	}
 	// A reorg's abandoned transactions come back regardless.
-	mustAccept(t, p.Readmit([]*types.Transaction{utx(b, 4, 1)}))
+	mustAccept(t, p.Reset(Head{Touched: []crypto.Address{}, Abandoned: []*types.Transaction{utx(b, 4, 1)}}))
 	// A block takes a's two and b's four: room again.
 	st.set(a, 98, 2)
 	st.set(b, 96, 4)
-	p.Reset([]crypto.Address{a, b})
+	p.Reset(Head{Touched: []crypto.Address{a, b}})
 	if p.Overloaded() {
 		t.Fatalf("still overloaded after a block: %+v", p.Stats())
 	}

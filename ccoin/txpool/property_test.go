@@ -44,7 +44,7 @@ func TestPoolProperties(t *testing.T) {
 				var batch []*types.Transaction
 				for range rapid.IntRange(1, 5).Draw(rt, "batch") {
 					from := rapid.SampledFrom(senders).Draw(rt, "from")
-					cur, _ := st.Account(from)
+					cur, _ := st.AccountAt(types.Hash{}, from)
 					stamp++
 					batch = append(batch, &types.Transaction{
 						ChainID: testChain,
@@ -79,16 +79,16 @@ func TestPoolProperties(t *testing.T) {
 				st.m = next
 				st.mu.Unlock()
 				if rapid.Bool().Draw(rt, "touch-all") {
-					p.Reset(nil)
+					p.Reset(Head{})
 				} else {
-					p.Reset(recipients)
+					p.Reset(Head{Touched: recipients})
 				}
 				included := map[types.Hash]bool{}
 				for _, tx := range txs {
 					included[tx.ID()] = true
 				}
 				for _, tx := range before {
-					head, _ := st.Account(tx.From)
+					head, _ := st.AccountAt(types.Hash{}, tx.From)
 					want := !included[tx.ID()] && tx.Nonce > head.Nonce
 					if p.Has(tx.ID()) != want {
 						rt.Fatalf("tx %s nonce %d (head nonce %d, included %v): pooled %v",
@@ -99,16 +99,16 @@ func TestPoolProperties(t *testing.T) {
 			"foreign": func(rt *rapid.T) {
 				// Another node's transaction for this nonce was included.
 				a := rapid.SampledFrom(senders).Draw(rt, "account")
-				cur, _ := st.Account(a)
+				cur, _ := st.AccountAt(types.Hash{}, a)
 				spent := rapid.Uint64Range(0, cur.Balance).Draw(rt, "spent")
 				st.set(a, cur.Balance-spent, cur.Nonce+1)
-				p.Reset([]crypto.Address{a})
+				p.Reset(Head{Touched: []crypto.Address{a}})
 			},
 			"balance": func(rt *rapid.T) {
 				a := rapid.SampledFrom(senders).Draw(rt, "account")
-				cur, _ := st.Account(a)
+				cur, _ := st.AccountAt(types.Hash{}, a)
 				st.set(a, rapid.Uint64Range(0, 1000).Draw(rt, "new-balance"), cur.Nonce)
-				p.Reset([]crypto.Address{a})
+				p.Reset(Head{Touched: []crypto.Address{a}})
 			},
 			"rollback": func(rt *rapid.T) {
 				if preBlock == nil {
@@ -118,11 +118,11 @@ func TestPoolProperties(t *testing.T) {
 				st.m = maps.Clone(preBlock)
 				st.mu.Unlock()
 				if rapid.Bool().Draw(rt, "reset-first") {
-					p.Reset(nil)
+					p.Reset(Head{})
 					p.AddVerified(lastBlock)
 				} else {
 					p.AddVerified(lastBlock)
-					p.Reset(nil)
+					p.Reset(Head{})
 				}
 				preBlock, lastBlock = nil, nil
 			},
@@ -144,7 +144,7 @@ func TestPoolProperties(t *testing.T) {
 					perSender[tx.From]++
 				}
 				for _, a := range senders {
-					head, _ := st.Account(a)
+					head, _ := st.AccountAt(types.Hash{}, a)
 					if n, _ := p.NextNonce(a); n != head.Nonce+1+perSender[a] {
 						rt.Fatalf("NextNonce %d, head nonce %d, pending %d", n, head.Nonce, perSender[a])
 					}
