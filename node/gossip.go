@@ -22,26 +22,36 @@ const (
 // know it yet.
 func (n *Node) regossipPool() { n.offerTxs(n.pool.Content(maxRegossip)) }
 
-// runRegossip re-offers, every regossipSlots slots, the pending transactions
-// that have waited that long. Without it, transactions whose only copy left
+// runRegossip sends again, every regossipSlots slots, the pending
+// transactions that have waited that long, to every peer, whether it was
+// sent them before or not. Without it, transactions whose only copy left
 // this node on a connection that was then dropped stayed here until some
-// peer reconnected; and it is how a peer whose transaction backlog was full
-// (p2p's queueTxs left them out, unknown to it) gets them once it caught up.
+// peer reconnected; a peer whose transaction backlog was full (p2p's
+// queueTxs left them out) got them only by chance; and one that refused
+// them as too far ahead of a sender's nonce (its earlier ones were
+// delayed) never got them again, since it was marked as knowing them.
 func (n *Node) runRegossip(ctx context.Context) error {
 	every := max(time.Duration(regossipSlots*n.g.IntervalMs)*time.Millisecond, time.Second)
-	clock.Every(ctx, n.opts.Clock, every, func() { n.offerTxs(n.pool.Stale(every, maxRegossip)) })
+	clock.Every(ctx, n.opts.Clock, every, func() {
+		if raws := encodeTxs(n.pool.Stale(every, maxRegossip)); len(raws) > 0 {
+			n.net.RegossipTxs(raws)
+		}
+	})
 	return nil
 }
 
 func (n *Node) offerTxs(txs []*types.Transaction) {
-	if len(txs) == 0 {
-		return
+	if raws := encodeTxs(txs); len(raws) > 0 {
+		n.net.BroadcastTxs(raws)
 	}
+}
+
+func encodeTxs(txs []*types.Transaction) [][]byte {
 	raws := make([][]byte, len(txs))
 	for i, tx := range txs {
 		raws[i] = tx.Encode(nil)
 	}
-	n.net.BroadcastTxs(raws)
+	return raws
 }
 
 // runFuture retries held near-future blocks once their slot starts.

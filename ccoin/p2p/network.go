@@ -294,7 +294,17 @@ func (n *Network) itemKey(b []byte) uint64 {
 
 // BroadcastTxs queues txs for every peer that does not know them yet; they
 // go out batched (every ~20 ms or ~1,000 txs / ~1 MiB).
-func (n *Network) BroadcastTxs(txs [][]byte) {
+func (n *Network) BroadcastTxs(txs [][]byte) { n.broadcastTxs(txs, false) }
+
+// RegossipTxs queues txs for every peer, known to it or not: the node's
+// regossip of transactions still pending after a few slots. "Known" only
+// says a peer was sent a transaction or sent it to us, not that the peer
+// kept it: a peer refuses one whose earlier nonces have not reached it
+// yet (nonce_gap) and never gets it again through BroadcastTxs. A peer
+// that holds it already discards the copy before any signature work.
+func (n *Network) RegossipTxs(txs [][]byte) { n.broadcastTxs(txs, true) }
+
+func (n *Network) broadcastTxs(txs [][]byte, again bool) {
 	if len(txs) == 0 {
 		return
 	}
@@ -303,7 +313,7 @@ func (n *Network) BroadcastTxs(txs [][]byte) {
 		keys[i] = n.itemKey(tx)
 	}
 	for _, p := range n.allPeers() {
-		p.queueTxs(txs, keys)
+		p.queueTxs(txs, keys, again)
 	}
 }
 

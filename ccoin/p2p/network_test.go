@@ -156,6 +156,25 @@ func TestTxBatchingAndRelay(t *testing.T) {
 	}
 }
 
+// The regossip sends a transaction again to a peer that was sent it
+// already: the peer may have refused it (its sender's earlier nonces had
+// not arrived), and BroadcastTxs would never offer it again.
+func TestRegossipIgnoresKnown(t *testing.T) {
+	a := startNode(t, 0, nil)
+	b := startNode(t, 1, nil)
+	link(t, b, a)
+	tx := [][]byte{bytes.Repeat([]byte{'r'}, 600)}
+	a.BroadcastTxs(tx)
+	waitFor(t, "tx at b", func() bool { return b.h.maxPerPeer() == 1 })
+	a.BroadcastTxs(tx)
+	time.Sleep(100 * time.Millisecond)
+	if m := b.h.maxPerPeer(); m != 1 {
+		t.Fatalf("BroadcastTxs sent a known tx again: %d copies", m)
+	}
+	a.RegossipTxs(tx)
+	waitFor(t, "tx at b again", func() bool { return b.h.maxPerPeer() == 2 })
+}
+
 func TestRequests(t *testing.T) {
 	a := startNode(t, 0, nil)
 	b := startNode(t, 1, nil)

@@ -361,7 +361,9 @@ func (p *peer) send(m wire.Message) bool {
 // Strangers (inbound non-validators) are free to make, so each gets an
 // eighth of TxBacklog and all of them together at most TxBacklog: what
 // they can make the node hold is bounded in total.
-func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
+//
+// again queues known txs too (Network.RegossipTxs).
+func (p *peer) queueTxs(txs [][]byte, keys []uint64, again bool) {
 	p.mu.Lock()
 	if p.txDone {
 		p.mu.Unlock()
@@ -369,7 +371,7 @@ func (p *peer) queueTxs(txs [][]byte, keys []uint64) {
 	}
 	skipped := 0
 	for i, tx := range txs {
-		if p.known.has(keys[i]) {
+		if !again && p.known.has(keys[i]) {
 			continue
 		}
 		cost := len(tx) + txEntryCost
