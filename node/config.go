@@ -80,14 +80,18 @@ const DefaultBacklogSlots = 2
 // and signature dominate it), to turn max_block_bytes into transactions.
 const transferBytes = 600
 
-// maxPending is the pool's MaxPending for this genesis and config.
-func maxPending(c *Config, maxBound, maxBlockBytes uint64) int {
+// maxPending is the pool's MaxPending for this genesis and config, with
+// blocks of at most budget transactions (0: as many as the genesis allows).
+func maxPending(c *Config, maxBound, maxBlockBytes uint64, budget int) int {
 	slots := c.Pool.BacklogSlots
 	if slots <= 0 {
 		slots = DefaultBacklogSlots
 	}
-	perBlock := min(maxBound, maxBlockBytes/transferBytes)
-	return slots * int(max(perBlock, 1))
+	perBlock := int(max(min(maxBound, maxBlockBytes/transferBytes), 1))
+	if budget > 0 {
+		perBlock = min(perBlock, budget)
+	}
+	return slots * perBlock
 }
 
 // DefaultConfig is what a missing file means.

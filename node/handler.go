@@ -109,9 +109,11 @@ func (h *handler) FillBlock(id types.Hash, ids []types.Hash) ([][]byte, bool) {
 
 // importBlock imports one block and says what it means for the sender.
 func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
+	start := time.Now()
 	res, err := n.chain.ImportBlock(b, raw)
 	switch {
 	case err == nil:
+		n.noteImport(time.Since(start), len(b.Txs))
 		n.afterImport(res)
 		return p2p.Accepted, nil
 	case errors.Is(err, chain.ErrKnownBlock):
@@ -132,6 +134,21 @@ func (n *Node) importBlock(b *types.Block, raw []byte) (p2p.Verdict, error) {
 		n.log.Warn("rejected block", "number", b.Header.Number, "id", b.ID(), "sealer", b.Header.Sealer, "reason", err)
 		return p2p.Rejected, err
 	}
+}
+
+// noteImport records how long a peer's block took to import, and moves
+// the pool's admission limit with the block budget it implies.
+func (n *Node) noteImport(d time.Duration, txs int) {
+	n.imports.observe(d, txs)
+	budget := n.txBudget()
+	n.metrics.txBudget.Set(float64(budget))
+	n.pool.SetMaxPending(maxPending(n.opts.Config, n.g.File.BlockMining.MaxBound, n.g.MaxBlockBytes, budget))
+}
+
+// txBudget is the most transactions a block should hold for peers to
+// import it within its slot's share (0: nothing measured yet).
+func (n *Node) txBudget() int {
+	return n.imports.budget(time.Duration(n.g.IntervalMs) * time.Millisecond)
 }
 
 // afterImport updates the pool, metrics and logs after any committed block.

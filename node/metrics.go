@@ -17,6 +17,7 @@ type metrics struct {
 	finalized     prometheus.Gauge
 	peers         *peerGauges
 	poolPending   prometheus.Gauge
+	txBudget      prometheus.Gauge
 	poolQueued    prometheus.Gauge
 	sealed        prometheus.Counter
 	votes         prometheus.Counter
@@ -34,9 +35,11 @@ func newMetrics() *metrics {
 		finalized:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_finalized_height", Help: "Finalized block height."}),
 		peers:       newPeerGauges(),
 		poolPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_pending", Help: "Executable pooled transactions."}),
-		poolQueued:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_queued", Help: "Future-nonce pooled transactions."}),
-		sealed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_blocks_sealed_total", Help: "Blocks sealed by this validator."}),
-		votes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_votes_cast_total", Help: "Finality votes signed by this validator."}),
+		txBudget: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_block_tx_budget",
+			Help: "Most transactions this node seals into a block: what peers' blocks show it imports within a third of a slot (0: not measured yet)."}),
+		poolQueued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ccoin_pool_queued", Help: "Future-nonce pooled transactions."}),
+		sealed:     prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_blocks_sealed_total", Help: "Blocks sealed by this validator."}),
+		votes:      prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_votes_cast_total", Help: "Finality votes signed by this validator."}),
 		blockInterval: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ccoin_block_interval_seconds", Help: "Time between consecutive head blocks.",
 			Buckets: []float64{0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 600}}),
 		txsApplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_txs_applied_total", Help: "Transactions in blocks that joined the canonical chain."}),
@@ -44,7 +47,7 @@ func newMetrics() *metrics {
 		syncState:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ccoin_sync_state", Help: "1 for the current sync state."}, []string{"state"}),
 		reorgs:     prometheus.NewCounter(prometheus.CounterOpts{Name: "ccoin_reorgs_total", Help: "Chain reorganisations."}),
 	}
-	m.reg.MustRegister(m.height, m.finalized, m.peers, m.poolPending, m.poolQueued, m.sealed, m.votes,
+	m.reg.MustRegister(m.height, m.finalized, m.peers, m.poolPending, m.txBudget, m.poolQueued, m.sealed, m.votes,
 		m.blockInterval, m.txsApplied, m.rejected, m.syncState, m.reorgs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

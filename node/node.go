@@ -121,6 +121,7 @@ type Node struct {
 	journalReady atomic.Bool // the pool journal was restored; see runJournal
 
 	lastHead  atomic.Int64 // unix ms of the last head change, for the interval histogram
+	imports   importCost   // how long peers' blocks take to import; sizes blocks and admission
 	closeOnce sync.Once
 	extra     []subsystem // started by Run, like the HTTP API
 	api       *api.Server
@@ -201,7 +202,7 @@ func (n *Node) openChain() error {
 	var err error
 	poolCfg := txpool.Config{ChainID: n.g.ChainID, MaxTotal: cfg.Pool.MaxTotal, MaxPerAccount: cfg.Pool.MaxPerAccount,
 		Logger: n.log.Named("txpool"), Now: n.opts.Now, Clock: n.opts.Clock, Keys: n.keys,
-		MaxPending: maxPending(cfg, n.g.File.BlockMining.MaxBound, n.g.MaxBlockBytes)}
+		MaxPending: maxPending(cfg, n.g.File.BlockMining.MaxBound, n.g.MaxBlockBytes, 0)}
 	if cfg.Pool.TTLSeconds > 0 {
 		poolCfg.TTL = time.Duration(cfg.Pool.TTLSeconds) * time.Second
 	}
@@ -266,6 +267,7 @@ func (n *Node) openChain() error {
 			Engine: n.engine, Key: n.opts.Key, Guard: n.guard, Chain: sealerChain{chain: n.chain, afterImport: n.afterImport}, Pool: sealerPool{n.pool},
 			Net: n.net, Ready: n.sync.Ready, Clock: n.clock, Now: n.opts.Now, Logger: n.log.Named("sealer"),
 			OnSealed: func(*types.Block) { n.metrics.sealed.Inc() },
+			TxBudget: n.txBudget,
 		})
 		if err != nil {
 			return err

@@ -56,6 +56,9 @@ type SealerConfig struct {
 	Logger hclog.Logger
 	// OnSealed is called with every block sealed and imported (metrics).
 	OnSealed func(b *types.Block)
+	// TxBudget, when set and positive, caps a block's transactions below
+	// max_bound: the node's estimate of what its peers import in time.
+	TxBudget func() int
 }
 
 // Sealer is a validator's block production loop.
@@ -137,6 +140,33 @@ func (s *Sealer) SealSlot(ctx context.Context, slot uint64) {
 	s.sealSlot(ctx, slot, unixMs(s.now()))
 }
 
+// errHeadNotOlder: the head is at or past the slot (a clock step back, or
+// a block of ours from before a restart), so the slot cannot be sealed.
+var errHeadNotOlder = errors.New("head is not older than the slot")
+
+// build builds an unsealed block for slot of at most maxTxs transactions
+// on the head. If a block import moved the head while it built (the build
+// waits for an import in progress), it builds again on the new head, once:
+// a block on the old head would only compete with the one just imported.
+func (s *Sealer) build(slot, nowMs uint64, maxTxs int) (*types.Block, error) {
+	e := s.cfg.Engine
+	for attempt := 0; ; attempt++ {
+		head, headID := s.cfg.Chain.Head()
+		if head.Slot >= slot {
+			return nil, fmt.Errorf("%w: head slot %d, head %s", errHeadNotOlder, head.Slot, headID)
+		}
+		hdr := e.Prepare(head, headID, slot, nowMs, s.me)
+		b, err := s.cfg.Chain.BuildBlock(headID, hdr, s.cfg.Pool.Pending(maxTxs))
+		if err != nil {
+			return nil, err
+		}
+		if _, now := s.cfg.Chain.Head(); now == headID || attempt == 1 {
+			return b, nil
+		}
+		s.log.Debug("head moved while building; building on the new head", "slot", slot, "old-head", headID)
+	}
+}
+
 // sealSlot does the work of one slot; every outcome is logged, none stops
 // the loop.
 func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {
@@ -176,13 +206,17 @@ func (s *Sealer) sealSlot(ctx context.Context, slot, nowMs uint64) {
 		log.Debug("skipping own slot: not enough pending transactions", "pending", pending, "min-bound", bm.MinBound)
 		return
 	}
-	head, headID := s.cfg.Chain.Head()
-	if head.Slot >= slot {
-		log.Warn("skipping own slot: head is not older than the slot", "head-slot", head.Slot, "head", headID)
+	maxTxs := int(min(bm.MaxBound, types.MaxBlockTxs))
+	if s.cfg.TxBudget != nil {
+		if budget := s.cfg.TxBudget(); budget > 0 && budget < maxTxs {
+			maxTxs = budget
+		}
+	}
+	b, err := s.build(slot, nowMs, maxTxs)
+	if errors.Is(err, errHeadNotOlder) {
+		log.Warn("skipping own slot: " + err.Error())
 		return
 	}
-	hdr := e.Prepare(head, headID, slot, nowMs, s.me)
-	b, err := s.cfg.Chain.BuildBlock(headID, hdr, s.cfg.Pool.Pending(int(min(bm.MaxBound, types.MaxBlockTxs))))
 	if err != nil {
 		log.Error("skipping own slot: building the block failed", "error", err)
 		return

@@ -67,6 +67,10 @@ type fakeChain struct {
 	e          *Engine
 	blocks     []*types.Block // blocks[0] is genesis
 	failImport bool
+	builds     int
+	// afterBuild runs after the n-th BuildBlock (from 1), as an import
+	// that commits while the sealer builds.
+	afterBuild func(n int)
 }
 
 func (c *fakeChain) Head() (*types.Header, types.Hash) {
@@ -93,6 +97,10 @@ func (c *fakeChain) BuildBlock(parent types.Hash, h types.Header, txs []*types.T
 	b := &types.Block{Header: h, Txs: kept}
 	b.Header.TxRoot = types.TxRoot(b.TxIDs())
 	b.Header.StateRoot = types.Hash{byte(h.Number)}
+	c.builds++
+	if c.afterBuild != nil {
+		c.afterBuild(c.builds)
+	}
 	return b, nil
 }
 
@@ -168,6 +176,7 @@ type sealerRig struct {
 	mu     sync.Mutex
 	mon    *ClockMonitor
 	sealed []uint64
+	budget int // TxBudget's answer
 }
 
 func newRig(t *testing.T, g *genesis.Genesis, ntx int) *sealerRig {
@@ -205,7 +214,7 @@ func (r *sealerRig) isReady() bool {
 func (r *sealerRig) run(t *testing.T, key *crypto.PrivateKey) (stop func()) {
 	s, err := NewSealer(SealerConfig{
 		Engine: r.e, Key: key, Guard: r.guard, Chain: r.chain, Pool: r.pool, Net: r.net,
-		Ready: r.isReady, Clock: r.mon, Now: r.clock.Now, After: r.clock.After,
+		Ready: r.isReady, Clock: r.mon, Now: r.clock.Now, After: r.clock.After, TxBudget: func() int { return r.budget },
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "sealer", Level: hclog.Debug, Output: testWriter{t}}),
 		OnSealed: func(b *types.Block) {
 			r.mu.Lock()
@@ -262,11 +271,14 @@ func TestSealerOwnSlots(t *testing.T) {
 		mod       func(f *genesis.File)
 		ntx       int
 		zeroTxs   int // invalid transactions the builder drops
+		budget    int // TxBudget
 		wantSlots []uint64
 		wantTxs   []int
 	}{
 		{name: "seals its own slots", ntx: 3, wantSlots: []uint64{1, 4, 7}, wantTxs: []int{3, 3, 3}},
 		{name: "max_bound caps txs", ntx: 8, wantSlots: []uint64{1, 4, 7}, wantTxs: []int{5, 5, 5}},
+		{name: "tx budget caps txs", ntx: 8, budget: 2, wantSlots: []uint64{1, 4, 7}, wantTxs: []int{2, 2, 2}},
+		{name: "tx budget above max_bound", ntx: 8, budget: 7, wantSlots: []uint64{1, 4, 7}, wantTxs: []int{5, 5, 5}},
 		{name: "below min_bound skips", ntx: 2, mod: func(f *genesis.File) { f.BlockMining.MinBound = 3 }},
 		{name: "at min_bound seals", ntx: 3, mod: func(f *genesis.File) { f.BlockMining.MinBound = 3 },
 			wantSlots: []uint64{1, 4, 7}, wantTxs: []int{3, 3, 3}},
@@ -282,6 +294,7 @@ func TestSealerOwnSlots(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, testGenesis(t, c.mod), c.ntx)
+			r.budget = c.budget
 			for range c.zeroTxs {
 				r.pool.txs = append(r.pool.txs, &types.Transaction{Nonce: 99})
 			}
@@ -307,6 +320,32 @@ func TestSealerOwnSlots(t *testing.T) {
 				t.Fatalf("guard last %d", r.guard.Last())
 			}
 		})
+	}
+}
+
+// A peer's block that commits while the sealer builds (the build waited
+// for its import) becomes the parent: a block on the old head would only
+// compete with it for the height.
+func TestSealerBuildsOnAHeadThatMovedMeanwhile(t *testing.T) {
+	k := testKeys(t)
+	r := newRig(t, testGenesis(t, nil), 3)
+	r.chain.afterBuild = func(n int) {
+		if n != 2 { // the build for slot 4
+			return
+		}
+		head := r.chain.blocks[len(r.chain.blocks)-1]
+		h := head.Header
+		h.Number, h.Slot, h.Parent, h.Sealer = h.Number+1, 3, head.ID(), k[0].Address()
+		r.chain.blocks = append(r.chain.blocks, &types.Block{Header: h})
+	}
+	stop := r.run(t, k[1]) // leader of 1, 4, 7
+	r.stepSlots(t, 5)
+	stop()
+	if got := r.net.slots(); !slices.Equal(got, []uint64{1, 4}) {
+		t.Fatalf("sealed slots %v, want [1 4]", got)
+	}
+	if b := r.net.blocks[1]; b.Header.Number != 4 || b.Header.Parent != r.chain.blocks[2].ID() {
+		t.Fatalf("slot 4's block is number %d on %s, want 4 on the block imported meanwhile", b.Header.Number, b.Header.Parent)
 	}
 }
 

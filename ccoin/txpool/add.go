@@ -47,13 +47,17 @@ func (p *Pool) AddVerified(txs []*types.Transaction) []error {
 // transactions: new ones are refused (ErrOverloaded) until blocks take
 // some. Callers use it to refuse a batch before spending work on it.
 func (p *Pool) Overloaded() bool {
-	if p.cfg.MaxPending <= 0 {
+	limit := int(p.maxPending.Load())
+	if limit <= 0 {
 		return false
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.pendingN >= p.cfg.MaxPending
+	return p.pendingN >= limit
 }
+
+// SetMaxPending changes MaxPending: the node follows what blocks take.
+func (p *Pool) SetMaxPending(n int) { p.maxPending.Store(int64(n)) }
 
 // add checks and inserts txs: verify their signatures (strict: stop the
 // batch at the first bad one), admit: subject to MaxPending.
@@ -65,7 +69,7 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error
 	if admit && p.Overloaded() {
 		// Refused before any signature work, so overload costs nothing.
 		for i := range errs {
-			errs[i] = fmt.Errorf("%w: %d transactions wait for blocks", ErrOverloaded, p.cfg.MaxPending)
+			errs[i] = fmt.Errorf("%w: %d transactions wait for blocks", ErrOverloaded, p.maxPending.Load())
 		}
 		return errs
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -130,6 +131,8 @@ type Pool struct {
 	now  func() time.Time
 	keys *crypto.KeyCache
 
+	maxPending atomic.Int64 // Config.MaxPending, or as SetMaxPending changed it
+
 	mu         sync.RWMutex
 	root       types.Hash // state root of the head of the last Reset
 	all        map[types.Hash]*entry
@@ -166,7 +169,7 @@ func New(cfg Config, st State) *Pool {
 	if cfg.Keys == nil {
 		cfg.Keys = crypto.NewKeyCache(keyCacheSize)
 	}
-	return &Pool{
+	p := &Pool{
 		cfg:        cfg,
 		st:         st,
 		log:        cfg.Logger,
@@ -177,6 +180,8 @@ func New(cfg Config, st State) *Pool {
 		accts:      make(map[crypto.Address]*account),
 		lastExpire: cfg.Now(),
 	}
+	p.maxPending.Store(int64(cfg.MaxPending))
+	return p
 }
 
 // Get returns a pooled transaction by id.
