@@ -53,7 +53,7 @@ func TestSubmitRefusedWhileGossipBacklogged(t *testing.T) {
 	// From here the peer's idle timeout (a few seconds) runs: it hears
 	// nothing from B and will drop it. Everything below takes far less.
 	c.mem.Cut("B", "A")
-	junk := make([][]byte, 24<<10) // 24 MiB: past half of the default TxBacklog beyond what the link and writer hold
+	junk := make([][]byte, 24<<10) // 24 MiB: past the default TxBacklogHigh beyond what the link and writer hold
 	for i := range junk {
 		junk[i] = fmt.Appendf(make([]byte, 0, 1024), "junk %d %01000d", i, 0)
 	}

@@ -1,8 +1,8 @@
 package p2p
 
 // Backlogged reports whether every peer gossip relies on (validators and
-// the peers this node dialled) has a transaction backlog past half its
-// TxBacklog: the node cannot pass transactions on as fast as it takes
+// the peers this node dialled) has a transaction backlog past
+// TxBacklogHigh: the node cannot pass transactions on as fast as it takes
 // them, and should refuse new ones from clients (the node answers 503
 // overloaded) rather than queue what it cannot send. Inbound strangers do
 // not count, or one that reads slowly could make the node refuse its
@@ -27,17 +27,18 @@ func (n *Network) takeStrangerTxs(p *peer, cost int) bool {
 }
 
 // markBacklogLocked keeps txHigh, and the network's count behind
-// Backlogged, up to date with txBytes. It turns on at half of txCap, so
-// the node refuses new client transactions while the peer can still take
-// what peers relay, and off at a quarter, so the signal does not flap
-// with every batch written. Call with p.mu held.
+// Backlogged, up to date with txBytes. It turns on at TxBacklogHigh (at
+// most half of txCap), so the node refuses new client transactions while
+// the peer can still take what peers relay, and off at half of that, so
+// the signal does not flap with every batch written. Call with p.mu held.
 func (p *peer) markBacklogLocked() {
+	high := min(p.n.cfg.TxBacklogHigh, p.txCap/2)
 	var d int32
 	switch {
-	case !p.txHigh && !p.txDone && p.txBytes >= p.txCap/2:
+	case !p.txHigh && !p.txDone && p.txBytes >= high:
 		p.txHigh, d = true, 1
 		p.log.Debug("transaction backlog high: the peer takes transactions slower than they come", "bytes", p.txBytes)
-	case p.txHigh && (p.txDone || p.txBytes <= p.txCap/4):
+	case p.txHigh && (p.txDone || p.txBytes <= high/2):
 		p.txHigh, d = false, -1
 		p.log.Debug("transaction backlog drained", "bytes", p.txBytes)
 	}

@@ -92,10 +92,18 @@ type Config struct {
 	// validator or outbound peer, in bytes (each tx counts 64 more); an
 	// inbound non-validator gets an eighth of it, and all of those
 	// together TxBacklog. A peer whose backlog is full is not dropped: the
-	// transactions that do not fit are left for the node's regossip. Once
-	// every validator and outbound peer is past half of it, Backlogged
-	// reports true. Default 32 MiB.
+	// transactions that do not fit are left for the node's regossip.
+	// Default 32 MiB.
 	TxBacklog int
+	// TxBacklogHigh: once every validator and outbound peer has this much
+	// queued, Backlogged reports true (and false again at half of it).
+	// It is a latency bound, where TxBacklog is a memory bound: a peer
+	// takes transactions about as fast as it verifies them, so at half of
+	// 32 MiB (25,000 transfers) each waited seconds in the queue before the
+	// node refused clients, and inclusion p99 reached 14 slots. Default
+	// 4 MiB (about a second of transfers at the rate a 2-core devnet
+	// verifies), at most half of TxBacklog.
+	TxBacklogHigh int
 
 	// Transport listens and dials; nil means TCP. Tests pass an in-memory
 	// one (package memnet).
@@ -138,6 +146,7 @@ const (
 	DefaultInboundSendBuffer = 2 << 20
 	DefaultMaxServing        = 8
 	DefaultTxBacklog         = 32 << 20
+	DefaultTxBacklogHigh     = 4 << 20
 
 	// MaxClockSkew: a peer whose clock differs from ours by more is
 	// logged at the handshake (TLS, not the clock, makes the handshake
@@ -183,6 +192,8 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&out.InboundSendBuffer, DefaultInboundSendBuffer)
 	def(&out.MaxServing, DefaultMaxServing)
 	def(&out.TxBacklog, DefaultTxBacklog)
+	def(&out.TxBacklogHigh, DefaultTxBacklogHigh)
+	out.TxBacklogHigh = min(out.TxBacklogHigh, out.TxBacklog/2)
 	if out.Transport == nil {
 		out.Transport = TCP{}
 	}

@@ -67,8 +67,9 @@
 // Transactions are not a reason to drop a peer: each peer's backlog of
 // them is bounded (TxBacklog; strangers an eighth each, and TxBacklog
 // together), and what does not fit is left for the node's regossip. Once
-// every validator and outbound peer is past half of its backlog,
-// Backlogged reports it, and the node refuses new client transactions
+// every validator and outbound peer has TxBacklogHigh queued (a second's
+// worth; TxBacklog bounds memory, this bounds waiting), Backlogged
+// reports it, and the node refuses new client transactions
 // (503 overloaded) instead of queuing what it cannot send. A peer whose
 // writes make no progress for IdleTimeout is dropped; one that reads
 // slowly but steadily is kept. A per-peer token

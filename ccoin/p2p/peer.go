@@ -79,7 +79,7 @@ type peer struct {
 	txq     [][]byte
 	txBytes int  // cost of txq, within txCap (see queueTxs)
 	txCap   int  // Config.TxBacklog, or an eighth of it for strangers
-	txHigh  bool // txBytes passed half of txCap and has not yet fallen to a quarter
+	txHigh  bool // txBytes passed TxBacklogHigh and has not yet fallen to half of it
 	txDone  bool // closed: nothing more is queued
 	pending map[uint64]*pendingReq
 	expired [expiredRing]uint64
