@@ -35,3 +35,29 @@ func TestImportCostBudget(t *testing.T) {
 		})
 	}
 }
+
+// The pool admits backlog_slots blocks' worth: of the import budget once it
+// is measured (one block by default), of the genesis cap before (two).
+func TestMaxPendingFollowsTheBudget(t *testing.T) {
+	const maxBound, blockBytes = 100_000, 600 * 10_000 // 10,000 transfers a block
+	withSlots := func(n int) *Config { c := DefaultConfig(); c.Pool.BacklogSlots = n; return c }
+	tests := []struct {
+		name   string
+		cfg    *Config
+		budget int
+		want   int
+	}{
+		{"unmeasured: two genesis blocks", DefaultConfig(), 0, 20_000},
+		{"measured: one budget block", DefaultConfig(), 4_000, 4_000},
+		{"budget above the genesis cap", DefaultConfig(), 50_000, 10_000},
+		{"configured slots, unmeasured", withSlots(3), 0, 30_000},
+		{"configured slots, measured", withSlots(3), 4_000, 12_000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := maxPending(tc.cfg, maxBound, blockBytes, tc.budget); got != tc.want {
+				t.Fatalf("maxPending %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
