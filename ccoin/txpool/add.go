@@ -121,19 +121,10 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error
 		}
 	}
 
-	// Insert in nonce order (stable, so the first of two equal nonces wins):
-	// a batch carrying a sender's nonces out of order then fills its own gaps
-	// instead of tripping the gap and queue limits.
-	order := make([]int, 0, len(txs))
-	for i := range txs {
-		if errs[i] == nil {
-			order = append(order, i)
-		}
-	}
+	order := nonceOrder(txs, errs)
 	if len(order) == 0 {
 		return errs
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(txs[x].Nonce, txs[y].Nonce) })
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -149,6 +140,21 @@ func (p *Pool) add(txs []*types.Transaction, verify, strict, admit bool) []error
 	}
 	p.log.Trace("added transactions", "offered", len(txs), "accepted", accepted)
 	return errs
+}
+
+// nonceOrder lists the indexes of the txs without an error in nonce order
+// (stable, so the first of two equal nonces wins): inserted in that order, a
+// batch carrying a sender's nonces out of order fills its own gaps instead
+// of tripping the gap and queue limits. errs nil means every tx.
+func nonceOrder(txs []*types.Transaction, errs []error) []int {
+	order := make([]int, 0, len(txs))
+	for i := range txs {
+		if errs == nil || errs[i] == nil {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(txs[x].Nonce, txs[y].Nonce) })
+	return order
 }
 
 func sameSignature(a, b *types.Transaction) bool {

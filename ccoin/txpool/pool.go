@@ -54,8 +54,9 @@ type Config struct {
 	MaxQueued     int    // default 20,000 future transactions in total
 	// MaxPending bounds the executable transactions: at this many, Add
 	// and AddVerified (clients' submissions) refuse new batches with ErrOverloaded
-	// (the node sets it to a few blocks' worth, so a client learns at once
-	// that it must slow down instead of waiting behind a growing backlog).
+	// (the node sets it to a block or two's worth, and moves it with
+	// SetMaxPending as block sizes change, so a client learns at once that
+	// it must slow down instead of waiting behind a growing backlog).
 	// A batch admitted below the bound is taken whole. 0: no bound besides
 	// MaxTotal.
 	MaxPending int
@@ -403,14 +404,7 @@ func (p *Pool) Reset(h Head) (errs []error) {
 		// Every sender of an abandoned transaction is touched (its nonce
 		// went back), so the accounts above are already at the new head.
 		errs = make([]error, len(h.Abandoned))
-		order := make([]int, len(h.Abandoned))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(x, y int) int {
-			return cmp.Compare(h.Abandoned[x].Nonce, h.Abandoned[y].Nonce)
-		})
-		for _, i := range order {
+		for _, i := range nonceOrder(h.Abandoned, nil) {
 			errs[i] = p.insertLocked(h.Abandoned[i], now)
 		}
 	}
